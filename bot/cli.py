@@ -1,0 +1,152 @@
+"""`teambot run | console | demo | db | manifest` — the process entry points."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+
+DESCRIPTION = """teambot: a sales team's routine in its chat (progress, tasks, resources, goals, KPIs).
+
+With no platform credentials in the environment, `teambot run` starts the local console on SQLite.
+Configuration: config.toml (see config.example.toml) and environment variables
+(SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, TEAMBOT_DATABASE_URL,
+TEAMBOT_HTTP_PORT)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="teambot", description=DESCRIPTION,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", metavar="PATH", help="config file (default: ./config.toml if present; "
+                   "or TEAMBOT_CONFIG)")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
+
+    sub.add_parser("run", help="run the bot and its scheduler on the configured platform "
+                   "(Slack when SLACK_* are set, else the local console)")
+
+    c = sub.add_parser("console", help="chat with the bot locally as a named user")
+    c.add_argument("--as", dest="user", metavar="USER", help="who you are (default: your login name)")
+    c.add_argument("--script", metavar="FILE", help="read commands from FILE, one per line; "
+                   "'/as USER' switches user")
+
+    d = sub.add_parser("demo", help="create a sample sales team with a few weeks of data, then open the console")
+    d.add_argument("--as", dest="user", default="wang", metavar="USER",
+                   help="who you are in the demo (default: wang, the sales manager)")
+    d.add_argument("--script", metavar="FILE", help="run commands from FILE instead of a prompt")
+
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "current"], help="upgrade: apply pending migrations; "
+                    "current: print the applied revision")
+
+    m = sub.add_parser("manifest", help="print the Slack app manifest (JSON) to create the app from")
+    mode = m.add_mutually_exclusive_group()
+    mode.add_argument("--socket", action="store_true", help="Socket Mode app (no public URL; the default)")
+    mode.add_argument("--url", metavar="BASE_URL",
+                      help="HTTP mode: your public base URL, e.g. https://teambot.example.com")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.cmd is None:
+        _parser().print_help()
+        return 0
+    if args.cmd == "manifest":
+        from bot.slack.manifest import manifest_json
+        try:
+            print(manifest_json("http" if args.url else "socket", args.url))
+        except ValueError as e:
+            print(f"teambot: {e}", file=sys.stderr)
+            return 2
+        return 0
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as e:
+        print(f"teambot: config error: {e}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return _COMMANDS[args.cmd](args, settings)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _wire(settings: Settings, **kw):
+    from bot.wiring import wire
+    try:
+        return wire(settings, **kw)
+    except Exception as e:  # noqa: BLE001 - one clear line instead of a traceback at start-up
+        raise SystemExit(f"teambot: cannot open the database {settings.database_url}: "
+                         f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
+
+
+def cmd_run(args, settings: Settings) -> int:
+    w = _wire(settings)
+    if settings.platform == "slack":
+        from bot.slack import run_slack
+        logging.getLogger("teambot").info("Slack in %s mode", "Socket" if settings.slack.socket_mode
+                                          else f"HTTP on port {settings.http_port}")
+        run_slack(settings, w.dispatcher, w.clock)
+        return 0
+    if settings.platform != "console":
+        print(f"teambot: platform {settings.platform} is not available yet; use slack or console",
+              file=sys.stderr)
+        return 2
+    return _console(w, user=getpass.getuser(), script=None)
+
+
+def cmd_console(args, settings: Settings) -> int:
+    w = _wire(settings)
+    return _console(w, user=args.user or getpass.getuser(), script=args.script)
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from bot.demo import seed
+    w = _wire(settings)
+    created = seed(w)
+    print("Demo team 华东销售一组 created with five members and four weeks of progress."
+          if created else "The demo team already exists in this database.")
+    print(f"You are @{args.user}. Try: /team, /progress list, /progress 拜访客户 visits=2, /teambot help\n")
+    return _console(w, user=args.user, script=args.script)
+
+
+def _console(w, *, user: str, script: str | None) -> int:
+    from bot.console.repl import Console
+    if script:
+        try:
+            lines = Path(script).read_text(encoding="utf-8").splitlines()
+        except OSError as e:
+            print(f"teambot: cannot read script {script}: {e.strerror}", file=sys.stderr)
+            return 2
+        Console(w.dispatcher, w.clock, user=user).loop(lines)
+        return 0
+    if sys.stdin.isatty():
+        Console(w.dispatcher, w.clock, user=user, echo_input=False).loop(interactive=True)
+    else:
+        Console(w.dispatcher, w.clock, user=user).loop(sys.stdin)
+    return 0
+
+
+def cmd_db(args, settings: Settings) -> int:
+    from storage import migrate
+    from storage.db import make_engine
+    engine = make_engine(settings.database_url)
+    if args.action == "upgrade":
+        before = migrate.current_revision(engine)
+        migrate.upgrade(engine)
+        after = migrate.current_revision(engine)
+        print(f"database at {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+    else:
+        print(json.dumps({"current": migrate.current_revision(engine), "head": migrate.head_revision()}))
+    return 0
+
+
+_COMMANDS = {"run": cmd_run, "console": cmd_console, "demo": cmd_demo, "db": cmd_db}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""TOML + environment -> one frozen, typed Settings object.
+
+Precedence: environment variables of SPEC's operations contract > config file > defaults.
+Secrets are read only from the environment; the file names nothing secret."""
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PLATFORMS = ("slack", "dingtalk", "wecom", "console")
+CALENDARS = ("CN", "none")  # plus any ISO country code the `holidays` package knows
+
+
+class ConfigError(Exception):
+    """One line naming the key and what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    bot_token: str | None = None
+    signing_secret: str | None = None
+    app_token: str | None = None
+    api_url: str | None = None
+    #: How long users.info answers (locale, time zone, name) are reused.
+    user_cache_seconds: int = 3600
+    #: users.info is asked while Slack waits for our ack; never let it eat the 3-second budget.
+    users_info_timeout: float = 1.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.bot_token and self.signing_secret)
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.app_token)
+
+
+@dataclass(frozen=True)
+class Settings:
+    platform: str = "console"
+    database_url: str = "sqlite:///teambot.db"
+    http_host: str = "0.0.0.0"
+    http_port: int = 3000
+    default_lang: str = "zh"
+    default_tz: str = "Asia/Shanghai"
+    default_calendar: str = "CN"
+    log_level: str = "INFO"
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    #: Where the config came from, for `teambot run` to say at start-up.
+    source: str = "defaults"
+
+
+# key in file -> (section, key, type, env var)
+_SCHEMA: dict[str, dict[str, tuple[type, str | None]]] = {
+    "bot": {"platform": (str, None), "default_lang": (str, None), "default_tz": (str, None),
+            "default_calendar": (str, None), "log_level": (str, "TEAMBOT_LOG_LEVEL")},
+    "database": {"url": (str, "TEAMBOT_DATABASE_URL")},
+    "http": {"host": (str, "TEAMBOT_HTTP_HOST"), "port": (int, "TEAMBOT_HTTP_PORT")},
+    "slack": {"api_url": (str, "SLACK_API_URL"), "user_cache_seconds": (int, None),
+              "users_info_timeout": (float, None)},
+}
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    explicit = path is not None or "TEAMBOT_CONFIG" in env
+    path = Path(path or env.get("TEAMBOT_CONFIG") or "config.toml")
+    data: dict = {}
+    source = "defaults"
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{path}: not valid TOML: {e}") from None
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+        source = str(path)
+    elif explicit:
+        raise ConfigError(f"{path}: config file not found")
+
+    for section, body in data.items():
+        if section not in _SCHEMA:
+            raise ConfigError(f"{path}: unknown section [{section}] (known: "
+                              f"{', '.join('[' + s + ']' for s in _SCHEMA)})")
+        if not isinstance(body, dict):
+            raise ConfigError(f"{path}: '{section}' must be a section ([{section}])")
+        for key in body:
+            if key not in _SCHEMA[section]:
+                raise ConfigError(f"{path}: [{section}] {key}: unknown key (known: "
+                                  f"{', '.join(_SCHEMA[section])})")
+
+    values: dict[tuple[str, str], object] = {}
+    for section, keys in _SCHEMA.items():
+        for key, (typ, env_name) in keys.items():
+            where = f"[{section}] {key}"
+            raw: object = None
+            if env_name and env.get(env_name, "") != "":
+                raw, where = env[env_name], f"environment variable {env_name}"
+            elif key in data.get(section, {}):
+                raw, where = data[section][key], f"{path}: [{section}] {key}"
+            if raw is not None:
+                values[(section, key)] = _coerce(raw, typ, where)
+
+    def get(section: str, key: str, default):
+        return values.get((section, key), default)
+
+    slack = SlackSettings(
+        bot_token=env.get("SLACK_BOT_TOKEN") or None,
+        signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+        app_token=env.get("SLACK_APP_TOKEN") or None,
+        api_url=get("slack", "api_url", None),
+        user_cache_seconds=get("slack", "user_cache_seconds", 3600),
+        users_info_timeout=get("slack", "users_info_timeout", 1.0),
+    )
+    platform = str(get("bot", "platform", "") or "").lower()
+    if platform and platform not in PLATFORMS:
+        raise ConfigError(f"{path}: [bot] platform: '{platform}' is not one of {', '.join(PLATFORMS)}")
+    if not platform:
+        platform = "slack" if slack.configured else "console"
+    if platform == "slack" and not slack.configured:
+        missing = [n for n, v in (("SLACK_BOT_TOKEN", slack.bot_token),
+                                  ("SLACK_SIGNING_SECRET", slack.signing_secret)) if not v]
+        raise ConfigError(f"[bot] platform is slack but {' and '.join(missing)} not set in the environment")
+    if slack.app_token and not slack.app_token.startswith("xapp-"):
+        raise ConfigError("environment variable SLACK_APP_TOKEN: expected an app-level token starting with xapp-")
+
+    s = Settings(
+        platform=platform,
+        database_url=get("database", "url", "sqlite:///teambot.db"),
+        http_host=get("http", "host", "0.0.0.0"),
+        http_port=get("http", "port", 3000),
+        default_lang=get("bot", "default_lang", "zh"),
+        default_tz=get("bot", "default_tz", "Asia/Shanghai"),
+        default_calendar=get("bot", "default_calendar", "CN"),
+        log_level=str(get("bot", "log_level", "INFO")).upper(),
+        slack=slack,
+        source=source,
+    )
+    _validate(s, path)
+    return s
+
+
+def _coerce(raw: object, typ: type, where: str):
+    try:
+        if typ is int:
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError
+            return int(str(raw).strip())
+        if typ is float:
+            if isinstance(raw, bool):
+                raise ValueError
+            return float(str(raw).strip())
+        if not isinstance(raw, str):
+            raise ValueError
+        return raw.strip()
+    except ValueError:
+        raise ConfigError(f"{where}: expected {typ.__name__}, got {raw!r}") from None
+
+
+def _validate(s: Settings, path: Path) -> None:
+    if not 1 <= s.http_port <= 65535:
+        raise ConfigError(f"[http] port / TEAMBOT_HTTP_PORT: {s.http_port} is not a port number (1-65535)")
+    if s.default_lang not in ("zh", "en"):
+        raise ConfigError(f"{path}: [bot] default_lang: '{s.default_lang}' is not zh or en")
+    try:
+        ZoneInfo(s.default_tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{path}: [bot] default_tz: '{s.default_tz}' is not an IANA time zone "
+                          "(e.g. Asia/Shanghai)") from None
+    if not (s.database_url.startswith("sqlite") or s.database_url.startswith("postgres")):
+        raise ConfigError("[database] url / TEAMBOT_DATABASE_URL: expected sqlite:///... or "
+                          f"postgresql+psycopg://..., got '{s.database_url}'")
+    if s.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"{path}: [bot] log_level: '{s.log_level}' is not DEBUG, INFO, WARNING or ERROR")
+    if s.slack.user_cache_seconds < 0 or s.slack.users_info_timeout <= 0:
+        raise ConfigError(f"{path}: [slack] user_cache_seconds must be >= 0 and users_info_timeout > 0")

@@ -1,0 +1,67 @@
+"""`teambot demo`: a sample sales team with the seed's roles and a few weeks of progress."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.console.repl import CHANNEL
+from bot.wiring import Wiring
+from commands.clock import FixedClock
+from commands.context import Actor, Invocation
+from commands.dispatch import Dispatcher
+from storage.models import Team
+
+MANAGER = "wang"
+PEOPLE = (  # user id, role
+    ("li", "rep"),
+    ("zhao", "rep"),
+    ("chen", "account_manager"),
+    ("liu", "marketing"),
+    ("sun", "resource_admin"),
+)
+NOTES = (
+    ("拜访华东区三家经销商", {"visits": (2, 5)}),
+    ("签约新客户年度框架协议", {"sales": (80_000, 600_000), "customers": (1, 2)}),
+    ("回访老客户，收集满意度", {"csat": (80, 98), "visits": (1, 3)}),
+    ("线下沙龙活动", {"event_participants": (20, 80)}),
+    ("跟进报价，客户内部审批中", {}),
+)
+
+
+def seed(w: Wiring, *, weeks: int = 4, rng: random.Random | None = None) -> bool:
+    """Create the demo team in the console channel. Returns False if it already exists."""
+    rng = rng or random.Random(7)
+    with w.uow() as uow:
+        if uow.session.scalars(select(Team).where(Team.platform == "console",
+                                                  Team.channel_id == CHANNEL)).first():
+            return False
+    now = w.clock.now()
+    say = _sayer(w)
+    start = now - timedelta(weeks=weeks)
+    say(MANAGER, "team", "setup 华东销售一组 tz=Asia/Shanghai calendar=CN", start - timedelta(days=1))
+    for user, role in PEOPLE:
+        say(MANAGER, "team", f"add @{user} {role}", start - timedelta(days=1))
+    day = start
+    while day < now:
+        if day.weekday() < 5:
+            for user, _ in PEOPLE[:4]:
+                if rng.random() < 0.6:
+                    note, metrics = rng.choice(NOTES)
+                    values = " ".join(f"{k}={rng.randint(*span)}" for k, span in metrics.items())
+                    say(user, "progress", f"{note} {values}".strip(), day + timedelta(hours=rng.randint(1, 8)))
+        day += timedelta(days=1)
+    say("zhao", "progress", "阻塞: 客户法务审核合同已两周，需要经理协助推进", now - timedelta(days=1))
+    return True
+
+
+def _sayer(w: Wiring):
+    def say(user: str, command: str, text: str, at: datetime) -> None:
+        # Each entry is written at its own time in the past, through the same command path as a user.
+        dispatcher = Dispatcher(w.uow, FixedClock(at))
+        reply = dispatcher.handle(Invocation(actor=Actor("console", user, user), channel=CHANNEL,
+                                             command=command, text=text, received_at=at))
+        if not reply.ok:
+            raise RuntimeError(f"demo seed failed on {command} {text!r}: {reply.plain()}")
+    return say

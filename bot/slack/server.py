@@ -1,0 +1,84 @@
+"""HTTP mode: Starlette routes served by uvicorn.
+
+`POST /slack/events` takes every Slack delivery (slash commands, interactivity, events). Bolt's
+dispatch is synchronous, so it runs in a worker thread and the event loop never blocks; Bolt's
+RequestVerification answers 401 to a bad signature or a timestamp more than 5 minutes off.
+`GET /healthz` answers 200 {"ok": true} for load balancers and probes.
+"""
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+from slack_bolt import App, BoltRequest, BoltResponse
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.config import Settings
+
+log = logging.getLogger("teambot.slack.http")
+
+EVENTS_PATH = "/slack/events"
+#: Slack's payloads are small; anything much bigger is not from Slack.
+MAX_BODY = 1_000_000
+_GENERIC = {"response_type": "ephemeral", "text": "⚠️ 出了点问题，请稍后再试。 / Something went wrong, please try again."}
+
+
+def to_bolt_request(request: Request, raw: bytes) -> BoltRequest:
+    return BoltRequest(
+        body=raw.decode("utf-8", errors="replace"),
+        query=request.url.query,
+        headers={k: v for k, v in request.headers.items()},
+    )
+
+
+def to_response(resp: BoltResponse) -> Response:
+    return Response(status_code=resp.status, content=resp.body,
+                    headers=resp.first_headers_without_set_cookie())
+
+
+def build_asgi(app: App) -> Starlette:
+    async def events(request: Request) -> Response:
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            return JSONResponse({"error": "request too large"}, status_code=413)
+        try:
+            bolt_resp = await run_in_threadpool(app.dispatch, to_bolt_request(request, raw))
+        except Exception:  # Bolt catches its own; this is the last guard
+            log.exception("Slack request failed outside the Bolt app")
+            return JSONResponse(_GENERIC, status_code=200)
+        return to_response(bolt_resp)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    return Starlette(routes=[
+        Route(EVENTS_PATH, events, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ])
+
+
+def build_server(settings: Settings, app: App) -> uvicorn.Server:
+    """The uvicorn server, not yet running: `serve()` runs it; tests run it in a thread and
+    stop it with `server.should_exit = True`."""
+    config = uvicorn.Config(
+        build_asgi(app),
+        host=settings.http_host,
+        port=settings.http_port,
+        access_log=False,
+        workers=1,
+        lifespan="off",
+        log_level=settings.log_level.lower(),
+        # uvicorn would otherwise install its own logging config over ours.
+        log_config=None,
+    )
+    return uvicorn.Server(config)
+
+
+def serve(settings: Settings, app: App) -> None:
+    """Serve POST /slack/events and GET /healthz on settings.http_host:http_port. Blocks."""
+    log.info("Slack HTTP mode: listening on %s:%s%s", settings.http_host, settings.http_port, EVENTS_PATH)
+    build_server(settings, app).run()

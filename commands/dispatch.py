@@ -1,0 +1,127 @@
+"""One inbound command: find the team, parse, run in one unit of work, reply.
+
+Every adapter calls Dispatcher.handle(); nothing here knows a platform."""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from commands import router
+from commands.clock import Clock
+from commands.context import Ctx, Invocation
+from commands.errors import Refused, UsageError
+from commands.i18n import normalize_lang, t
+from commands.reply import Reply, Text, reply_from_dict, reply_to_dict
+from storage import outbox_store
+from storage.models import InboundReceipt, Member, Team, UserPref
+from storage.uow import UowFactory
+
+log = logging.getLogger("teambot.dispatch")
+
+
+class Dispatcher:
+    def __init__(self, uow: UowFactory, clock: Clock, *, default_lang: str = "zh",
+                 default_tz: str = "Asia/Shanghai"):
+        self.uow = uow
+        self.clock = clock
+        self.default_lang = default_lang
+        self.default_tz = default_tz
+
+    def handle(self, inv: Invocation) -> Reply:
+        route = router.find(inv.command)
+        text = router.normalize(inv.text)
+        ctx: Ctx | None = None
+        try:
+            with self.uow() as uow:
+                s = uow.session
+                if inv.delivery_key:
+                    earlier = _receipt(s, inv)
+                    if earlier is not None:
+                        return earlier
+                ctx = self.context(s, inv)
+                if route is None:
+                    raise UsageError("core.unknown_command", example="settings.example",
+                                     command=inv.command)
+                feature = router.module(route)
+                req = feature.parse(text, ctx)
+                reply = feature.run(req, uow, ctx)
+                for msg in ctx.outgoing:
+                    outbox_store.enqueue(s, platform=inv.actor.platform, destination=msg.destination,
+                                         payload=reply_to_dict(msg.reply), now=ctx.now,
+                                         dedupe_key=msg.dedupe_key)
+                if inv.delivery_key:
+                    s.add(InboundReceipt(platform=inv.actor.platform, key=inv.delivery_key,
+                                         reply_json=json.dumps(reply_to_dict(reply), ensure_ascii=False),
+                                         received_at=ctx.now))
+                    uow.flush()
+            return reply
+        except UsageError as e:
+            lang = ctx.lang if ctx else self._fallback_lang(inv)
+            feature = route.name if route else "settings"
+            return usage_reply(lang, e, feature)
+        except IntegrityError:
+            # A concurrent delivery of the same retry won the receipt insert: answer as it did.
+            if inv.delivery_key:
+                with self.uow() as uow:
+                    earlier = _receipt(uow.session, inv)
+                if earlier is not None:
+                    return earlier
+            return self._crash(inv, ctx)
+        except Exception:
+            return self._crash(inv, ctx)
+
+    def context(self, s: Session, inv: Invocation) -> Ctx:
+        actor = inv.actor
+        team = s.scalars(select(Team).where(Team.platform == actor.platform,
+                                            Team.channel_id == inv.channel)).first()
+        member = None
+        if team is not None:
+            member = s.scalars(select(Member).where(Member.team_id == team.id,
+                                                    Member.user_id == actor.user_id)).first()
+        else:
+            # In a DM (or any unbound channel) the person's only team is meant.
+            rows = s.execute(select(Team, Member).join(Member, Member.team_id == Team.id)
+                             .where(Team.platform == actor.platform, Member.user_id == actor.user_id)
+                             ).all()
+            if len(rows) == 1:
+                team, member = rows[0]
+        pref = s.get(UserPref, (actor.platform, actor.user_id))
+        lang = ((pref.lang if pref else None) or (team.lang if team else None)
+                or normalize_lang(actor.locale) or self.default_lang)
+        tz_name = (pref.tz if pref else None) or (team.tz if team else None) or actor.tz or self.default_tz
+        try:
+            tz = ZoneInfo(tz_name)
+        except (KeyError, ValueError, OSError):
+            tz = ZoneInfo(self.default_tz)
+        return Ctx(inv=inv, lang=lang, tz=tz, now=self.clock.now(), team=team, member=member)
+
+    def _fallback_lang(self, inv: Invocation) -> str:
+        return normalize_lang(inv.actor.locale) or self.default_lang
+
+    def _crash(self, inv: Invocation, ctx: Ctx | None) -> Reply:
+        incident = uuid.uuid4().hex[:8]
+        log.exception("command failed: incident=%s platform=%s user=%s command=%s text=%r", incident,
+                      inv.actor.platform, inv.actor.user_id, inv.command, inv.text)
+        lang = ctx.lang if ctx else self._fallback_lang(inv)
+        return Reply.text(t(lang, "core.internal_error", incident=incident), ok=False)
+
+
+def usage_reply(lang: str, e: UsageError, feature: str) -> Reply:
+    message = t(lang, e.key, **e.args_)
+    parts = [Text(("🚫 " if isinstance(e, Refused) else "⚠️ ") + message)]
+    example_key = e.example or f"{feature}.example"
+    if example_key != "-":
+        parts.append(Text(t(lang, "core.example_label") + "\n" + t(lang, example_key)))
+    return Reply(parts=tuple(parts), private=True, ok=False, summary=message)
+
+
+def _receipt(s: Session, inv: Invocation) -> Reply | None:
+    row = s.scalars(select(InboundReceipt).where(InboundReceipt.platform == inv.actor.platform,
+                                                 InboundReceipt.key == inv.delivery_key)).first()
+    return reply_from_dict(json.loads(row.reply_json)) if row else None

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+
+class UsageError(Exception):
+    """Input the user can fix. Carries a catalog key and its arguments, never final text,
+    so the message is rendered in the caller's language."""
+
+    def __init__(self, key: str, example: str | None = None, **args):
+        super().__init__(key)
+        self.key = key
+        self.args_ = args
+        #: Catalog key of a correct example (defaults to the command's usage example).
+        self.example = example
+
+
+class Refused(UsageError):
+    """The input is fine but the caller may not do this (permission, state)."""

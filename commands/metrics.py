@@ -1,0 +1,45 @@
+"""Metrics: the seed's defaults per team, and resolving what people type to a metric."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from commands.errors import UsageError
+from storage.models import Metric
+
+# code, zh, en, unit, aggregation, aliases
+DEFAULT_METRICS: tuple[tuple[str, str, str, str, str, str], ...] = (
+    ("sales", "销售额", "Sales", "CNY", "sum", "revenue,业绩,销售"),
+    ("customers", "新客户", "New customers", "count", "sum", "customer,clients,新客户数,客户"),
+    ("csat", "客户满意度", "Customer satisfaction", "%", "average", "satisfaction,满意度"),
+    ("event_participants", "活动参与人数", "Event participants", "count", "sum",
+     "participants,attendees,参与人数,活动人数"),
+    ("visits", "拜访", "Visits", "count", "sum", "visit,拜访量,拜访次数"),
+)
+
+
+def seed_metrics(session: Session, team_id: int) -> None:
+    for code, zh, en, unit, agg, aliases in DEFAULT_METRICS:
+        session.add(Metric(team_id=team_id, code=code, name_zh=zh, name_en=en, unit=unit,
+                           aggregation=agg, aliases=aliases))
+
+
+def team_metrics(session: Session, team_id: int) -> list[Metric]:
+    return list(session.scalars(select(Metric).where(Metric.team_id == team_id).order_by(Metric.id)))
+
+
+def metric_name(m: Metric, lang: str) -> str:
+    return m.name_zh if lang == "zh" else m.name_en
+
+
+def names_of(m: Metric) -> list[str]:
+    return [m.code, m.name_zh, m.name_en] + [a for a in m.aliases.split(",") if a]
+
+
+def resolve(metrics: list[Metric], name: str, lang: str) -> Metric:
+    key = name.strip().casefold()
+    for m in metrics:
+        if key in (n.casefold() for n in names_of(m)):
+            return m
+    known = ", ".join(f"{m.code} / {m.name_zh}" for m in metrics)
+    raise UsageError("progress.unknown_metric", name=name, known=known)

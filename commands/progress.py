@@ -1,0 +1,179 @@
+"""/progress (进展): log what you did with metric values, raise blockers, list and undo."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from commands import fmt, parsing
+from commands.context import Ctx
+from commands.errors import Refused, UsageError
+from commands.i18n import t
+from commands.metrics import metric_name, resolve, team_metrics
+from commands.people import mention, require_member, resolve_person
+from commands.reply import Actions, Button, Reply, Table, Text
+from commands.team import keyword
+from storage.models import Metric, ProgressEntry, ProgressValue
+from storage.uow import UnitOfWork
+
+MAX_NOTE = 2000
+LIST_LIMIT = 30
+UNDO_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class LogProgress:
+    note: str
+    values: tuple[tuple[str, parsing.Amount], ...]
+    blocker: bool = False
+
+
+@dataclass(frozen=True)
+class ListProgress:
+    who: parsing.Mention | None
+    period: parsing.Period
+
+
+@dataclass(frozen=True)
+class UndoProgress:
+    pass
+
+
+KEYWORDS = {
+    "list": ("list", "ls", "列表", "查看", "记录"),
+    "undo": ("undo", "撤销", "撤回"),
+}
+BLOCKER_PREFIXES = ("blocker:", "blocked:", "阻塞:", "问题:", "卡点:")
+
+
+def parse(text: str, ctx: Ctx):
+    if not text:
+        raise UsageError("progress.empty")
+    head, _, rest = text.partition(" ")
+    kw = keyword(head, KEYWORDS)
+    if kw == "undo":
+        if rest.strip():
+            raise UsageError("progress.unexpected_text", text=rest.strip(), example="progress.example_undo")
+        return UndoProgress()
+    if kw == "list":
+        mentions, leftover = parsing.take_mentions(rest.strip())
+        if len(mentions) > 1:
+            raise UsageError("progress.one_person", example="progress.example_list")
+        period = (parsing.parse_period(leftover, ctx.now, ctx.tz) if leftover
+                  else parsing.period_of("week", ctx.now, ctx.tz))
+        return ListProgress(who=mentions[0] if mentions else None, period=period)
+
+    lowered = text.casefold()
+    for prefix in BLOCKER_PREFIXES:
+        if lowered.startswith(prefix):
+            note = text[len(prefix):].strip()
+            if not note:
+                raise UsageError("progress.blocker_empty", example="progress.example_blocker")
+            _check_length(note)
+            return LogProgress(note=note, values=(), blocker=True)
+
+    note, pairs = parsing.split_pairs(text)
+    values = tuple((name, parsing.parse_amount(raw)) for name, raw in pairs)
+    if not note and not values:
+        raise UsageError("progress.empty")
+    _check_length(note)
+    return LogProgress(note=note, values=values)
+
+
+def _check_length(note: str) -> None:
+    if len(note) > MAX_NOTE:
+        raise UsageError("progress.too_long", max=MAX_NOTE)
+
+
+def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
+    require_member(ctx)
+    s = uow.session
+    if isinstance(req, LogProgress):
+        return _log(s, req, ctx)
+    if isinstance(req, UndoProgress):
+        return _undo(s, ctx)
+    return _list(s, req, ctx)
+
+
+def _log(s, req: LogProgress, ctx: Ctx) -> Reply:
+    lang = ctx.lang
+    metrics = team_metrics(s, ctx.team.id)
+    resolved: list[tuple[Metric, float]] = []
+    seen: set[int] = set()
+    for name, amount in req.values:
+        m = resolve(metrics, name, lang)
+        if m.id in seen:
+            raise UsageError("progress.metric_twice", metric=metric_name(m, lang))
+        seen.add(m.id)
+        if amount.percent and m.unit != "%":
+            raise UsageError("progress.percent_not_allowed", metric=metric_name(m, lang))
+        if m.unit == "%" and not 0 <= amount.value <= 100:
+            raise UsageError("progress.percent_range", metric=metric_name(m, lang))
+        resolved.append((m, amount.value))
+    entry = ProgressEntry(team_id=ctx.team.id, user_id=ctx.actor.user_id, note=req.note,
+                          is_blocker=req.blocker, created_at=ctx.now)
+    s.add(entry)
+    s.flush()
+    for m, value in resolved:
+        s.add(ProgressValue(entry_id=entry.id, team_id=ctx.team.id, metric_id=m.id,
+                            user_id=ctx.actor.user_id, value=value, created_at=ctx.now))
+    if req.blocker:
+        text = t(lang, "progress.blocker_logged", note=req.note)
+    else:
+        echoed = " · ".join(f"{metric_name(m, lang)} {fmt.amount(v, m.unit, lang)}" for m, v in resolved)
+        text = t(lang, "progress.logged", note=req.note or "—",
+                 values=echoed or t(lang, "progress.no_values"))
+    undo = Button(label=t(lang, "progress.undo_button"), action_id="progress.undo", value=str(entry.id),
+                  command="/progress undo")
+    return Reply(parts=(Text(text), Actions((undo,))), summary=text.split("\n")[0])
+
+
+def _undo(s, ctx: Ctx) -> Reply:
+    lang = ctx.lang
+    entry = s.scalars(select(ProgressEntry)
+                      .where(ProgressEntry.team_id == ctx.team.id, ProgressEntry.user_id == ctx.actor.user_id)
+                      .order_by(ProgressEntry.created_at.desc(), ProgressEntry.id.desc())).first()
+    if entry is None:
+        raise UsageError("progress.nothing_to_undo", example="-")
+    if ctx.now - entry.created_at > UNDO_WINDOW:
+        raise Refused("progress.undo_too_old", when=fmt.when(entry.created_at, ctx.tz, lang), example="-")
+    s.execute(delete(ProgressValue).where(ProgressValue.entry_id == entry.id))
+    s.delete(entry)
+    return Reply.text(t(lang, "progress.undone", note=entry.note or "—",
+                        when=fmt.when(entry.created_at, ctx.tz, lang)))
+
+
+def _list(s, req: ListProgress, ctx: Ctx) -> Reply:
+    lang = ctx.lang
+    q = (select(ProgressEntry)
+         .where(ProgressEntry.team_id == ctx.team.id,
+                ProgressEntry.created_at >= req.period.start, ProgressEntry.created_at < req.period.end)
+         .order_by(ProgressEntry.created_at.desc(), ProgressEntry.id.desc()))
+    who_label = ""
+    if req.who is not None:
+        user_id, _ = resolve_person(s, ctx, req.who)
+        q = q.where(ProgressEntry.user_id == user_id)
+        who_label = mention(user_id)
+    entries = list(s.scalars(q.limit(LIST_LIMIT + 1)))
+    period = fmt.period_label(req.period, lang)
+    if not entries:
+        return Reply.text(t(lang, "progress.list_empty", period=period, who=who_label))
+    shown = entries[:LIST_LIMIT]
+    metrics = {m.id: m for m in team_metrics(s, ctx.team.id)}
+    values: dict[int, list[str]] = {}
+    for v in s.scalars(select(ProgressValue).where(ProgressValue.entry_id.in_([e.id for e in shown]))
+                       .order_by(ProgressValue.id)):
+        m = metrics[v.metric_id]
+        values.setdefault(v.entry_id, []).append(f"{metric_name(m, lang)} {fmt.amount(v.value, m.unit, lang)}")
+    rows = []
+    for e in shown:
+        note = ("🚧 " if e.is_blocker else "") + (e.note or "—")
+        rows.append((e.created_at.astimezone(ctx.tz).strftime("%m-%d %H:%M"), mention(e.user_id),
+                     note, " · ".join(values.get(e.id, []))))
+    header = tuple(t(lang, f"progress.col_{c}") for c in ("when", "who", "note", "values"))
+    title = t(lang, "progress.list_title", period=period, who=who_label, count=len(shown))
+    parts = [Text(title), Table(header, tuple(rows))]
+    if len(entries) > LIST_LIMIT:
+        parts.append(Text(t(lang, "progress.list_more", limit=LIST_LIMIT)))
+    return Reply(parts=tuple(parts), summary=title)

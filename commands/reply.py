@@ -1,0 +1,134 @@
+"""Platform-neutral replies. Renderers in bot/ turn these into Block Kit, markdown or plain text."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Text:
+    """A paragraph. `*bold*` and line breaks are the only markup renderers must understand."""
+    text: str
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Label/value pairs, shown as a two-column block."""
+    pairs: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action_id: str
+    value: str
+    #: The same action written as a command, for platforms without buttons.
+    command: str = ""
+    style: str | None = None  # "primary" | "danger"
+
+
+@dataclass(frozen=True)
+class Actions:
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class Image:
+    path: str
+    alt: str
+
+
+Part = Text | Fields | Table | Actions | Image
+
+
+@dataclass(frozen=True)
+class Reply:
+    parts: tuple[Part, ...] = ()
+    #: Private replies are seen by the caller only (ephemeral in Slack).
+    private: bool = True
+    #: False for refusals and usage errors, so adapters and tests can tell them apart.
+    ok: bool = True
+    #: One-line summary used as notification text and plain-text fallback.
+    summary: str = ""
+
+    @staticmethod
+    def text(text: str, *, private: bool = True, ok: bool = True) -> Reply:
+        return Reply(parts=(Text(text),), private=private, ok=ok, summary=text.split("\n", 1)[0])
+
+    def plain(self) -> str:
+        """Everything a person would read, as plain text (console, tests, fallbacks)."""
+        out: list[str] = []
+        for p in self.parts:
+            if isinstance(p, Text):
+                out.append(p.text)
+            elif isinstance(p, Fields):
+                out.extend(f"{k}: {v}" for k, v in p.pairs)
+            elif isinstance(p, Table):
+                out.append(_table_text(p))
+            elif isinstance(p, Actions):
+                out.append("  ".join(f"[{b.label}]" + (f" ({b.command})" if b.command else "")
+                                     for b in p.buttons))
+            elif isinstance(p, Image):
+                out.append(f"[{p.alt}: {p.path}]")
+        return "\n".join(out)
+
+
+def _width(s: str) -> int:
+    # CJK characters take two columns in a terminal.
+    return sum(2 if ord(c) > 0x2E7F else 1 for c in s)
+
+
+def _table_text(t: Table) -> str:
+    cols = [list(t.header)] + [list(r) for r in t.rows]
+    widths = [max(_width(row[i]) for row in cols) for i in range(len(t.header))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(row, widths)).rstrip()
+
+    return "\n".join([line(cols[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cols[1:]])
+
+
+@dataclass
+class Outgoing:
+    """A message a command causes besides its reply (a DM, a channel post). Queued in the outbox."""
+    destination: str  # "user:<id>" or "channel:<id>"
+    reply: Reply
+    dedupe_key: str | None = None
+    meta: dict = field(default_factory=dict)
+
+
+_PART_TYPES = {cls.__name__: cls for cls in (Text, Fields, Table, Actions, Image)}
+
+
+def reply_to_dict(reply: Reply) -> dict:
+    def part(p: Part) -> dict:
+        if isinstance(p, Actions):
+            return {"type": "Actions", "buttons": [b.__dict__ for b in p.buttons]}
+        d = {"type": type(p).__name__}
+        d.update({k: v for k, v in p.__dict__.items()})
+        return d
+
+    return {"parts": [part(p) for p in reply.parts], "private": reply.private, "ok": reply.ok,
+            "summary": reply.summary}
+
+
+def reply_from_dict(d: dict) -> Reply:
+    parts: list[Part] = []
+    for p in d.get("parts", []):
+        kind = p["type"]
+        if kind == "Actions":
+            parts.append(Actions(tuple(Button(**b) for b in p["buttons"])))
+        elif kind == "Fields":
+            parts.append(Fields(tuple(tuple(x) for x in p["pairs"])))
+        elif kind == "Table":
+            parts.append(Table(tuple(p["header"]), tuple(tuple(r) for r in p["rows"])))
+        else:
+            cls = _PART_TYPES[kind]
+            parts.append(cls(**{k: v for k, v in p.items() if k != "type"}))
+    return Reply(parts=tuple(parts), private=d.get("private", True), ok=d.get("ok", True),
+                 summary=d.get("summary", ""))

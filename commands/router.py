@@ -1,0 +1,45 @@
+"""Command names and their Chinese aliases -> the feature module that parses and runs them."""
+from __future__ import annotations
+
+import importlib
+import unicodedata
+from dataclasses import dataclass
+from types import ModuleType
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    module: str
+    aliases: tuple[str, ...]
+
+
+# One line per command family (DESIGN rule 3).
+ROUTES: tuple[Route, ...] = (
+    Route("team", "commands.team", ("team", "团队", "小组")),
+    Route("progress", "commands.progress", ("progress", "进展", "进度", "日志")),
+    Route("task", "commands.tasks", ("task", "tasks", "任务", "待办")),
+    Route("teambot", "commands.settings", ("teambot", "help", "帮助", "设置")),
+)
+
+_BY_ALIAS = {a.casefold(): r for r in ROUTES for a in r.aliases}
+
+
+def normalize(text: str) -> str:
+    # Full-width letters, digits and punctuation (＝, ：, ＠, １２) typed on Chinese keyboards.
+    return unicodedata.normalize("NFKC", text or "").strip()
+
+
+def find(command: str) -> Route | None:
+    return _BY_ALIAS.get(normalize(command).lstrip("/").casefold())
+
+
+def module(route: Route) -> ModuleType:
+    return importlib.import_module(route.module)
+
+
+def split_command(message: str) -> tuple[str, str]:
+    """For platforms that deliver plain messages: '/task add ...' or '任务 新建 ...' -> ('task', 'add ...')."""
+    msg = normalize(message)
+    head, _, rest = msg.partition(" ")
+    return head.lstrip("/"), rest.strip()

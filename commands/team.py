@@ -1,0 +1,186 @@
+"""/team: bind a channel to a team, manage the roster with the seed's roles."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+from sqlalchemy import func, select
+
+from commands import parsing
+from commands.context import Ctx
+from commands.errors import Refused, UsageError
+from commands.i18n import normalize_lang, t
+from commands.metrics import seed_metrics
+from commands.people import mention, member_of, require_member, require_team, resolve_person
+from commands.reply import Reply, Table, Text
+from commands.roles import ROLES, find_role, require_manager, role_duty, role_name
+from storage.models import Member, Team
+from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class SetupTeam:
+    name: str
+    tz: str | None
+    calendar: str
+    lang: str | None
+
+
+@dataclass(frozen=True)
+class AddMember:
+    who: parsing.Mention
+    role: str
+
+
+@dataclass(frozen=True)
+class RemoveMember:
+    who: parsing.Mention
+
+
+@dataclass(frozen=True)
+class ShowRoster:
+    pass
+
+
+KEYWORDS = {
+    "setup": ("setup", "create", "创建", "新建", "建立", "设置"),
+    "add": ("add", "添加", "加入", "新增"),
+    "remove": ("remove", "rm", "del", "移除", "删除", "踢出"),
+    "list": ("list", "roster", "show", "成员", "名单", "列表"),
+}
+
+
+def keyword(word: str, table: dict[str, tuple[str, ...]]) -> str | None:
+    w = word.casefold()
+    return next((k for k, names in table.items() if w in names), None)
+
+
+def parse(text: str, ctx: Ctx):
+    head, _, rest = text.partition(" ")
+    kw = keyword(head, KEYWORDS) if head else "list"
+    rest = rest.strip()
+    if kw == "list":
+        return ShowRoster()
+    if kw == "setup":
+        name, pairs = parsing.split_pairs(rest)
+        opts = {k.casefold(): v for k, v in pairs}
+        unknown = set(opts) - {"tz", "calendar", "lang", "时区", "日历", "语言"}
+        if unknown:
+            raise UsageError("team.unknown_option", option=sorted(unknown)[0], example="team.example_setup")
+        tz = opts.get("tz") or opts.get("时区")
+        if tz is not None:
+            try:
+                ZoneInfo(tz)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise UsageError("team.bad_tz", tz=tz, example="team.example_setup") from None
+        calendar = (opts.get("calendar") or opts.get("日历") or "CN").strip()
+        calendar = _check_calendar(calendar)
+        lang_raw = opts.get("lang") or opts.get("语言")
+        lang = normalize_lang(lang_raw) if lang_raw else None
+        if lang_raw and lang is None:
+            raise UsageError("settings.bad_lang", value=lang_raw, example="team.example_setup")
+        name = name.strip().strip("\"'“”")
+        if not name:
+            raise UsageError("team.name_required", example="team.example_setup")
+        if len(name) > 80:
+            raise UsageError("team.name_too_long", example="team.example_setup")
+        return SetupTeam(name=name, tz=tz, calendar=calendar, lang=lang)
+    if kw in ("add", "remove"):
+        mentions, leftover = parsing.take_mentions(rest)
+        example = f"team.example_{kw}"
+        if len(mentions) != 1:
+            raise UsageError("team.one_person", example=example)
+        if kw == "remove":
+            if leftover:
+                raise UsageError("team.unexpected_text", text=leftover, example=example)
+            return RemoveMember(who=mentions[0])
+        if not leftover:
+            raise UsageError("team.role_required", known=", ".join(ROLES), example=example)
+        return AddMember(who=mentions[0], role=find_role(leftover))
+    raise UsageError("team.unknown_keyword", word=head, example="team.example")
+
+
+def _check_calendar(code: str) -> str:
+    if code.casefold() == "none":
+        return "none"
+    up = code.upper()
+    if up == "CN" or up in holidays.list_supported_countries():
+        return up
+    raise UsageError("team.bad_calendar", calendar=code, example="team.example_setup")
+
+
+def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
+    s = uow.session
+    lang = ctx.lang
+    if isinstance(req, SetupTeam):
+        if ctx.inv.direct:
+            raise UsageError("team.setup_in_dm", example="-")
+        bound = s.scalars(select(Team).where(Team.platform == ctx.actor.platform,
+                                             Team.channel_id == ctx.inv.channel)).first()
+        if bound is not None:
+            raise Refused("team.already_bound", name=bound.name, example="-")
+        team_lang = req.lang or ("zh" if req.calendar == "CN" else lang)
+        team = Team(platform=ctx.actor.platform, channel_id=ctx.inv.channel, name=req.name,
+                    tz=req.tz or "Asia/Shanghai", calendar=req.calendar, lang=team_lang,
+                    created_by=ctx.actor.user_id, created_at=ctx.now)
+        s.add(team)
+        uow.flush()
+        s.add(Member(team_id=team.id, user_id=ctx.actor.user_id, display_name=ctx.actor.name,
+                     role="manager", joined_at=ctx.now))
+        seed_metrics(s, team.id)
+        lang = req.lang or lang
+        return Reply.text(t(lang, "team.setup_done", name=team.name, manager=mention(ctx.actor.user_id),
+                            tz=team.tz, calendar=team.calendar, lang=team.lang), private=False)
+
+    require_team(ctx)
+    team = ctx.team
+    if isinstance(req, ShowRoster):
+        return roster(s, team, lang)
+
+    require_member(ctx)
+    require_manager(ctx)
+    user_id, display = resolve_person(s, ctx, req.who)
+    existing = member_of(s, team.id, user_id)
+    if isinstance(req, AddMember):
+        if existing is None:
+            s.add(Member(team_id=team.id, user_id=user_id, display_name=display, role=req.role,
+                         joined_at=ctx.now))
+            key = "team.added"
+        elif existing.role == req.role:
+            return Reply.text(t(lang, "team.already_member", who=mention(user_id),
+                                role=role_name(req.role, lang)))
+        else:
+            if existing.role == "manager" and _managers(s, team.id) == 1:
+                raise Refused("team.last_manager", example="-")
+            existing.role = req.role
+            s.add(existing)
+            key = "team.role_changed"
+        return Reply.text(t(lang, key, who=mention(user_id), role=role_name(req.role, lang),
+                            duty=role_duty(req.role, lang), team=team.name), private=False)
+    # RemoveMember
+    if existing is None:
+        raise UsageError("team.not_a_member", who=mention(user_id), team=team.name, example="-")
+    if existing.role == "manager" and _managers(s, team.id) == 1:
+        raise Refused("team.last_manager", example="-")
+    s.delete(existing)
+    return Reply.text(t(lang, "team.removed", who=mention(user_id), team=team.name), private=False)
+
+
+def _managers(s, team_id: int) -> int:
+    return s.scalar(select(func.count()).select_from(Member)
+                    .where(Member.team_id == team_id, Member.role == "manager"))
+
+
+def roster(s, team: Team, lang: str) -> Reply:
+    members = list(s.scalars(select(Member).where(Member.team_id == team.id)))
+    order = list(ROLES)
+    members.sort(key=lambda m: (order.index(m.role) if m.role in order else 99, m.joined_at))
+    rows = []
+    for m in members:
+        talks = ("、" if lang == "zh" else ", ").join(role_name(r, lang) for r in ROLES[m.role].talks_to) if m.role in ROLES else ""
+        rows.append((mention(m.user_id), role_name(m.role, lang), role_duty(m.role, lang), talks))
+    header = tuple(t(lang, f"team.col_{c}") for c in ("who", "role", "duty", "talks_to"))
+    title = t(lang, "team.roster_title", name=team.name, count=len(members), tz=team.tz,
+              calendar=team.calendar)
+    return Reply(parts=(Text(title), Table(header, tuple(rows))), summary=title)

@@ -1,0 +1,225 @@
+"""SQLModel tables. Datetimes are aware UTC (see types.UTCDateTime); local time lives only at the edges."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Column:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+def _fk(target: str, nullable: bool = False, index: bool = True) -> Column:
+    return Column(Integer, ForeignKey(target, ondelete="CASCADE"), nullable=nullable, index=index)
+
+
+class Team(SQLModel, table=True):
+    __tablename__ = "team"
+    __table_args__ = (UniqueConstraint("platform", "channel_id", name="uq_team_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    channel_id: str = Field(max_length=64)
+    name: str = Field(max_length=80)
+    tz: str = Field(default="Asia/Shanghai", max_length=64)
+    calendar: str = Field(default="CN", max_length=8)
+    lang: str = Field(default="zh", max_length=8)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class Member(SQLModel, table=True):
+    __tablename__ = "member"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_member_team_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(sa_column=_fk("team.id"))
+    user_id: str = Field(max_length=64, index=True)
+    display_name: str = Field(default="", max_length=80)
+    role: str = Field(max_length=32)
+    joined_at: datetime = Field(sa_column=_ts())
+
+
+class UserPref(SQLModel, table=True):
+    """What a person chose for themselves, across teams, plus what the platform told us."""
+    __tablename__ = "user_pref"
+
+    platform: str = Field(primary_key=True, max_length=16)
+    user_id: str = Field(primary_key=True, max_length=64)
+    lang: str | None = Field(default=None, max_length=8)
+    tz: str | None = Field(default=None, max_length=64)
+    away_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    updated_at: datetime = Field(sa_column=_ts())
+
+
+class Metric(SQLModel, table=True):
+    __tablename__ = "metric"
+    __table_args__ = (UniqueConstraint("team_id", "code", name="uq_metric_team_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(sa_column=_fk("team.id"))
+    code: str = Field(max_length=32)
+    name_zh: str = Field(max_length=40)
+    name_en: str = Field(max_length=60)
+    unit: str = Field(max_length=16)  # "CNY", "count", "%"
+    aggregation: str = Field(max_length=8)  # "sum", "average", "last"
+    #: Comma-separated extra names users may type ("sales,revenue,销售额,业绩").
+    aliases: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class ProgressEntry(SQLModel, table=True):
+    __tablename__ = "progress_entry"
+    __table_args__ = (Index("ix_progress_team_time", "team_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(sa_column=_fk("team.id", index=False))
+    user_id: str = Field(max_length=64, index=True)
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    is_blocker: bool = Field(default=False)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class ProgressValue(SQLModel, table=True):
+    """One metric value of a progress entry. Denormalised (team, user, time) so that KPI sums
+    are one indexed range scan, never a join over every entry."""
+    __tablename__ = "progress_value"
+    __table_args__ = (
+        Index("ix_value_team_metric_time", "team_id", "metric_id", "created_at"),
+        Index("ix_value_team_user_metric_time", "team_id", "user_id", "metric_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(sa_column=_fk("progress_entry.id"))
+    team_id: int = Field(sa_column=_fk("team.id", index=False))
+    metric_id: int = Field(sa_column=_fk("metric.id", index=False))
+    user_id: str = Field(max_length=64)
+    value: float
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class InboundReceipt(SQLModel, table=True):
+    """One row per platform delivery we acted on. Inserted in the same transaction as the
+    command's change, so a platform retry finds it and gets the first reply, not a second write."""
+    __tablename__ = "inbound_receipt"
+    __table_args__ = (UniqueConstraint("platform", "key", name="uq_inbound_platform_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    key: str = Field(sa_column=Column(String(200), nullable=False))
+    reply_json: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(sa_column=_ts(index=True))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to deliver, written in the same transaction as the change that causes it.
+    Senders claim rows with a lease; `seq` (the id) orders messages per destination."""
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        Index("ix_outbox_status_due", "status", "not_before"),
+        Index("ix_outbox_destination", "platform", "destination", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    #: "user:<id>" (a DM) or "channel:<id>".
+    destination: str = Field(max_length=120)
+    #: JSON of the neutral Reply (commands.reply.reply_to_dict), rendered by the platform's sender.
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    #: Set for messages that must exist once (a reminder occurrence); UNIQUE makes a second enqueue a no-op.
+    dedupe_key: str | None = Field(default=None, sa_column=Column(String(200), nullable=True, unique=True))
+    status: str = Field(default="pending", max_length=12)  # pending | sending | sent | dead
+    attempts: int = Field(default=0)
+    not_before: datetime = Field(sa_column=_ts())
+    lease_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    leased_by: str | None = Field(default=None, max_length=64)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(sa_column=_ts())
+    sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Task(SQLModel, table=True):
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_team_status_due", "team_id", "status", "due_at"),
+        Index("ix_task_assignee_status", "assignee", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(sa_column=_fk("team.id", index=False))
+    #: Platform user id of the person who must do it.
+    assignee: str = Field(max_length=64)
+    created_by: str = Field(max_length=64)
+    title: str = Field(max_length=200)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    due_at: datetime = Field(sa_column=_ts())
+    status: str = Field(default="open", max_length=12)  # open | done | cancelled
+    #: Reminders wait until then ("Snooze 1 day").
+    snoozed_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+    done_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+# --- delivery engine (reminders/): schedules, fire ledger, outbox pacing -------------------------------
+
+#: Partial scans for the outbox sender: the non-terminal rows of one destination, oldest first.
+Index("ix_outbox_dest_status", OutboxMessage.platform, OutboxMessage.destination, OutboxMessage.status,
+      OutboxMessage.id)
+
+
+class Schedule(SQLModel, table=True):
+    """A team's override of a scheduled post (reminders/schedule.py keeps the defaults in code).
+    No row means the default; a row changes the rule or time, or turns the post off."""
+    __tablename__ = "schedule"
+    __table_args__ = (UniqueConstraint("team_id", "kind", name="uq_schedule_team_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(sa_column=_fk("team.id"))
+    #: "deadline_reminders", "overdue_nudges", "progress_nudges", "weekly_agenda", ...
+    kind: str = Field(max_length=40)
+    #: RRULE body in local time without the time of day, e.g. "FREQ=WEEKLY;BYDAY=MO" or "FREQ=DAILY".
+    rule: str = Field(sa_column=Column(String(200), nullable=False))
+    #: Local wall-clock time "HH:MM" in the team's time zone.
+    local_time: str = Field(max_length=5)
+    #: What a slot on a non-working day does: "move" (to the next working day), "skip", "keep".
+    on_holiday: str = Field(default="move", max_length=8)
+    enabled: bool = Field(default=True)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+
+
+class FireLedger(SQLModel, table=True):
+    """One row per (team, kind, scheduled slot): the UNIQUE key is what makes an occurrence fire once
+    across restarts and replicas. `occurrence` is the ORIGINAL slot (before a holiday move)."""
+    __tablename__ = "fire_ledger"
+    __table_args__ = (
+        UniqueConstraint("team_id", "kind", "occurrence", name="uq_fire_team_kind_occurrence"),
+        Index("ix_fire_occurrence", "occurrence"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(sa_column=_fk("team.id", index=False))
+    kind: str = Field(max_length=40)
+    occurrence: datetime = Field(sa_column=_ts())
+    #: When it was due after moving off non-working days (== occurrence when not moved).
+    fire_at: datetime = Field(sa_column=_ts())
+    status: str = Field(max_length=8)  # fired | skipped
+    claimed_by: str = Field(max_length=64)
+    claimed_at: datetime = Field(sa_column=_ts())
+    #: Messages queued (fired) or why it was skipped.
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class OutboxPace(SQLModel, table=True):
+    """Per-destination pacing shared by every sender replica: nothing more goes to the destination
+    before next_at (Slack ~1 message/s per channel, DingTalk/WeCom robots 20/min)."""
+    __tablename__ = "outbox_pace"
+
+    platform: str = Field(primary_key=True, max_length=16)
+    destination: str = Field(primary_key=True, max_length=120)
+    next_at: datetime = Field(sa_column=_ts())

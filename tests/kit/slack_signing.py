@@ -1,0 +1,135 @@
+"""Requests the way Slack sends them: signed bodies for slash commands, button clicks and events.
+
+    body = slash_body("/progress", "签约ACME 销售额=50万", user_id="U1", channel_id="C1")
+    client.post("/slack/events", content=body, headers=signed_headers(body, SECRET))
+
+Signing follows https://api.slack.com/authentication/verifying-requests-from-slack:
+`X-Slack-Signature: v0=hex(HMAC-SHA256(secret, "v0:{timestamp}:{body}"))`.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from urllib.parse import urlencode
+
+SECRET = "test-signing-secret"
+_seq = itertools.count(1)
+
+
+def signature(body: str, secret: str, timestamp: int) -> str:
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def signed_headers(body: str, secret: str = SECRET, timestamp: int | None = None, *,
+                   content_type: str | None = None, retry_num: int | None = None,
+                   retry_reason: str = "http_timeout") -> dict:
+    """Slack's headers for `body`: timestamp (now unless given), signature, content type (JSON for
+    a body starting with `{`, else form) and, with `retry_num`, X-Slack-Retry-Num/-Reason."""
+    ts = int(time.time()) if timestamp is None else int(timestamp)
+    headers = {
+        "X-Slack-Request-Timestamp": str(ts),
+        "X-Slack-Signature": signature(body, secret, ts),
+        "Content-Type": content_type or ("application/json" if body.lstrip().startswith("{")
+                                         else "application/x-www-form-urlencoded"),
+        "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+    }
+    if retry_num is not None:
+        headers["X-Slack-Retry-Num"] = str(retry_num)
+        headers["X-Slack-Retry-Reason"] = retry_reason
+    return headers
+
+
+def new_trigger_id() -> str:
+    return f"{int(time.time())}.{next(_seq)}.faketrigger{next(_seq):06d}"
+
+
+def slash_body(command: str, text: str = "", user_id: str = "U1", channel_id: str = "C1", *,
+               trigger_id: str | None = None, response_url: str = "https://hooks.slack.test/commands/T1/1/x",
+               team_id: str = "T1", user_name: str | None = None, channel_name: str | None = None,
+               api_app_id: str = "A1") -> str:
+    """A slash command as Slack posts it (form-encoded). `trigger_id` is fresh unless given;
+    `channel_name` defaults to "directmessage" for D-channels."""
+    if not command.startswith("/"):
+        command = "/" + command
+    if channel_name is None:
+        channel_name = "directmessage" if channel_id.startswith("D") else "sales"
+    return urlencode({
+        "token": "deprecated-verification-token",
+        "team_id": team_id,
+        "team_domain": "teambot-test",
+        "channel_id": channel_id,
+        "channel_name": channel_name,
+        "user_id": user_id,
+        "user_name": user_name or user_id.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": api_app_id,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id or new_trigger_id(),
+    })
+
+
+def action_payload(value: str, action_id: str = "tb:click:0", user_id: str = "U1",
+                   channel_id: str | None = "C1", *, response_url: str | None = "https://hooks.slack.test/actions/T1/1/x",
+                   trigger_id: str | None = None, team_id: str = "T1", label: str = "Go",
+                   message_ts: str = "1700000000.000100", container: dict | None = None) -> dict:
+    """A block_actions payload for one button click (as a dict)."""
+    payload: dict = {
+        "type": "block_actions",
+        "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id},
+        "api_app_id": "A1",
+        "token": "deprecated-verification-token",
+        "team": {"id": team_id, "domain": "teambot-test"},
+        "trigger_id": trigger_id or new_trigger_id(),
+        "actions": [{
+            "type": "button", "action_id": action_id, "block_id": "b1", "value": value,
+            "text": {"type": "plain_text", "text": label, "emoji": True},
+            "action_ts": f"{time.time():.6f}",
+        }],
+    }
+    if channel_id is not None:
+        payload["channel"] = {"id": channel_id, "name": "sales"}
+        payload["container"] = container or {"type": "message", "message_ts": message_ts,
+                                              "channel_id": channel_id, "is_ephemeral": False}
+        payload["message"] = {"type": "message", "ts": message_ts, "text": "", "blocks": []}
+    else:
+        payload["container"] = container or {"type": "view", "view_id": "V1"}
+        payload["view"] = {"id": "V1", "type": "home", "blocks": []}
+    if response_url is not None:
+        payload["response_url"] = response_url
+    return payload
+
+
+def action_body(value: str, action_id: str = "tb:click:0", user_id: str = "U1",
+                channel_id: str | None = "C1", **kw) -> str:
+    """A button click as Slack posts it: form-encoded `payload=<json>` (see action_payload)."""
+    return urlencode({"payload": json.dumps(action_payload(value, action_id, user_id, channel_id, **kw),
+                                            ensure_ascii=False)})
+
+
+def event_body(event: dict, event_id: str | None = None, *, team_id: str = "T1",
+               api_app_id: str = "A1", event_time: int | None = None) -> str:
+    """An Events API `event_callback` (JSON) wrapping `event`."""
+    return json.dumps({
+        "token": "deprecated-verification-token",
+        "team_id": team_id,
+        "api_app_id": api_app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{next(_seq):08d}",
+        "event_time": event_time or int(time.time()),
+        "authorizations": [{"enterprise_id": None, "team_id": team_id, "user_id": "UBOT",
+                            "is_bot": True, "is_enterprise_install": False}],
+        "is_ext_shared_channel": False,
+    }, ensure_ascii=False)
+
+
+def dm_event(text: str, user_id: str = "U1", channel_id: str = "D1", **extra) -> dict:
+    """A `message.im` event: a person writing to the bot in its DM."""
+    return {"type": "message", "channel_type": "im", "user": user_id, "channel": channel_id,
+            "text": text, "ts": f"{time.time():.6f}", "event_ts": f"{time.time():.6f}", **extra}
