@@ -50,7 +50,8 @@ def seed(w: Wiring, *, weeks: int = 4, rng: random.Random | None = None) -> bool
                 if rng.random() < 0.6:
                     note, metrics = rng.choice(NOTES)
                     values = " ".join(f"{k}={rng.randint(*span)}" for k, span in metrics.items())
-                    say(user, "progress", f"{note} {values}".strip(), day + timedelta(hours=rng.randint(1, 8)))
+                    at = min(day + timedelta(hours=rng.randint(1, 8)), now - timedelta(minutes=5))
+                    say(user, "progress", f"{note} {values}".strip(), at)
         day += timedelta(days=1)
     say("zhao", "progress", "阻塞: 客户法务审核合同已两周，需要经理协助推进", now - timedelta(days=1))
     return True

@@ -544,6 +544,7 @@ def _weekday(today: date, wd: int, week: int | None) -> _Day:
 
 def _parse_exact(s: str, now: datetime) -> datetime | None:
     """'in 2 hours', '30分钟后', '半小时后' -> now + that long."""
+    now = now.astimezone(UTC)  # elapsed time, not wall-clock time (aware arithmetic in one zone is wall-clock)
     m = _EN_EXACT.fullmatch(s)
     if m:
         if m.group("half"):
@@ -567,6 +568,11 @@ def _parse_exact(s: str, now: datetime) -> datetime | None:
 def _at(d: date, t: time, tz: tzinfo) -> datetime:
     """d at wall time t in tz; a wall time skipped by DST moves forward to a real one."""
     return datetime.combine(d, t, tzinfo=tz).astimezone(UTC).astimezone(tz)
+
+
+def _after(a: datetime, b: datetime) -> bool:
+    """a is later than b in real time (comparing in one zone would compare wall clocks, wrong around DST)."""
+    return a.astimezone(UTC) > b.astimezone(UTC)
 
 
 def _normalize_due(text: str) -> str:
@@ -643,7 +649,7 @@ def parse_due(text: str, now: datetime, tz: tzinfo, *, default_time: time = time
             raise UsageError("parse.ambiguous_time", value=shown)
         raise UsageError("parse.bad_date", value=shown)
     due = results.pop()
-    if due <= local_now:
+    if not _after(due, local_now):
         raise UsageError("parse.past_date", value=shown, when=fmt.stamp(due, tz))
     return due
 
@@ -651,7 +657,7 @@ def parse_due(text: str, now: datetime, tz: tzinfo, *, default_time: time = time
 def _resolve(day: _Day, t: time | None, now: datetime, tz: tzinfo, default_time: time) -> datetime:
     at = t or day.default or default_time
     d = day.day
-    if day.roll and d == now.date() and _at(d, at, tz) <= now:
+    if day.roll and d == now.date() and not _after(_at(d, at, tz), now):
         d += timedelta(days=7)
     if not 1900 <= d.year <= 2999:
         raise ValueError("year out of range")

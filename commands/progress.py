@@ -158,7 +158,7 @@ def _list(s, req: ListProgress, ctx: Ctx) -> Reply:
     entries = list(s.scalars(q.limit(LIST_LIMIT + 1)))
     period = fmt.period_label(req.period, lang)
     if not entries:
-        return Reply.text(t(lang, "progress.list_empty", period=period, who=who_label))
+        return Reply.text(t(lang, "progress.list_empty", period=" ".join(x for x in (period, who_label) if x)))
     shown = entries[:LIST_LIMIT]
     metrics = {m.id: m for m in team_metrics(s, ctx.team.id)}
     values: dict[int, list[str]] = {}
@@ -172,7 +172,8 @@ def _list(s, req: ListProgress, ctx: Ctx) -> Reply:
         rows.append((e.created_at.astimezone(ctx.tz).strftime("%m-%d %H:%M"), mention(e.user_id),
                      note, " · ".join(values.get(e.id, []))))
     header = tuple(t(lang, f"progress.col_{c}") for c in ("when", "who", "note", "values"))
-    title = t(lang, "progress.list_title", period=period, who=who_label, count=len(shown))
+    title = t(lang, "progress.list_title", period=" ".join(x for x in (period, who_label) if x),
+              count=len(shown))
     parts = [Text(title), Table(header, tuple(rows))]
     if len(entries) > LIST_LIMIT:
         parts.append(Text(t(lang, "progress.list_more", limit=LIST_LIMIT)))

@@ -182,7 +182,29 @@ def _split_head(text: str) -> tuple[str | None, str, str]:
     return None, head, rest.strip()
 
 
+def _with_example(e: UsageError, example: str) -> UsageError:
+    """The dispatcher's fallback example is `<route>.example` ("task.example") while this feature's
+    catalog is tasks.toml, so every error leaving this module names its example itself."""
+    if e.example is None:
+        e.example = example
+    return e
+
+
+def _due(text: str, ctx: Ctx, example: str) -> datetime:
+    try:
+        return parsing.parse_due(text, ctx.now, ctx.tz)
+    except UsageError as e:
+        raise _with_example(e, example) from None
+
+
 def parse(text: str, ctx: Ctx):
+    try:
+        return _parse(text, ctx)
+    except UsageError as e:
+        raise _with_example(e, "tasks.example") from None
+
+
+def _parse(text: str, ctx: Ctx):
     if not text:
         return ListTasks("mine")
     kw, head, rest = _split_head(text)
@@ -191,12 +213,12 @@ def parse(text: str, ctx: Ctx):
     if kw is None and head.startswith(("@", "<@")):
         kw, rest = "add", text  # "/task @li call ACME due friday"
     if kw is None:
-        raise UsageError("task.unknown_keyword", word=head, example="task.example")
+        raise UsageError("tasks.unknown_keyword", word=head, example="tasks.example")
     if kw == "add":
         return _parse_add(rest, ctx)
     if kw == "list":
         return _parse_list(rest)
-    example = f"task.example_{kw}"
+    example = f"tasks.example_{kw}"
     task_id, rest = _take_id(rest, example)
     if kw == "due":
         for prefix in ("to ", "改到", "改为", "到"):
@@ -204,17 +226,17 @@ def parse(text: str, ctx: Ctx):
                 rest = rest[len(prefix):].strip()
                 break
         if not rest:
-            raise UsageError("task.due_required", example=example)
-        return RescheduleTask(task_id, parsing.parse_due(rest, ctx.now, ctx.tz))
+            raise UsageError("tasks.due_required", example=example)
+        return RescheduleTask(task_id, _due(rest, ctx, example))
     if kw == "assign":
         mentions, leftover = parsing.take_mentions(rest)
         if len(mentions) != 1:
-            raise UsageError("task.one_person", example=example)
+            raise UsageError("tasks.one_person", example=example)
         if leftover.strip(_TRIM).casefold() not in ("", "to", "给"):
-            raise UsageError("task.unexpected_text", text=leftover, example=example)
+            raise UsageError("tasks.unexpected_text", text=leftover, example=example)
         return AssignTask(task_id, _who(mentions[0]))
     if rest:
-        raise UsageError("task.unexpected_text", text=rest, example=example)
+        raise UsageError("tasks.unexpected_text", text=rest, example=example)
     return {"done": CompleteTask, "reopen": ReopenTask, "cancel": CancelTask,
             "snooze": SnoozeTask}[kw](task_id)
 
@@ -223,15 +245,15 @@ def _take_id(rest: str, example: str) -> tuple[int, str]:
     word, _, after = rest.partition(" ")
     m = _ID.match(word)
     if not word:
-        raise UsageError("task.id_required", example=example)
+        raise UsageError("tasks.id_required", example=example)
     if m is None:
-        raise UsageError("task.bad_id", value=word, example=example)
+        raise UsageError("tasks.bad_id", value=word, example=example)
     # "完成12" splits fine, and so does "#12改到下周五" / "12 @li".
     tail = word[m.end():]
-    digits = m.group(1)
-    # A number too long to be an id is simply not found (and never reaches int() or the database).
-    task_id = int(digits) if len(digits) <= 10 else MAX_ID + 1
-    return task_id, (tail + " " + after).strip()
+    if len(m.group(1)) > 18:
+        raise UsageError("tasks.bad_id", value=word, example=example)
+    # Numbers beyond the id column's range are "not found" in run(); they never reach the database.
+    return int(m.group(1)), (tail + " " + after).strip()
 
 
 def _who(m: parsing.Mention) -> parsing.Mention | None:
@@ -243,12 +265,12 @@ def _who(m: parsing.Mention) -> parsing.Mention | None:
 def _parse_add(rest: str, ctx: Ctx) -> AddTask:
     mentions, body = parsing.take_mentions(rest)
     if len(mentions) > 1:
-        raise UsageError("task.one_assignee", example="task.example_add")
+        raise UsageError("tasks.one_assignee", example="tasks.example_add")
     who = _who(mentions[0]) if mentions else None
     body = body.strip()
     dues = list(_DUE_SEP.finditer(body))
     if not dues:
-        raise UsageError("task.due_required", example="task.example_add")
+        raise UsageError("tasks.due_required", example="tasks.example_add")
     # The note starts at the first note keyword after a due keyword, so a title may say "note"
     # ("send meeting note due fri") and a note may say "by" ("... note bring the quote by hand").
     note_m = next((m for m in _NOTE_SEP.finditer(body) if m.start() >= dues[0].end()), None)
@@ -259,31 +281,31 @@ def _parse_add(rest: str, ctx: Ctx) -> AddTask:
     title = head[:sep.start()].strip(_TRIM)
     when = head[sep.end():].strip(_TRIM)
     if not title:
-        raise UsageError("task.title_required", example="task.example_add")
+        raise UsageError("tasks.title_required", example="tasks.example_add")
     if len(title) > MAX_TITLE:
-        raise UsageError("task.title_too_long", max=MAX_TITLE, example="task.example_add")
+        raise UsageError("tasks.title_too_long", max=MAX_TITLE, example="tasks.example_add")
     if not when:
-        raise UsageError("task.due_required", example="task.example_add")
+        raise UsageError("tasks.due_required", example="tasks.example_add")
     if len(note) > MAX_NOTE:
-        raise UsageError("task.note_too_long", max=MAX_NOTE, example="task.example_add")
-    return AddTask(who=who, title=title, due_at=parsing.parse_due(when, ctx.now, ctx.tz), note=note)
+        raise UsageError("tasks.note_too_long", max=MAX_NOTE, example="tasks.example_add")
+    return AddTask(who=who, title=title, due_at=_due(when, ctx, "tasks.example_add"), note=note)
 
 
 def _parse_list(rest: str) -> ListTasks:
     mentions, leftover = parsing.take_mentions(rest)
     leftover = leftover.strip(_TRIM)
     if len(mentions) > 1:
-        raise UsageError("task.one_person", example="task.example_list")
+        raise UsageError("tasks.one_person", example="tasks.example_list")
     if mentions:
         if leftover:
-            raise UsageError("task.unexpected_text", text=leftover, example="task.example_list")
+            raise UsageError("tasks.unexpected_text", text=leftover, example="tasks.example_list")
         who = _who(mentions[0])
         return ListTasks("mine") if who is None else ListTasks("user", who)
     if not leftover:
         return ListTasks("mine")
     scope = _keyword(leftover, SCOPES)
     if scope is None:
-        raise UsageError("task.bad_scope", value=leftover, example="task.example_list")
+        raise UsageError("tasks.bad_scope", value=leftover, example="tasks.example_list")
     return ListTasks(scope)
 
 
@@ -291,6 +313,13 @@ def _parse_list(rest: str) -> ListTasks:
 
 
 def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
+    try:
+        return _run(req, uow, ctx)
+    except UsageError as e:
+        raise _with_example(e, "tasks.example") from None
+
+
+def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     s = uow.session
     task_id = getattr(req, "task_id", None)
     if ctx.team is None and task_id is not None:
@@ -330,22 +359,22 @@ def _load(s, ctx: Ctx, task_id: int) -> Task:
         task = s.scalars(select(Task).where(Task.id == task_id, Task.team_id == ctx.team.id)
                          .with_for_update()).first()
     if task is None:
-        raise UsageError("task.not_found", id=task_id, example="task.example_list")
+        raise UsageError("tasks.not_found", id=task_id, example="tasks.example_list")
     return task
 
 
 def _check(action: str, task: Task, ctx: Ctx) -> None:
     if not allowed(action, task, ctx.actor.user_id, _is_manager(ctx)):
-        raise Refused(f"task.refused_{action}", id=task.id, example="-")
+        raise Refused(f"tasks.refused_{action}", id=task.id, example="-")
 
 
 def _resolve_assignee(s, ctx: Ctx, who: parsing.Mention | None) -> str:
     user_id = ctx.actor.user_id if who is None else resolve_person(s, ctx, who)[0]
     if member_of(s, ctx.team.id, user_id) is None:
-        raise UsageError("task.assignee_not_member", who=mention(user_id), team=ctx.team.name,
+        raise UsageError("tasks.assignee_not_member", who=mention(user_id), team=ctx.team.name,
                          example="-")
     if not may_assign_to(user_id, ctx.actor.user_id, _is_manager(ctx)):
-        raise Refused("task.assign_others_refused", example="task.example_add_self")
+        raise Refused("tasks.assign_others_refused", example="tasks.example_add_self")
     return user_id
 
 
@@ -356,13 +385,13 @@ def _add(s, req: AddTask, ctx: Ctx) -> Reply:
                 note=req.note, due_at=req.due_at, status="open", created_at=ctx.now, updated_at=ctx.now)
     s.add(task)
     s.flush()
-    head = t(lang, "task.created", id=task.id, title=task.title, who=mention(assignee))
+    head = t(lang, "tasks.created", id=task.id, title=task.title, who=mention(assignee))
     parts: list = [Text(head), _details(task, ctx.tz, lang)]
     if assignee == ctx.actor.user_id:
         parts.append(_buttons(task, lang))
     else:
         _notify_assigned(s, ctx, task)
-        parts.append(Text(t(lang, "task.dm_sent", who=mention(assignee))))
+        parts.append(Text(t(lang, "tasks.dm_sent", who=mention(assignee))))
     return Reply(parts=tuple(parts), summary=head)
 
 
@@ -370,27 +399,27 @@ def _done(s, req, task: Task, ctx: Ctx) -> Reply:
     lang = ctx.lang
     _check("done", task, ctx)
     if task.status == "done":
-        return Reply.text(t(lang, "task.already_done", id=task.id, title=task.title,
+        return Reply.text(t(lang, "tasks.already_done", id=task.id, title=task.title,
                             when=fmt.when(task.done_at or task.updated_at, ctx.tz, lang)))
     if task.status == "cancelled":
-        raise Refused("task.is_cancelled", id=task.id, example="-")
+        raise Refused("tasks.is_cancelled", id=task.id, example="-")
     task.status, task.done_at, task.updated_at, task.snoozed_until = "done", ctx.now, ctx.now, None
     s.add(task)
     if task.created_by not in (ctx.actor.user_id, task.assignee):
-        _notify(s, ctx, task, task.created_by, "done", "task.dm_done", by=mention(ctx.actor.user_id))
-    return Reply.text(t(lang, "task.done", id=task.id, title=task.title))
+        _notify(s, ctx, task, task.created_by, "done", "tasks.dm_done", by=mention(ctx.actor.user_id))
+    return Reply.text(t(lang, "tasks.done", id=task.id, title=task.title))
 
 
 def _reopen(s, req, task: Task, ctx: Ctx) -> Reply:
     lang = ctx.lang
     _check("reopen", task, ctx)
     if task.status == "open":
-        return Reply.text(t(lang, "task.already_open", id=task.id, title=task.title))
+        return Reply.text(t(lang, "tasks.already_open", id=task.id, title=task.title))
     task.status, task.done_at, task.updated_at, task.snoozed_until = "open", None, ctx.now, None
     s.add(task)
-    text = t(lang, "task.reopened", id=task.id, title=task.title, due=fmt.when(task.due_at, ctx.tz, lang))
+    text = t(lang, "tasks.reopened", id=task.id, title=task.title, due=fmt.when(task.due_at, ctx.tz, lang))
     if task.due_at <= ctx.now:
-        text += "\n" + t(lang, "task.reopened_overdue", id=task.id)
+        text += "\n" + t(lang, "tasks.reopened_overdue", id=task.id)
     return Reply.text(text)
 
 
@@ -398,14 +427,14 @@ def _reschedule(s, req: RescheduleTask, task: Task, ctx: Ctx) -> Reply:
     lang = ctx.lang
     _check("due", task, ctx)
     if task.status != "open":
-        raise Refused(f"task.is_{task.status}", id=task.id, example="-")
+        raise Refused(f"tasks.is_{task.status}", id=task.id, example="-")
     old = task.due_at
     task.due_at, task.snoozed_until, task.updated_at = req.due_at, None, ctx.now
     s.add(task)
     if task.assignee != ctx.actor.user_id:
-        _notify(s, ctx, task, task.assignee, "due", "task.dm_due_changed", by=mention(ctx.actor.user_id),
+        _notify(s, ctx, task, task.assignee, "rescheduled", "tasks.dm_due_changed", by=mention(ctx.actor.user_id),
                 buttons=True)
-    return Reply.text(t(lang, "task.due_changed", id=task.id, title=task.title,
+    return Reply.text(t(lang, "tasks.due_changed", id=task.id, title=task.title,
                         due=fmt.when(task.due_at, ctx.tz, lang), old=fmt.when(old, ctx.tz, lang)))
 
 
@@ -413,23 +442,23 @@ def _assign(s, req: AssignTask, task: Task, ctx: Ctx) -> Reply:
     lang = ctx.lang
     _check("assign", task, ctx)
     if task.status != "open":
-        raise Refused(f"task.is_{task.status}", id=task.id, example="-")
+        raise Refused(f"tasks.is_{task.status}", id=task.id, example="-")
     assignee = _resolve_assignee(s, ctx, req.who)
     if assignee == task.assignee:
-        return Reply.text(t(lang, "task.already_assigned", id=task.id, who=mention(assignee)))
+        return Reply.text(t(lang, "tasks.already_assigned", id=task.id, who=mention(assignee)))
     previous = task.assignee
     task.assignee, task.snoozed_until, task.updated_at = assignee, None, ctx.now
     s.add(task)
-    head = t(lang, "task.reassigned", id=task.id, title=task.title, who=mention(assignee),
+    head = t(lang, "tasks.reassigned", id=task.id, title=task.title, who=mention(assignee),
              previous=mention(previous))
     parts: list = [Text(head), _details(task, ctx.tz, lang)]
     if assignee == ctx.actor.user_id:
         parts.append(_buttons(task, lang))
     else:
         _notify_assigned(s, ctx, task)
-        parts.append(Text(t(lang, "task.dm_sent", who=mention(assignee))))
+        parts.append(Text(t(lang, "tasks.dm_sent", who=mention(assignee))))
     if previous != ctx.actor.user_id:
-        _notify(s, ctx, task, previous, "unassigned", "task.dm_unassigned", by=mention(ctx.actor.user_id),
+        _notify(s, ctx, task, previous, "unassigned", "tasks.dm_unassigned", by=mention(ctx.actor.user_id),
                 who=mention(assignee))
     return Reply(parts=tuple(parts), summary=head)
 
@@ -438,24 +467,24 @@ def _cancel(s, req, task: Task, ctx: Ctx) -> Reply:
     lang = ctx.lang
     _check("cancel", task, ctx)
     if task.status == "cancelled":
-        return Reply.text(t(lang, "task.already_cancelled", id=task.id, title=task.title))
+        return Reply.text(t(lang, "tasks.already_cancelled", id=task.id, title=task.title))
     if task.status == "done":
-        raise Refused("task.is_done", id=task.id, example="-")
+        raise Refused("tasks.is_done", id=task.id, example="-")
     task.status, task.snoozed_until, task.updated_at = "cancelled", None, ctx.now
     s.add(task)
     if task.assignee != ctx.actor.user_id:
-        _notify(s, ctx, task, task.assignee, "cancelled", "task.dm_cancelled", by=mention(ctx.actor.user_id))
-    return Reply.text(t(lang, "task.cancelled", id=task.id, title=task.title))
+        _notify(s, ctx, task, task.assignee, "cancelled", "tasks.dm_cancelled", by=mention(ctx.actor.user_id))
+    return Reply.text(t(lang, "tasks.cancelled", id=task.id, title=task.title))
 
 
 def _snooze(s, req, task: Task, ctx: Ctx) -> Reply:
     lang = ctx.lang
     _check("snooze", task, ctx)
     if task.status != "open":
-        raise Refused(f"task.is_{task.status}", id=task.id, example="-")
+        raise Refused(f"tasks.is_{task.status}", id=task.id, example="-")
     task.snoozed_until, task.updated_at = ctx.now + SNOOZE, ctx.now
     s.add(task)
-    return Reply.text(t(lang, "task.snoozed", id=task.id, title=task.title,
+    return Reply.text(t(lang, "tasks.snoozed", id=task.id, title=task.title,
                         until=fmt.when(task.snoozed_until, ctx.tz, lang),
                         due=fmt.when(task.due_at, ctx.tz, lang)))
 
@@ -468,30 +497,30 @@ def _list(s, req: ListTasks, ctx: Ctx) -> Reply:
     q = select(Task).where(Task.team_id == ctx.team.id, Task.status == "open")
     if req.scope == "mine":
         q = q.where(Task.assignee == ctx.actor.user_id)
-        label = t(lang, "task.scope_mine")
+        label = t(lang, "tasks.scope_mine")
     elif req.scope == "user":
         user_id, _ = resolve_person(s, ctx, req.who)
         if member_of(s, ctx.team.id, user_id) is None:
-            raise UsageError("task.assignee_not_member", who=mention(user_id), team=ctx.team.name,
+            raise UsageError("tasks.assignee_not_member", who=mention(user_id), team=ctx.team.name,
                              example="-")
         q = q.where(Task.assignee == user_id)
-        label = t(lang, "task.scope_user", who=mention(user_id))
+        label = t(lang, "tasks.scope_user", who=mention(user_id))
     elif req.scope == "overdue":
         q = q.where(Task.due_at < ctx.now)
-        label = t(lang, "task.scope_overdue", team=ctx.team.name)
+        label = t(lang, "tasks.scope_overdue", team=ctx.team.name)
     else:
-        label = t(lang, "task.scope_team", team=ctx.team.name)
+        label = t(lang, "tasks.scope_team", team=ctx.team.name)
     total = s.scalar(select(func.count()).select_from(q.subquery()))
     if not total:
-        return Reply.text(t(lang, "task.list_empty", scope=label))
+        return Reply.text(t(lang, "tasks.list_empty", scope=label))
     tasks = list(s.scalars(q.order_by(Task.due_at, Task.id).limit(LIST_LIMIT)))
     rows = tuple((f"#{x.id}", _clip(x.title, 60), mention(x.assignee), _due_cell(x, ctx, lang),
                   _status_cell(x, ctx, lang)) for x in tasks)
-    header = tuple(t(lang, f"task.col_{c}") for c in ("id", "title", "assignee", "due", "status"))
-    title = t(lang, "task.list_title", scope=label, count=total, tz=fmt.zone_name(ctx.tz))
+    header = tuple(t(lang, f"tasks.col_{c}") for c in ("id", "title", "assignee", "due", "status"))
+    title = t(lang, "tasks.list_title", scope=label, count=total, tz=fmt.zone_name(ctx.tz))
     parts: list = [Text(title), Table(header, rows)]
     if total > LIST_LIMIT:
-        parts.append(Text(t(lang, "task.list_more", n=total - LIST_LIMIT)))
+        parts.append(Text(t(lang, "tasks.list_more", n=total - LIST_LIMIT)))
     return Reply(parts=tuple(parts), summary=title)
 
 
@@ -512,28 +541,28 @@ def _due_cell(task: Task, ctx: Ctx, lang: str) -> str:
 
 def _status_cell(task: Task, ctx: Ctx, lang: str) -> str:
     if task.status == "open" and task.snoozed_until and task.snoozed_until > ctx.now:
-        return t(lang, "task.status_snoozed", until=_short(task.snoozed_until, ctx.tz, lang))
+        return t(lang, "tasks.status_snoozed", until=_short(task.snoozed_until, ctx.tz, lang))
     if task.status == "open" and task.due_at < ctx.now:
-        return t(lang, "task.status_overdue")
-    return t(lang, f"task.status_{task.status}")
+        return t(lang, "tasks.status_overdue")
+    return t(lang, f"tasks.status_{task.status}")
 
 
 # -- what the assignee (or creator) hears -------------------------------------------------------
 
 
 def _details(task: Task, tz, lang: str) -> Fields:
-    pairs = [(t(lang, "task.label_assignee"), mention(task.assignee)),
-             (t(lang, "task.label_due"), fmt.when(task.due_at, tz, lang))]
+    pairs = [(t(lang, "tasks.label_assignee"), mention(task.assignee)),
+             (t(lang, "tasks.label_due"), fmt.when(task.due_at, tz, lang))]
     if task.note:
-        pairs.append((t(lang, "task.label_note"), task.note))
+        pairs.append((t(lang, "tasks.label_note"), task.note))
     return Fields(tuple(pairs))
 
 
 def _buttons(task: Task, lang: str) -> Actions:
     return Actions((
-        Button(label=t(lang, "task.button_done"), action_id="task.done", value=str(task.id),
+        Button(label=t(lang, "tasks.button_done"), action_id="tasks.done", value=str(task.id),
                command=f"/task done {task.id}", style="primary"),
-        Button(label=t(lang, "task.button_snooze"), action_id="task.snooze", value=str(task.id),
+        Button(label=t(lang, "tasks.button_snooze"), action_id="tasks.snooze", value=str(task.id),
                command=f"/task snooze {task.id}"),
     ))
 
@@ -559,7 +588,7 @@ def _next_seq(s, ctx: Ctx, prefix: str) -> int:
 
 
 def _notify_assigned(s, ctx: Ctx, task: Task) -> None:
-    _notify(s, ctx, task, task.assignee, "assigned", "task.dm_assigned", by=mention(ctx.actor.user_id),
+    _notify(s, ctx, task, task.assignee, "assigned", "tasks.dm_assigned", by=mention(ctx.actor.user_id),
             buttons=True)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from commands.i18n import t
@@ -269,7 +269,3 @@ def progress_nudges(session: Session, run: JobRun) -> list[Outgoing]:
                             meta={"kind": "progress_nudge"}))
     return out
 
-
-def count_open_tasks(session: Session, team_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(Task).where(Task.team_id == team_id,
-                                                                      Task.status == "open")) or 0

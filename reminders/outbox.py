@@ -1,0 +1,316 @@
+"""The outbox sender: claim with a lease, send with pacing, retry, dead-letter.
+
+Messages are written to `outbox_message` by the unit of work that causes them (storage.outbox_store).
+`drain()` delivers them:
+
+1. Claim (one short transaction): among the *head* of each destination's queue (its oldest pending or
+   sending row), take those that are due (pending with not_before <= now, or sending with an expired
+   lease: a sender that crashed) and whose destination is not paced (outbox_pace.next_at > now).
+   PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED`, so concurrent senders take disjoint rows; SQLite:
+   BEGIN IMMEDIATE serialises claimers. Claimed rows become `sending` with lease_until/leased_by, and
+   `attempts` goes up by one (so a message that crashes its sender every time ends dead, too).
+2. Send, outside any transaction.
+3. Record the result (one short transaction per message): `sent` (and the destination's next_at
+   moves one pacing interval ahead, shared by every replica through the database); rate limited ->
+   pending again after Retry-After, not counted as a failed attempt; transient -> pending again after
+   an exponential backoff with jitter, capped, or `dead` after max_attempts; permanent -> `dead`
+   at once. last_error keeps the platform's answer.
+
+Order per destination: only the head of a destination's queue is ever claimed, so a message is never
+sent while an older one to the same place is pending (in backoff) or being sent. A dead message no
+longer blocks its successors.
+
+Duplicate window (at-least-once): if a sender crashes after the platform accepted a message but
+before step 3 commits, the lease expires and another sender delivers it again. The window is the time
+between the platform's answer and the commit of the `sent` mark (milliseconds), plus the case where a
+send outlives its lease (keep lease_seconds well above the HTTP timeout). Nothing is ever lost: a
+crash anywhere else leaves the row pending or sending, to be re-sent.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from commands.clock import Clock
+from storage.models import OutboxMessage, OutboxPace
+from storage.uow import UowFactory
+
+log = logging.getLogger("teambot.outbox")
+
+PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+ACTIVE = (PENDING, SENDING)
+
+#: Seconds between two messages to one destination: Slack ~1 message/s per channel; DingTalk and
+#: WeCom group robots 20 per minute.
+DEFAULT_PACE_SECONDS: dict[str, float] = {"slack": 1.0, "dingtalk": 3.0, "wecom": 3.0, "console": 0.0}
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What a platform said about one message."""
+
+    status: str  # "sent" | "rate_limited" | "transient" | "permanent"
+    retry_after: float | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "sent"
+
+    @classmethod
+    def sent(cls) -> SendResult:
+        return cls("sent")
+
+    @classmethod
+    def rate_limited(cls, retry_after: float | None, error: str = "ratelimited") -> SendResult:
+        """HTTP 429: try again after `retry_after` seconds (the Retry-After header)."""
+        return cls("rate_limited", retry_after=retry_after, error=error)
+
+    @classmethod
+    def transient(cls, error: str) -> SendResult:
+        """5xx, timeouts, network errors: try again later with backoff."""
+        return cls("transient", error=error)
+
+    @classmethod
+    def permanent(cls, error: str) -> SendResult:
+        """channel_not_found, user_not_found, not_in_channel, is_archived, invalid_auth...: never retried."""
+        return cls("permanent", error=error)
+
+
+class Sender(Protocol):
+    def send(self, platform: str, destination: str, payload: dict) -> SendResult: ...
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    batch: int = 50
+    #: How long a claim is valid. Keep it well above the platform HTTP timeout.
+    lease_seconds: float = 60.0
+    #: Failed sends (and expired leases) before a message is dead.
+    max_attempts: int = 8
+    backoff_base_seconds: float = 2.0
+    backoff_cap_seconds: float = 600.0
+    #: Pacing per destination on/off (off for benchmarks), and seconds between messages per platform.
+    pacing: bool = True
+    pace_seconds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_PACE_SECONDS))
+    #: A drain() call claims and sends in rounds until nothing is claimable, at most this many.
+    max_rounds: int = 100
+
+    def pace_for(self, platform: str) -> float:
+        return float(self.pace_seconds.get(platform, 0.0)) if self.pacing else 0.0
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    platform: str
+    destination: str
+    payload: dict
+    attempts: int
+    dedupe_key: str | None
+
+
+@dataclass
+class DrainStats:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    rounds: int = 0
+
+    def __iadd__(self, other: DrainStats) -> DrainStats:
+        for k in ("claimed", "sent", "retried", "dead", "rounds"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+        return self
+
+
+def _is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def backoff_seconds(attempts: int, config: OutboxConfig, rng: random.Random | None = None) -> float:
+    """Exponential backoff with "equal jitter": half fixed, half random, capped."""
+    rng = rng or random
+    delay = min(config.backoff_cap_seconds, config.backoff_base_seconds * (2 ** max(0, attempts - 1)))
+    return delay / 2 + rng.random() * delay / 2
+
+
+# --- claim ----------------------------------------------------------------------------------------------
+
+
+def claim(uow_factory: UowFactory, clock: Clock, worker_id: str, *, batch: int = 50,
+          lease_seconds: float = 60.0, config: OutboxConfig | None = None) -> list[Claimed]:
+    """Lease up to `batch` messages (at most one per destination: the head of its queue)."""
+    config = config or OutboxConfig()
+    now = clock.now()
+    O = OutboxMessage  # noqa: N806 - a table alias reads better short
+    heads = (select(func.min(O.id)).where(O.status.in_(ACTIVE))
+             .group_by(O.platform, O.destination).scalar_subquery())
+    q = select(O).where(O.id.in_(heads),
+                        or_(and_(O.status == PENDING, O.not_before <= now),
+                            and_(O.status == SENDING, O.lease_until <= now)))
+    if config.pacing:
+        P = OutboxPace  # noqa: N806
+        q = q.where(~exists().where(P.platform == O.platform, P.destination == O.destination,
+                                    P.next_at > now))
+    q = q.order_by(O.not_before, O.id).limit(batch)
+    out: list[Claimed] = []
+    with uow_factory() as uow:
+        s = uow.session
+        if _is_pg(s):
+            q = q.with_for_update(skip_locked=True, of=O)
+        for row in s.scalars(q).all():
+            if row.status == SENDING:
+                log.warning("outbox %s: lease of %s expired; taking it over", row.id, row.leased_by)
+            if row.attempts >= config.max_attempts:
+                # Only reachable through expired leases: the message keeps killing its sender.
+                row.status, row.lease_until = DEAD, None
+                row.last_error = (f"gave up after {row.attempts} attempts; last lease held by "
+                                  f"{row.leased_by} expired (sender crashed?)"
+                                  + (f"; before that: {row.last_error}" if row.last_error else ""))
+                s.add(row)
+                continue
+            row.status = SENDING
+            row.attempts += 1
+            row.lease_until = now + timedelta(seconds=lease_seconds)
+            row.leased_by = worker_id
+            s.add(row)
+            out.append(Claimed(row.id, row.platform, row.destination, json.loads(row.payload),
+                               row.attempts, row.dedupe_key))
+    return out
+
+
+# --- record results -------------------------------------------------------------------------------------
+
+
+def _upsert_pace(session: Session, platform: str, destination: str, next_at: datetime) -> None:
+    ins = (pg_insert if _is_pg(session) else sqlite_insert)(OutboxPace).values(
+        platform=platform, destination=destination, next_at=next_at)
+    session.execute(ins.on_conflict_do_update(index_elements=["platform", "destination"],
+                                              set_={"next_at": ins.excluded.next_at}))
+
+
+def record(uow_factory: UowFactory, clock: Clock, worker_id: str, msg: Claimed, result: SendResult, *,
+           config: OutboxConfig | None = None, rng: random.Random | None = None) -> str:
+    """Write one send's outcome; returns the message's new status."""
+    config = config or OutboxConfig()
+    now = clock.now()
+    O = OutboxMessage  # noqa: N806
+    with uow_factory() as uow:
+        s = uow.session
+        if result.ok:
+            # Delivered is delivered, even if our lease ran out meanwhile: mark it so nobody resends.
+            n = s.execute(update(O).where(O.id == msg.id, O.status != SENT).values(
+                status=SENT, sent_at=now, lease_until=None, leased_by=worker_id)).rowcount
+            if not n:
+                log.warning("outbox %s: already marked sent by another sender (duplicate delivery)", msg.id)
+            pace = config.pace_for(msg.platform)
+            if pace > 0:
+                _upsert_pace(s, msg.platform, msg.destination, now + timedelta(seconds=pace))
+            return SENT
+        ours = (O.id == msg.id, O.status == SENDING, O.leased_by == worker_id)
+        error = (result.error or result.status)[:2000]
+        if result.status == "rate_limited":
+            wait = max(1.0, float(result.retry_after or 1.0))
+            values = dict(status=PENDING, not_before=now + timedelta(seconds=wait), lease_until=None,
+                          leased_by=None, attempts=O.attempts - 1,
+                          last_error=f"rate limited, retry after {wait:g}s: {error}")
+            status = PENDING
+        elif result.status == "permanent" or msg.attempts >= config.max_attempts:
+            values = dict(status=DEAD, lease_until=None, leased_by=None,
+                          last_error=error if result.status == "permanent"
+                          else f"gave up after {msg.attempts} attempts: {error}")
+            status = DEAD
+        else:
+            wait = backoff_seconds(msg.attempts, config, rng)
+            values = dict(status=PENDING, not_before=now + timedelta(seconds=wait), lease_until=None,
+                          leased_by=None, last_error=error)
+            status = PENDING
+        if not s.execute(update(O).where(*ours).values(**values)).rowcount:
+            log.warning("outbox %s: lease lost before recording %s; the new holder decides", msg.id,
+                        result.status)
+            return SENDING
+        if status == DEAD:
+            log.error("outbox %s to %s:%s is dead: %s", msg.id, msg.platform, msg.destination, error)
+        return status
+
+
+# --- drain ----------------------------------------------------------------------------------------------
+
+
+def drain(uow_factory: UowFactory, sender: Sender, clock: Clock, worker_id: str, *,
+          batch: int | None = None, lease_seconds: float | None = None,
+          config: OutboxConfig | None = None, rng: random.Random | None = None,
+          on_result: Callable[[Claimed, SendResult], None] | None = None) -> DrainStats:
+    """Deliver what is due, in rounds, until nothing is claimable (or config.max_rounds)."""
+    config = config or OutboxConfig()
+    batch = batch or config.batch
+    lease = lease_seconds if lease_seconds is not None else config.lease_seconds
+    stats = DrainStats()
+    for _ in range(config.max_rounds):
+        claimed = claim(uow_factory, clock, worker_id, batch=batch, lease_seconds=lease, config=config)
+        if not claimed:
+            break
+        stats.rounds += 1
+        stats.claimed += len(claimed)
+        for msg in claimed:
+            try:
+                result = sender.send(msg.platform, msg.destination, msg.payload)
+            except Exception as e:  # noqa: BLE001 - a sender bug must not lose the message
+                log.exception("outbox %s: sender raised", msg.id)
+                result = SendResult.transient(f"{type(e).__name__}: {e}")
+            status = record(uow_factory, clock, worker_id, msg, result, config=config, rng=rng)
+            if status == SENT:
+                stats.sent += 1
+            elif status == DEAD:
+                stats.dead += 1
+            else:
+                stats.retried += 1
+            if on_result is not None:
+                on_result(msg, result)
+    return stats
+
+
+# --- operator helpers -----------------------------------------------------------------------------------
+
+
+def list_messages(session: Session, status: str | Iterable[str] | None = None, *,
+                  limit: int = 200) -> list[OutboxMessage]:
+    """Messages with the given status(es), oldest first (all when status is None)."""
+    q = select(OutboxMessage).order_by(OutboxMessage.id).limit(limit)
+    if status is not None:
+        statuses = [status] if isinstance(status, str) else list(status)
+        q = q.where(OutboxMessage.status.in_(statuses))
+    return list(session.scalars(q))
+
+
+def counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+    return {s: n for s, n in rows}
+
+
+def retry_dead(session: Session, message_id: int, *, now: datetime | None = None) -> bool:
+    """Put a dead message back in the queue (attempts reset, last_error kept). False if not dead.
+    It goes out after anything older to the same destination that is still queued."""
+    now = now or datetime.now(timezone.utc)
+    n = session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
+                                                    OutboxMessage.status == DEAD)
+                        .values(status=PENDING, attempts=0, not_before=now, lease_until=None,
+                                leased_by=None)).rowcount
+    return bool(n)
+
+
+def prune_sent(session: Session, before: datetime) -> int:
+    """Delete sent messages older than `before` (their dedupe keys go too: keep a few days)."""
+    return session.execute(delete(OutboxMessage).where(OutboxMessage.status == SENT,
+                                                       OutboxMessage.sent_at < before)).rowcount or 0
