@@ -40,6 +40,33 @@ class SlackSettings:
 
 
 @dataclass(frozen=True)
+class DingTalkSettings:
+    app_key: str | None = None
+    app_secret: str | None = None
+    #: "stream" (the official SDK's long connection, no public URL) or "http" (outgoing-robot callback).
+    mode: str = "stream"
+    api_url: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.app_key and self.app_secret)
+
+
+@dataclass(frozen=True)
+class WeComSettings:
+    corp_id: str | None = None
+    agent_id: str | None = None
+    secret: str | None = None
+    token: str | None = None
+    encoding_aes_key: str | None = None
+    api_url: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.corp_id and self.agent_id and self.secret and self.token and self.encoding_aes_key)
+
+
+@dataclass(frozen=True)
 class Settings:
     platform: str = "console"
     database_url: str = "sqlite:///teambot.db"
@@ -50,6 +77,8 @@ class Settings:
     default_calendar: str = "CN"
     log_level: str = "INFO"
     slack: SlackSettings = field(default_factory=SlackSettings)
+    dingtalk: DingTalkSettings = field(default_factory=DingTalkSettings)
+    wecom: WeComSettings = field(default_factory=WeComSettings)
     #: Where the config came from, for `teambot run` to say at start-up.
     source: str = "defaults"
 
@@ -62,6 +91,8 @@ _SCHEMA: dict[str, dict[str, tuple[type, str | None]]] = {
     "http": {"host": (str, "TEAMBOT_HTTP_HOST"), "port": (int, "TEAMBOT_HTTP_PORT")},
     "slack": {"api_url": (str, "SLACK_API_URL"), "user_cache_seconds": (int, None),
               "users_info_timeout": (float, None)},
+    "dingtalk": {"mode": (str, "DINGTALK_MODE"), "api_url": (str, "DINGTALK_API_URL")},
+    "wecom": {"api_url": (str, "WECOM_API_URL")},
 }
 
 
@@ -116,15 +147,42 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         user_cache_seconds=get("slack", "user_cache_seconds", 3600),
         users_info_timeout=get("slack", "users_info_timeout", 1.0),
     )
+    dingtalk = DingTalkSettings(
+        app_key=env.get("DINGTALK_APP_KEY") or None,
+        app_secret=env.get("DINGTALK_APP_SECRET") or None,
+        mode=str(get("dingtalk", "mode", "stream")).lower(),
+        api_url=get("dingtalk", "api_url", None),
+    )
+    if dingtalk.mode not in ("stream", "http"):
+        raise ConfigError(f"[dingtalk] mode / DINGTALK_MODE: '{dingtalk.mode}' is not stream or http")
+    wecom = WeComSettings(
+        corp_id=env.get("WECOM_CORP_ID") or None,
+        agent_id=env.get("WECOM_AGENT_ID") or None,
+        secret=env.get("WECOM_SECRET") or None,
+        token=env.get("WECOM_TOKEN") or None,
+        encoding_aes_key=env.get("WECOM_ENCODING_AES_KEY") or None,
+        api_url=get("wecom", "api_url", None),
+    )
+    if wecom.encoding_aes_key and len(wecom.encoding_aes_key) != 43:
+        raise ConfigError("environment variable WECOM_ENCODING_AES_KEY: expected the 43-character key "
+                          "from the WeCom admin console")
     platform = str(get("bot", "platform", "") or "").lower()
     if platform and platform not in PLATFORMS:
         raise ConfigError(f"{path}: [bot] platform: '{platform}' is not one of {', '.join(PLATFORMS)}")
     if not platform:
-        platform = "slack" if slack.configured else "console"
-    if platform == "slack" and not slack.configured:
-        missing = [n for n, v in (("SLACK_BOT_TOKEN", slack.bot_token),
-                                  ("SLACK_SIGNING_SECRET", slack.signing_secret)) if not v]
-        raise ConfigError(f"[bot] platform is slack but {' and '.join(missing)} not set in the environment")
+        platform = next((name for name, conf in (("slack", slack), ("dingtalk", dingtalk), ("wecom", wecom))
+                         if conf.configured), "console")
+    required = {
+        "slack": (("SLACK_BOT_TOKEN", slack.bot_token), ("SLACK_SIGNING_SECRET", slack.signing_secret)),
+        "dingtalk": (("DINGTALK_APP_KEY", dingtalk.app_key), ("DINGTALK_APP_SECRET", dingtalk.app_secret)),
+        "wecom": (("WECOM_CORP_ID", wecom.corp_id), ("WECOM_AGENT_ID", wecom.agent_id),
+                  ("WECOM_SECRET", wecom.secret), ("WECOM_TOKEN", wecom.token),
+                  ("WECOM_ENCODING_AES_KEY", wecom.encoding_aes_key)),
+    }.get(platform, ())
+    missing = [name for name, value in required if not value]
+    if missing:
+        raise ConfigError(f"[bot] platform is {platform} but {' and '.join(missing)} "
+                          f"{'is' if len(missing) == 1 else 'are'} not set in the environment")
     if slack.app_token and not slack.app_token.startswith("xapp-"):
         raise ConfigError("environment variable SLACK_APP_TOKEN: expected an app-level token starting with xapp-")
 
@@ -138,6 +196,8 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         default_calendar=get("bot", "default_calendar", "CN"),
         log_level=str(get("bot", "log_level", "INFO")).upper(),
         slack=slack,
+        dingtalk=dingtalk,
+        wecom=wecom,
         source=source,
     )
     _validate(s, path)

@@ -63,7 +63,8 @@ class Dispatcher:
             return reply
         except UsageError as e:
             lang = ctx.lang if ctx else self._fallback_lang(inv)
-            feature = route.name if route else "settings"
+            # Catalogs are named after the feature module (tasks.toml for the `task` route).
+            feature = route.module.rsplit(".", 1)[-1] if route else "settings"
             return usage_reply(lang, e, feature)
         except IntegrityError:
             # A concurrent delivery of the same retry won the receipt insert: answer as it did.

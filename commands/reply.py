@@ -39,11 +39,20 @@ class Actions:
 
 @dataclass(frozen=True)
 class Image:
+    """A picture file on local disk (or an https URL); adapters upload or link it."""
     path: str
     alt: str
 
 
-Part = Text | Fields | Table | Actions | Image
+@dataclass(frozen=True)
+class File:
+    """A file to hand over (a CSV export); adapters upload it, the console writes it to disk."""
+    path: str
+    title: str
+    mime: str = "text/csv"
+
+
+Part = Text | Fields | Table | Actions | Image | File
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,8 @@ class Reply:
                                      for b in p.buttons))
             elif isinstance(p, Image):
                 out.append(f"[{p.alt}: {p.path}]")
+            elif isinstance(p, File):
+                out.append(f"[{p.title}: {p.path}]")
         return "\n".join(out)
 
 
@@ -102,7 +113,7 @@ class Outgoing:
     meta: dict = field(default_factory=dict)
 
 
-_PART_TYPES = {cls.__name__: cls for cls in (Text, Fields, Table, Actions, Image)}
+_PART_TYPES = {cls.__name__: cls for cls in (Text, Fields, Table, Actions, Image, File)}
 
 
 def reply_to_dict(reply: Reply) -> dict:

@@ -560,9 +560,9 @@ def _details(task: Task, tz, lang: str) -> Fields:
 
 def _buttons(task: Task, lang: str) -> Actions:
     return Actions((
-        Button(label=t(lang, "tasks.button_done"), action_id="tasks.done", value=str(task.id),
+        Button(label=t(lang, "tasks.button_done"), action_id="task.done", value=str(task.id),
                command=f"/task done {task.id}", style="primary"),
-        Button(label=t(lang, "tasks.button_snooze"), action_id="tasks.snooze", value=str(task.id),
+        Button(label=t(lang, "tasks.button_snooze"), action_id="task.snooze", value=str(task.id),
                command=f"/task snooze {task.id}"),
     ))
 

@@ -17,18 +17,18 @@ Rules shared by the jobs:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import Session
 
+from commands import fmt
 from commands.i18n import t
+from commands.people import mention
 from commands.reply import Actions, Button, Fields, Outgoing, Reply, Table, Text
 from reminders.workdays import WorkdayCalendar
 from storage.models import Member, ProgressEntry, Task, Team, UserPref
-
-UTC = timezone.utc
 
 
 @dataclass(frozen=True)
@@ -96,41 +96,21 @@ class _People:
         return bool(p and p.away_until and p.away_until > at)
 
 
-def _names(session: Session, team_id: int) -> dict[str, str]:
-    rows = session.execute(select(Member.user_id, Member.display_name).where(Member.team_id == team_id))
-    return {u: (n or u) for u, n in rows}
-
-
 # --- formatting ---------------------------------------------------------------------------------------
-
-
-def format_date(d: date, lang: str, *, today: date | None = None) -> str:
-    wd = t(lang, "reminders.weekdays").split(",")[d.weekday()]
-    month = t(lang, "reminders.months").split(",")[d.month - 1]
-    key = "reminders.date_fmt" if today is None or today.year == d.year else "reminders.date_year_fmt"
-    return t(lang, key, wd=wd, month=month, month_num=d.month, day=d.day, year=d.year)
-
-
-def format_due(at: datetime, tz: ZoneInfo, lang: str, *, today: date | None = None) -> str:
-    local = at.astimezone(tz)
-    return t(lang, "reminders.datetime_fmt", date=format_date(local.date(), lang, today=today),
-             hm=local.strftime("%H:%M"))
 
 
 def _task_buttons(task: Task, lang: str) -> Actions:
     return Actions((
-        Button(label=t(lang, "reminders.btn_done"), action_id="task.done", value=str(task.id),
+        Button(label=t(lang, "reminders.btn_done"), action_id="tasks.done", value=str(task.id),
                command=f"/task done {task.id}", style="primary"),
-        Button(label=t(lang, "reminders.btn_snooze"), action_id="task.snooze", value=str(task.id),
+        Button(label=t(lang, "reminders.btn_snooze"), action_id="tasks.snooze", value=str(task.id),
                command=f"/task snooze {task.id}"),
     ))
 
 
-def _task_reply(task: Task, headline: str, lang: str, tz: ZoneInfo, today: date,
-                extra: tuple[tuple[str, str], ...] = ()) -> Reply:
+def _task_reply(task: Task, headline: str, lang: str, tz: ZoneInfo) -> Reply:
     pairs = [(t(lang, "reminders.field_task"), f"#{task.id} {task.title}"),
-             (t(lang, "reminders.field_due"), format_due(task.due_at, tz, lang, today=today))]
-    pairs.extend(extra)
+             (t(lang, "reminders.field_due"), fmt.when(task.due_at, tz, lang))]
     if task.note:
         pairs.append((t(lang, "reminders.field_note"), task.note))
     return Reply(parts=(Text(headline), Fields(tuple(pairs)), _task_buttons(task, lang)),
@@ -172,7 +152,7 @@ def deadline_reminders(session: Session, run: JobRun) -> list[Outgoing]:
         if _snoozed(task, day, tz) or people.away(task.assignee, run.fire_at):
             continue
         lang, utz = people.lang(task.assignee), people.tz(task.assignee)
-        due_text = format_due(task.due_at, utz, lang, today=day)
+        due_text = fmt.when(task.due_at, utz, lang)
         if due_day > day:
             headline, tag = t(lang, "reminders.due_soon", due=due_text, title=task.title), "due-1"
         elif due_day == day:
@@ -180,7 +160,7 @@ def deadline_reminders(session: Session, run: JobRun) -> list[Outgoing]:
         else:
             headline, tag = t(lang, "reminders.due_in_holiday", due=due_text, title=task.title), "due"
         out.append(Outgoing(destination=f"user:{task.assignee}",
-                            reply=_task_reply(task, headline, lang, utz, day),
+                            reply=_task_reply(task, headline, lang, utz),
                             dedupe_key=f"task:{task.id}:{tag}:{day.isoformat()}",
                             meta={"kind": "deadline_reminder", "task_id": task.id, "tag": tag}))
     return out
@@ -218,12 +198,11 @@ def overdue_nudges(session: Session, run: JobRun) -> list[Outgoing]:
         lang, utz = people.lang(task.assignee), people.tz(task.assignee)
         headline = t(lang, "reminders.overdue", days=n, title=task.title)
         out.append(Outgoing(destination=f"user:{task.assignee}",
-                            reply=_task_reply(task, headline, lang, utz, day),
+                            reply=_task_reply(task, headline, lang, utz),
                             dedupe_key=f"task:{task.id}:overdue:{day.isoformat()}",
                             meta={"kind": "overdue_nudge", "task_id": task.id, "days": n}))
     escalated = [(task, n) for task, n in overdue if n >= 2]
     if escalated:
-        names = _names(session, team.id)
         for mgr in managers:
             if people.away(mgr, run.fire_at):
                 continue
@@ -233,8 +212,8 @@ def overdue_nudges(session: Session, run: JobRun) -> list[Outgoing]:
             lang, mtz = people.lang(mgr), people.tz(mgr)
             title = t(lang, "reminders.escalation_title", team=team.name, count=len(mine))
             header = tuple(t(lang, "reminders.escalation_header").split(","))
-            rows = tuple((f"#{task.id}", task.title, names.get(task.assignee, task.assignee),
-                          format_due(task.due_at, mtz, lang, today=day), str(n)) for task, n in mine)
+            rows = tuple((f"#{task.id}", task.title, mention(task.assignee),
+                          fmt.when(task.due_at, mtz, lang), str(n)) for task, n in mine)
             reply = Reply(parts=(Text(title), Table(header, rows), Text(t(lang, "reminders.escalation_hint"))),
                           private=False, summary=title)
             out.append(Outgoing(destination=f"user:{mgr}", reply=reply,
@@ -263,7 +242,7 @@ def progress_nudges(session: Session, run: JobRun) -> list[Outgoing]:
         if user in logged or people.away(user, run.fire_at):
             continue
         lang = people.lang(user)
-        text = t(lang, "reminders.progress_nudge", since=format_date(week_start_day, lang, today=run.day))
+        text = t(lang, "reminders.progress_nudge", since=fmt.day(week_start_day, lang))
         out.append(Outgoing(destination=f"user:{user}", reply=Reply.text(text, private=False),
                             dedupe_key=f"progress:{team.id}:{user}:{run.slot_day.isoformat()}",
                             meta={"kind": "progress_nudge"}))

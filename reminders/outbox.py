@@ -33,16 +33,18 @@ import logging
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from commands.clock import Clock
 from storage.models import OutboxMessage, OutboxPace
+from storage.types import UTCDateTime
 from storage.uow import UowFactory
 
 log = logging.getLogger("teambot.outbox")
@@ -128,11 +130,6 @@ class DrainStats:
     dead: int = 0
     rounds: int = 0
 
-    def __iadd__(self, other: DrainStats) -> DrainStats:
-        for k in ("claimed", "sent", "retried", "dead", "rounds"):
-            setattr(self, k, getattr(self, k) + getattr(other, k))
-        return self
-
 
 def _is_pg(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
@@ -148,28 +145,36 @@ def backoff_seconds(attempts: int, config: OutboxConfig, rng: random.Random | No
 # --- claim ----------------------------------------------------------------------------------------------
 
 
-def claim(uow_factory: UowFactory, clock: Clock, worker_id: str, *, batch: int = 50,
-          lease_seconds: float = 60.0, config: OutboxConfig | None = None) -> list[Claimed]:
-    """Lease up to `batch` messages (at most one per destination: the head of its queue)."""
-    config = config or OutboxConfig()
-    now = clock.now()
-    O = OutboxMessage  # noqa: N806 - a table alias reads better short
+@lru_cache(maxsize=32)
+def _claim_statement(pacing: bool, batch: int, postgresql: bool):
+    """Built once per shape (building SQLAlchemy statements costs more than running this one)."""
+    now = bindparam("now", type_=UTCDateTime())
+    O = OutboxMessage
     heads = (select(func.min(O.id)).where(O.status.in_(ACTIVE))
              .group_by(O.platform, O.destination).scalar_subquery())
     q = select(O).where(O.id.in_(heads),
                         or_(and_(O.status == PENDING, O.not_before <= now),
                             and_(O.status == SENDING, O.lease_until <= now)))
-    if config.pacing:
-        P = OutboxPace  # noqa: N806
+    if pacing:
+        P = OutboxPace
         q = q.where(~exists().where(P.platform == O.platform, P.destination == O.destination,
                                     P.next_at > now))
     q = q.order_by(O.not_before, O.id).limit(batch)
+    if postgresql:
+        q = q.with_for_update(skip_locked=True, of=O)
+    return q
+
+
+def claim(uow_factory: UowFactory, clock: Clock, worker_id: str, *, batch: int = 50,
+          lease_seconds: float = 60.0, config: OutboxConfig | None = None) -> list[Claimed]:
+    """Lease up to `batch` messages (at most one per destination: the head of its queue)."""
+    config = config or OutboxConfig()
+    now = clock.now()
     out: list[Claimed] = []
     with uow_factory() as uow:
         s = uow.session
-        if _is_pg(s):
-            q = q.with_for_update(skip_locked=True, of=O)
-        for row in s.scalars(q).all():
+        q = _claim_statement(config.pacing, batch, _is_pg(s))
+        for row in s.scalars(q, {"now": now}).all():
             if row.status == SENDING:
                 log.warning("outbox %s: lease of %s expired; taking it over", row.id, row.leased_by)
             if row.attempts >= config.max_attempts:
@@ -205,7 +210,7 @@ def record(uow_factory: UowFactory, clock: Clock, worker_id: str, msg: Claimed, 
     """Write one send's outcome; returns the message's new status."""
     config = config or OutboxConfig()
     now = clock.now()
-    O = OutboxMessage  # noqa: N806
+    O = OutboxMessage
     with uow_factory() as uow:
         s = uow.session
         if result.ok:
@@ -222,19 +227,19 @@ def record(uow_factory: UowFactory, clock: Clock, worker_id: str, msg: Claimed, 
         error = (result.error or result.status)[:2000]
         if result.status == "rate_limited":
             wait = max(1.0, float(result.retry_after or 1.0))
-            values = dict(status=PENDING, not_before=now + timedelta(seconds=wait), lease_until=None,
-                          leased_by=None, attempts=O.attempts - 1,
-                          last_error=f"rate limited, retry after {wait:g}s: {error}")
+            values = {"status": PENDING, "not_before": now + timedelta(seconds=wait), "lease_until": None,
+                      "leased_by": None, "attempts": O.attempts - 1,
+                      "last_error": f"rate limited, retry after {wait:g}s: {error}"}
             status = PENDING
         elif result.status == "permanent" or msg.attempts >= config.max_attempts:
-            values = dict(status=DEAD, lease_until=None, leased_by=None,
-                          last_error=error if result.status == "permanent"
-                          else f"gave up after {msg.attempts} attempts: {error}")
+            values = {"status": DEAD, "lease_until": None, "leased_by": None,
+                      "last_error": error if result.status == "permanent"
+                      else f"gave up after {msg.attempts} attempts: {error}"}
             status = DEAD
         else:
             wait = backoff_seconds(msg.attempts, config, rng)
-            values = dict(status=PENDING, not_before=now + timedelta(seconds=wait), lease_until=None,
-                          leased_by=None, last_error=error)
+            values = {"status": PENDING, "not_before": now + timedelta(seconds=wait), "lease_until": None,
+                      "leased_by": None, "last_error": error}
             status = PENDING
         if not s.execute(update(O).where(*ours).values(**values)).rowcount:
             log.warning("outbox %s: lease lost before recording %s; the new holder decides", msg.id,
@@ -266,7 +271,7 @@ def drain(uow_factory: UowFactory, sender: Sender, clock: Clock, worker_id: str,
         for msg in claimed:
             try:
                 result = sender.send(msg.platform, msg.destination, msg.payload)
-            except Exception as e:  # noqa: BLE001 - a sender bug must not lose the message
+            except Exception as e:  # a sender bug must not lose the message
                 log.exception("outbox %s: sender raised", msg.id)
                 result = SendResult.transient(f"{type(e).__name__}: {e}")
             status = record(uow_factory, clock, worker_id, msg, result, config=config, rng=rng)
@@ -285,9 +290,10 @@ def drain(uow_factory: UowFactory, sender: Sender, clock: Clock, worker_id: str,
 
 
 def list_messages(session: Session, status: str | Iterable[str] | None = None, *,
-                  limit: int = 200) -> list[OutboxMessage]:
+                  limit: int = 200, newest_first: bool = False) -> list[OutboxMessage]:
     """Messages with the given status(es), oldest first (all when status is None)."""
-    q = select(OutboxMessage).order_by(OutboxMessage.id).limit(limit)
+    order = OutboxMessage.id.desc() if newest_first else OutboxMessage.id
+    q = select(OutboxMessage).order_by(order).limit(limit)
     if status is not None:
         statuses = [status] if isinstance(status, str) else list(status)
         q = q.where(OutboxMessage.status.in_(statuses))
@@ -302,7 +308,7 @@ def counts(session: Session) -> dict[str, int]:
 def retry_dead(session: Session, message_id: int, *, now: datetime | None = None) -> bool:
     """Put a dead message back in the queue (attempts reset, last_error kept). False if not dead.
     It goes out after anything older to the same destination that is still queued."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     n = session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
                                                     OutboxMessage.status == DEAD)
                         .values(status=PENDING, attempts=0, not_before=now, lease_until=None,

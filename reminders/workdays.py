@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -40,7 +40,21 @@ class WorkdayCalendar(Protocol):
 class _Base:
     code: str = ""
 
-    def is_workday(self, d: date) -> bool:  # pragma: no cover - overridden
+    def is_workday(self, d: date) -> bool:
+        """Memoised: schedules ask about the same few dates on every tick."""
+        try:
+            return self._memo[d]
+        except AttributeError:
+            self._memo: dict[date, bool] = {}
+        except KeyError:
+            pass
+        value = self._compute(d)
+        if len(self._memo) > 20_000:
+            self._memo.clear()
+        self._memo[d] = value
+        return value
+
+    def _compute(self, d: date) -> bool:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def next_workday(self, d: date, inclusive: bool = True) -> date:
@@ -80,7 +94,7 @@ class _Base:
 class EveryDay(_Base):
     code = "none"
 
-    def is_workday(self, d: date) -> bool:
+    def _compute(self, d: date) -> bool:
         return True
 
 
@@ -93,7 +107,7 @@ class CountryCalendar(_Base):
         self._weekend = frozenset(getattr(holidays_obj, "weekend", None) or {5, 6})
         self._lock = threading.Lock()
 
-    def is_workday(self, d: date) -> bool:
+    def _compute(self, d: date) -> bool:
         with self._lock:  # the holidays object fills in years lazily; not thread-safe on its own
             if d in self._hol:
                 return False
@@ -114,7 +128,7 @@ class ChinaCalendar(_Base):
         self._warned: set[int] = set()
         self._lock = threading.Lock()
 
-    def is_workday(self, d: date) -> bool:
+    def _compute(self, d: date) -> bool:
         try:
             return bool(self._cc.is_workday(d))
         except NotImplementedError:
@@ -210,12 +224,12 @@ class QuietHours:
         """`at` (aware) unchanged when outside quiet hours in `tz`, else the end of those quiet hours (UTC)."""
         local = at.astimezone(tz)
         if not self.contains(local.time().replace(tzinfo=None)):
-            return at.astimezone(timezone.utc)
+            return at.astimezone(UTC)
         day = local.date()
         if self.start > self.end and local.time() >= self.start:
             day += timedelta(days=1)
         end = datetime.combine(day, self.end).replace(tzinfo=tz)
-        return end.astimezone(timezone.utc)
+        return end.astimezone(UTC)
 
 
 DEFAULT_QUIET_HOURS = QuietHours()

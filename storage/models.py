@@ -223,3 +223,69 @@ class OutboxPace(SQLModel, table=True):
     platform: str = Field(primary_key=True, max_length=16)
     destination: str = Field(primary_key=True, max_length=120)
     next_at: datetime = Field(sa_column=_ts())
+
+
+# --- resources (commands/resources.py): requests, their transitions, the inventory ---------------------
+
+from sqlalchemy import BigInteger, CheckConstraint  # noqa: E402 - kept with the tables that use them
+
+
+def _amount(nullable: bool = False) -> Column:
+    """Whole units: people, customer leads, channels, or CNY for budget."""
+    return Column(BigInteger, nullable=nullable)
+
+
+class ResourceRequest(SQLModel, table=True):
+    """A request for resources; `state` moves only along commands/resources.py's TRANSITIONS."""
+    __tablename__ = "resource_request"
+    __table_args__ = (
+        Index("ix_resource_request_team_state", "team_id", "state"),
+        Index("ix_resource_request_team_requester", "team_id", "requester"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(sa_column=_fk("team.id", index=False))
+    requester: str = Field(max_length=64)
+    type: str = Field(max_length=16)  # people | customers | marketing | budget
+    amount: int = Field(sa_column=_amount())
+    allocated_amount: int | None = Field(default=None, sa_column=_amount(nullable=True))
+    purpose: str = Field(sa_column=Column(Text, nullable=False))
+    needed_by: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    #: submitted | approved | reviewed | allocated | closed | rejected | cancelled
+    state: str = Field(max_length=12)
+    created_at: datetime = Field(sa_column=_ts())
+    #: When it entered its current state (the approval nudge counts from here).
+    updated_at: datetime = Field(sa_column=_ts())
+
+
+class ResourceTransition(SQLModel, table=True):
+    """One step of a request's history: who moved it from what to what, when, why, how much."""
+    __tablename__ = "resource_transition"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(sa_column=_fk("resource_request.id"))
+    actor: str = Field(max_length=64)
+    at: datetime = Field(sa_column=_ts())
+    #: None for the submission itself.
+    from_state: str | None = Field(default=None, max_length=12)
+    to_state: str = Field(max_length=12)
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    amount: int | None = Field(default=None, sa_column=_amount(nullable=True))
+
+
+class ResourceStock(SQLModel, table=True):
+    """The inventory (资源盘点): what a team has and needs per type. `available` never goes below
+    zero: allocation takes it with one conditional UPDATE, and the CHECK backs that up."""
+    __tablename__ = "resource_stock"
+    __table_args__ = (
+        UniqueConstraint("team_id", "type", name="uq_resource_stock_team_type"),
+        CheckConstraint("available >= 0", name="ck_resource_stock_available"),
+        CheckConstraint("needed >= 0", name="ck_resource_stock_needed"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(sa_column=_fk("team.id", index=False))
+    type: str = Field(max_length=16)
+    available: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    needed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    updated_at: datetime = Field(sa_column=_ts())

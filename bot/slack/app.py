@@ -54,8 +54,10 @@ class BotIdentity:
     """Bolt `authorize` for our single workspace: the bot token plus, once known, the bot's own
     user id from `auth.test` (Bolt uses it to ignore the bot's own events).
 
-    Unlike Bolt's built-in single-team authorization, a failing or slow `auth.test` never fails
-    a request (no 5xx to Slack): we go on without the bot user id and ask again a minute later."""
+    Unlike Bolt's built-in single-team authorization, `auth.test` never holds up or fails a
+    request (no 5xx to Slack, no minute-long first ack): it runs in the background on the first
+    request; until it answers we go on without the bot user id (our listeners also skip
+    anything with a bot_id), and after a failure it is asked again a minute later."""
 
     def __init__(self, token: str | None, client: WebClient, *, retry_after: float = 60.0):
         self._token = token
@@ -64,9 +66,12 @@ class BotIdentity:
         self._lock = threading.Lock()
         self._auth: dict | None = None
         self._next_try = 0.0
+        self._fetching = False
 
     def __call__(self, enterprise_id, team_id, user_id) -> AuthorizeResult:
-        auth = self._auth_test()
+        auth = self.auth or {}
+        if self._auth is None:
+            self._start_fetch()
         return AuthorizeResult(
             enterprise_id=enterprise_id or auth.get("enterprise_id"),
             team_id=team_id or auth.get("team_id"),
@@ -76,20 +81,34 @@ class BotIdentity:
             bot_id=auth.get("bot_id"),
         )
 
-    def _auth_test(self) -> dict:
-        if self._auth is not None:
-            return self._auth
+    @property
+    def auth(self) -> dict | None:
+        """The auth.test answer, once there is one."""
+        return self._auth
+
+    def _start_fetch(self) -> None:
         with self._lock:
-            if self._auth is not None or time.monotonic() < self._next_try:
-                return self._auth or {}
-            try:
-                self._auth = dict(self._client.auth_test(token=self._token).data)
-                return self._auth
-            except Exception as e:  # noqa: BLE001 - any failure: go on without it
-                log.warning("auth.test failed (%s: %s); continuing without the bot user id",
-                            type(e).__name__, str(e).split("\n")[0][:200])
+            if self._fetching or self._auth is not None or time.monotonic() < self._next_try:
+                return
+            self._fetching = True
+        threading.Thread(target=self.fetch, name="auth-test", daemon=True).start()
+
+    def fetch(self) -> dict | None:
+        """Ask auth.test now (blocking); remember the answer."""
+        try:
+            auth = dict(self._client.auth_test(token=self._token).data)
+            with self._lock:
+                self._auth = auth
+            return auth
+        except Exception as e:  # noqa: BLE001 - any failure: go on without it
+            log.warning("auth.test failed (%s: %s); continuing without the bot user id",
+                        type(e).__name__, str(e).split("\n")[0][:200])
+            with self._lock:
                 self._next_try = time.monotonic() + self._retry_after
-                return {}
+            return None
+        finally:
+            with self._lock:
+                self._fetching = False
 
 
 class _QuietTokenWarning(logging.Filter):
@@ -166,8 +185,9 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
     s = settings.slack
     base_url = api_base_url(s.api_url)
     client = WebClient(token=s.bot_token, base_url=base_url)
-    identity = BotIdentity(s.bot_token, WebClient(token=s.bot_token, base_url=base_url, timeout=2,
+    identity = BotIdentity(s.bot_token, WebClient(token=s.bot_token, base_url=base_url, timeout=10,
                                                   retry_handlers=[]))
+
     def authorize(enterprise_id, team_id, user_id) -> AuthorizeResult:
         return identity(enterprise_id, team_id, user_id)
 
@@ -207,10 +227,14 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
     # Any other command pointed at us (a renamed or future one): the core answers with usage.
     app.command(re.compile(r"^/"))(on_command)
 
-    # -- buttons ----------------------------------------------------------------------------
-    @app.action(re.compile("^" + re.escape(ACTION_PREFIX)))
-    def on_action(ack, body: dict, action: dict, respond, client: WebClient) -> None:
+    # Buttons and events are acknowledged at once; the work runs right after in Bolt's listener
+    # thread pool ("lazy" listeners), so a slow Web API call never delays the ack and a Slack
+    # retry is never provoked by our own outbound call.
+    def ack_now(ack) -> None:
         ack()
+
+    # -- buttons ----------------------------------------------------------------------------
+    def on_action(body: dict, action: dict, respond, client: WebClient) -> None:
         user_id = ((body.get("user") or {}).get("id")) or ""
         try:
             # Only the command text and the clicking user are taken from the payload; the core
@@ -235,8 +259,9 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
         except Exception:
             log.exception("could not deliver the answer to a button click by %s", user_id)
 
+    app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(ack=ack_now, lazy=[on_action])
+
     # -- direct messages --------------------------------------------------------------------
-    @app.event("message")
     def on_message(event: dict, body: dict, say, context) -> None:
         if (event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id")
                 or not event.get("user") or event.get("user") == context.get("bot_user_id")):
@@ -257,8 +282,10 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
                 seen.release(event_id)
             log.exception("direct message from %s failed", event.get("user"))
 
+    # Every message event is acknowledged (a 404 would make Slack retry); only DMs from people run.
+    app.event("message")(ack=ack_now, lazy=[on_message])
+
     # -- App Home -----------------------------------------------------------------------------
-    @app.event("app_home_opened")
     def on_home(event: dict, client: WebClient) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
@@ -269,6 +296,8 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
             client.views_publish(user_id=event["user"], view=home_view(reply, _lang(inv)))
         except Exception:
             log.exception("could not publish the Home tab for %s", event.get("user"))
+
+    app.event("app_home_opened")(ack=ack_now, lazy=[on_home])
 
     # -- last resort ----------------------------------------------------------------------------
     @app.error

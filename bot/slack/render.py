@@ -126,7 +126,11 @@ def _fields_blocks(part: Fields) -> list[dict]:
 def _table_blocks(part: Table) -> list[dict]:
     if not part.header:
         return []
-    layout = Reply(parts=(part,)).plain()  # the core's aligned plain-text layout
+    n = len(part.header)
+    # Ragged rows (shorter or longer than the header) are padded or cut rather than crash.
+    rows = tuple(tuple(str(c) for c in r[:n]) + ("",) * (n - len(r)) for r in part.rows)
+    table = Table(tuple(str(h) for h in part.header), rows)
+    layout = Reply(parts=(table,)).plain()  # the core's aligned plain-text layout
     lines = [escape(line) for line in layout.split("\n")]
     fence = 8  # "```\n" + "\n```"
     room = MAX_TEXT - fence

@@ -40,6 +40,17 @@ def test_slack_chosen_when_credentials_are_set():
     assert s.slack.socket_mode
 
 
+def test_platform_order_slack_dingtalk_wecom():
+    ding = {"DINGTALK_APP_KEY": "k", "DINGTALK_APP_SECRET": "s"}
+    wecom = {"WECOM_CORP_ID": "ww1", "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "s", "WECOM_TOKEN": "t",
+             "WECOM_ENCODING_AES_KEY": "a" * 43}
+    assert load_settings(None, env=wecom).platform == "wecom"
+    assert load_settings(None, env=ding | wecom).platform == "dingtalk"
+    assert load_settings(None, env=ding | {"DINGTALK_MODE": "http"}).dingtalk.mode == "http"
+    slack = {"SLACK_BOT_TOKEN": "xoxb", "SLACK_SIGNING_SECRET": "s"}
+    assert load_settings(None, env=slack | ding | wecom).platform == "slack"
+
+
 def test_environment_overrides_file(tmp_path):
     p = _write(tmp_path, '[database]\nurl = "sqlite:///from-file.db"\n[http]\nport = 4000\n')
     s = load_settings(p, env={"TEAMBOT_DATABASE_URL": "postgresql+psycopg://u@h/db"})
@@ -51,10 +62,13 @@ def test_environment_overrides_file(tmp_path):
     ("[http]\nport = 70000\n", {}, "70000 is not a port number"),
     ("[bot]\ndefault_tz = \"Mars/Base\"\n", {}, "[bot] default_tz: 'Mars/Base' is not an IANA time zone"),
     ("[bot]\nplatform = \"irc\"\n", {}, "[bot] platform: 'irc' is not one of"),
-    ("[bot]\nplatform = \"slack\"\n", {}, "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET not set"),
+    ("[bot]\nplatform = \"slack\"\n", {}, "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set"),
     ("[bot]\ndefault_lang = \"fr\"\n", {}, "[bot] default_lang: 'fr' is not zh or en"),
     ("[bot]\nlanguage = \"zh\"\n", {}, "[bot] language: unknown key"),
     ("[slak]\n", {}, "unknown section [slak]"),
+    ("[bot]\nplatform = \"wecom\"\n", {"WECOM_CORP_ID": "x"}, "WECOM_AGENT_ID and WECOM_SECRET and"),
+    ("", {"DINGTALK_APP_KEY": "k", "DINGTALK_APP_SECRET": "s", "DINGTALK_MODE": "ws"}, "is not stream or http"),
+    ("", {"WECOM_ENCODING_AES_KEY": "short"}, "expected the 43-character key"),
     ("[http\nport=1", {}, "not valid TOML"),
     ("", {"TEAMBOT_HTTP_PORT": "eighty"}, "environment variable TEAMBOT_HTTP_PORT: expected int"),
     ("", {"TEAMBOT_DATABASE_URL": "mysql://x"}, "expected sqlite:///... or postgresql+psycopg://"),

@@ -204,6 +204,24 @@ def test_auth_test_failure_does_not_fail_commands(slack):
     slack.fake.fail("auth.test", status=500, times=None)
     r = slack.slash("/nosuch", "", user="U1")
     assert r.status == 200 and r.ephemeral
+    slack.fake.wait_for("auth.test", 1)
+    assert slack.slash("/nosuch", "", user="U1").status == 200
+
+
+def test_auth_test_never_delays_the_ack(slack):
+    slack.fake.slow("auth.test", 2.0)
+    started = time.monotonic()
+    assert slack.slash("/nosuch", "", user="U1").status == 200
+    assert time.monotonic() - started < 1.0
+
+
+def test_bot_user_id_comes_from_auth_test_and_its_own_dms_are_ignored(slack):
+    slack.slash("/nosuch", "", user="U1")
+    slack.fake.wait_for("auth.test", 1)
+    time.sleep(0.1)
+    slack.dm("help", user="UBOT", channel="D1")
+    time.sleep(0.3)
+    assert slack.fake.calls("chat.postMessage") == []
 
 
 def test_a_crash_below_the_core_is_a_generic_private_reply(slack, monkeypatch):
@@ -244,7 +262,10 @@ def test_undo_button_undoes_the_clickers_own_entry_once(slack):
     body = action_body(value, "tb:progress.undo:0", "U2", "C1", trigger_id="click-1",
                        response_url=slack.fake.response_url("u"))
     assert slack.post(body).status == 200
+    slack.fake.wait_for("response_url", 1)
     assert slack.post(body, retry_num=1).status == 200  # same click delivered twice
+    [first, again] = slack.fake.wait_for("response_url", 2)
+    assert first.params == again.params and "撤销" in payload_text(first.params)
     assert slack.counts()["progress_entry"] == before - 1
 
 
@@ -264,6 +285,7 @@ def test_direct_message_runs_as_a_command_and_replies_in_the_dm(slack):
     assert post.params["channel"] == "D1" and "teambot" in payload_text(post.params)
     # Slack's retry of the same event does not post twice.
     assert slack.event(dm_event("teambot help", user="U1", channel="D1"), event_id="Ev1", retry_num=1).status == 200
+    time.sleep(0.3)
     assert len(slack.fake.calls("chat.postMessage")) == 1
 
 
@@ -271,11 +293,12 @@ def test_direct_message_runs_as_a_command_and_replies_in_the_dm(slack):
     dm_event("help", user="U1", bot_id="B1"),
     dm_event("help", user="U1", subtype="message_changed"),
     {**dm_event("help", user="U1"), "channel_type": "channel", "channel": "C1"},
-    dm_event("help", user="UBOT"),
+    {k: v for k, v in dm_event("help").items() if k != "user"},
 ])
 def test_other_messages_are_acknowledged_and_ignored(slack, event):
     r = slack.post(event_body(event))
-    assert r.status == 200
+    assert r.status == 200 and r.body == ""
+    time.sleep(0.3)  # the work runs after the ack; give it the chance to (wrongly) answer
     assert slack.fake.calls("chat.postMessage") == []
 
 
@@ -288,6 +311,7 @@ def test_app_home_opened_publishes_the_help(slack):
     assert view["blocks"][0]["type"] == "header" and len(view["blocks"]) <= 100
     assert "/teambot" in payload_text(view)
     slack.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "messages"})
+    time.sleep(0.3)
     assert len(slack.fake.calls("views.publish")) == 1
 
 
@@ -297,3 +321,111 @@ def test_listener_failures_never_reach_slack(slack, monkeypatch):
     slack.fake.fail("views.publish", status=500, times=None)
     assert slack.dm("help").status == 200
     assert slack.event({"type": "app_home_opened", "user": "U1", "tab": "home"}).status == 200
+    slack.fake.wait_for("chat.postMessage", 1)
+    slack.fake.wait_for("views.publish", 1)
+    # ... and the next message still gets its answer attempt.
+    slack.fake.reset()
+    assert slack.dm("help", event_id="Ev-next").status == 200
+    slack.fake.wait_for("chat.postMessage", 1)
+
+
+# -- modes ----------------------------------------------------------------------------------------
+
+def test_run_slack_picks_socket_mode_when_an_app_token_is_set(fake_slack, monkeypatch):
+    import bot.slack.socket as sock
+    from bot.slack import run_slack, server
+    ran = []
+    monkeypatch.setattr(server, "serve", lambda settings, app: ran.append("http"))
+    monkeypatch.setattr(sock, "serve_socket_mode", lambda settings, app: ran.append("socket"))
+    http_settings = _settings(fake_slack)
+    socket_settings = http_settings.__class__(
+        **{**http_settings.__dict__,
+           "slack": http_settings.slack.__class__(**{**http_settings.slack.__dict__, "app_token": "xapp-1"})})
+    run_slack(http_settings, object(), None)
+    run_slack(socket_settings, object(), None)
+    assert ran == ["http", "socket"]
+
+
+def test_socket_mode_handler_uses_the_configured_api_url(fake_slack, sqlite_url, clock):
+    from bot.slack.socket import build_handler
+    h = SlackHarness(fake_slack, sqlite_url, clock)
+    try:
+        with pytest.raises(ValueError, match="SLACK_APP_TOKEN"):
+            build_handler(h.settings, h.app)
+        settings = h.settings.__class__(
+            **{**h.settings.__dict__,
+               "slack": h.settings.slack.__class__(**{**h.settings.slack.__dict__, "app_token": "xapp-1"})})
+        handler = build_handler(settings, h.app)
+        assert handler.client.web_client.base_url == fake_slack.url
+        assert handler.app_token == "xapp-1"
+    finally:
+        h.close()
+
+
+# -- the users cache under concurrency ------------------------------------------------------------
+
+def test_concurrent_lookups_share_one_users_info_call(fake_slack):
+    from concurrent.futures import ThreadPoolExecutor
+    fake_slack.set_user("U1", locale="zh-CN", delay=0.2)
+    d = UserDirectory.from_settings(_settings(fake_slack))
+    with ThreadPoolExecutor(8) as pool:
+        profiles = list(pool.map(lambda _: d.get("U1"), range(16)))
+    assert {p.locale for p in profiles} == {"zh-CN"}
+    assert len(fake_slack.calls("users.info")) == 1
+    d.close()
+
+
+# -- the test kit itself -------------------------------------------------------------------------
+
+def test_fake_slack_records_calls_and_plays_scripted_failures(fake_slack):
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+    client = WebClient(token="xoxb-kit", base_url=fake_slack.url, retry_handlers=[])
+    r = client.chat_postMessage(channel="C1", text="hi", blocks=[{"type": "divider"}])
+    assert r["ok"] and r["channel"] == "C1"
+    [call] = fake_slack.calls("chat.postMessage")
+    assert call.token == "xoxb-kit" and call.params["text"] == "hi" and call.json("blocks") == [{"type": "divider"}]
+    assert client.conversations_open(users="U2")["channel"]["id"] == "DU2"
+
+    fake_slack.fail("chat.postMessage", status=429, headers={"Retry-After": "1"})
+    with pytest.raises(SlackApiError) as e:
+        client.chat_postMessage(channel="C1", text="again")
+    assert e.value.response.status_code == 429 and e.value.response.headers["Retry-After"] == "1"
+    assert client.chat_postMessage(channel="C1", text="third")["ok"]  # times=1: next one is fine
+
+    fake_slack.fail("chat.update", status=500, times=2)
+    for _ in range(2):
+        with pytest.raises(SlackApiError):
+            client.chat_update(channel="C1", ts="1.2", text="x")
+    assert client.chat_update(channel="C1", ts="1.2", text="x")["ok"]
+
+    fake_slack.error("chat.postEphemeral", "channel_not_found", times=None)
+    for _ in range(3):
+        with pytest.raises(SlackApiError) as e:
+            client.chat_postEphemeral(channel="C404", user="U1", text="x")
+        assert e.value.response["error"] == "channel_not_found"
+    assert len(fake_slack.calls("chat.postEphemeral")) == 3
+
+    with pytest.raises(AssertionError, match="views.open"):
+        fake_slack.wait_for("views.open", 1, timeout=0.05)
+    fake_slack.reset()
+    assert fake_slack.calls() == []
+
+
+def test_fake_slack_serves_the_files_upload_v2_flow_and_response_urls(fake_slack):
+    from slack_sdk import WebClient
+    from slack_sdk.webhook import WebhookClient
+    client = WebClient(token="xoxb-kit", base_url=fake_slack.url)
+    r = client.files_upload_v2(channel="C1", content="metric,value\nsales,500000\n", filename="kpi.csv",
+                               title="KPI", initial_comment="本周 KPI")
+    assert r["ok"] and r["files"][0]["title"] == "KPI"
+    [upload] = fake_slack.calls("upload")
+    assert fake_slack.uploads[upload.params["file_id"]] == b"metric,value\nsales,500000\n"
+    [done] = fake_slack.calls("files.completeUploadExternal")
+    assert done.params["channel_id"] == "C1" and done.json("files")[0]["id"] == upload.params["file_id"]
+
+    hook = WebhookClient(fake_slack.response_url("tok-1"))
+    assert hook.send(text="hello", response_type="ephemeral", replace_original=False).status_code == 200
+    [resp] = fake_slack.responses("tok-1")
+    assert resp.params == {"text": "hello", "response_type": "ephemeral", "replace_original": False}
+    assert fake_slack.responses("other") == []

@@ -160,3 +160,8 @@ def test_any_reply_renders_within_slack_limits(parts, lang):
     assert_within_limits(blocks(Reply(parts=tuple(parts)), lang))
     p = message_payload(Reply(parts=tuple(parts)))
     assert 0 < len(p["text"]) <= 3000
+
+
+def test_ragged_table_rows_do_not_crash():
+    bs = blocks(Reply(parts=(Table(("a", "b"), (("1",), ("1", "2", "3"))),)))
+    assert bs and bs[0]["text"]["text"].startswith("```")

@@ -1,0 +1,454 @@
+"""When scheduled posts fire. The only module that imports apscheduler.
+
+Schedules
+    The defaults live in code: DEFAULT_KINDS maps a kind ("deadline_reminders", ...) to its job and a
+    ScheduleSpec (an RRULE body in team-local time, a local "HH:MM", and what a slot on a non-working
+    day does). Every team gets every default kind. A `Schedule` row (team_id, kind) overrides it for
+    one team (another rule or time, or enabled=False); no rows are seeded. An override only affects
+    slots after its updated_at, so changing 09:00 to 09:30 at 09:10 does not post twice that day.
+    Later features add kinds with register().
+
+Occurrences
+    Computed per team in its time zone (zoneinfo + dateutil.rrule over naive local wall time, then
+    localised): a wall-clock time that does not exist on a DST change (02:30 on spring-forward day)
+    fires once, shifted forward by the gap; an ambiguous one (01:30 on fall-back day) fires once, at
+    the first of the two. on_holiday: "skip" (the slot simply does not exist on non-working days:
+    the daily reminder jobs), "move" (to the same time on the next working day: weekly and monthly
+    posts) or "keep".
+
+The fire ledger key is the ORIGINAL slot
+    (team, kind, slot) where slot is the scheduled local time before any holiday move, in UTC. The
+    slot is a pure function of the rule and time zone, so a moved occurrence has one key whichever
+    day it lands on, and it can be claimed only once. A change of calendar or rule cannot make one
+    occurrence fire twice; two different slots can still land on the same day (a weekly post moved
+    by a long holiday), which is intended: each is its own occurrence.
+
+tick(now)
+    For every team and kind, occurrences due in [now - grace, now] and not in the ledger are claimed
+    (INSERT ... ON CONFLICT DO NOTHING) and their job runs in the SAME unit of work, which also queues
+    the job's messages in the outbox: claim and messages commit together. A crash before the commit
+    leaves nothing (the next tick, on any replica, claims again); a crash after it leaves a claimed
+    occurrence whose messages are safely queued. Occurrences due before now - grace (the process was
+    down too long) are recorded as skipped, never fired late. Jobs get the occurrence, not the wall
+    clock, so a catch-up run sends what the on-time run would have sent. Messages that would arrive
+    in quiet hours (team time zone) wait for their end.
+
+Scheduler
+    Wraps APScheduler 3.x BackgroundScheduler with its in-memory job store: one interval job calls
+    tick(), another drains the outbox. APScheduler's store is never shared between processes (its
+    FAQ); the ledger and the outbox leases are what make several replicas safe.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from dateutil.rrule import rrulestr
+from sqlalchemy import select
+from sqlmodel import Session
+
+from commands.clock import Clock
+from commands.reply import Outgoing, reply_to_dict
+from reminders import jobs, ledger
+from reminders.jobs import JobRun
+from reminders.outbox import DrainStats, OutboxConfig, Sender, drain
+from reminders.workdays import DEFAULT_QUIET_HOURS, QuietHours, WorkdayCalendar, calendar_for
+from storage import outbox_store
+from storage.models import Schedule, Team
+from storage.uow import UowFactory
+
+log = logging.getLogger("teambot.schedule")
+
+ON_HOLIDAY = ("move", "skip", "keep")
+#: How late an occurrence may still fire (caught up after a restart); older ones are skipped.
+DEFAULT_GRACE = timedelta(hours=6)
+#: How far before the grace we still look, to record missed occurrences as skipped.
+DEFAULT_LOOKBACK = timedelta(days=2)
+#: Longest move off non-working days we account for (Spring Festival + weekends is ~10 days).
+MAX_SHIFT = timedelta(days=21)
+#: Anchor for rules with INTERVAL > 1 ("every 2 weeks"), so their phase does not depend on today.
+_ANCHOR = datetime(2024, 1, 1)  # a Monday
+
+Job = Callable[[Session, JobRun], list[Outgoing]]
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    #: RRULE body over local dates, e.g. "FREQ=DAILY", "FREQ=WEEKLY;BYDAY=FR", "FREQ=MONTHLY;BYMONTHDAY=1".
+    rule: str
+    #: Local wall-clock time, "HH:MM".
+    local_time: str
+    on_holiday: str = "move"
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        validate_spec(self.rule, self.local_time, self.on_holiday)
+
+    @property
+    def hm(self) -> tuple[int, int]:
+        t = time.fromisoformat(self.local_time)
+        return t.hour, t.minute
+
+
+def validate_spec(rule: str, local_time: str, on_holiday: str = "move") -> None:
+    """ValueError with a readable message when a schedule cannot work (for commands and config)."""
+    try:
+        time.fromisoformat(local_time)
+        if len(local_time) != 5:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"time '{local_time}': expected HH:MM, e.g. 09:30") from None
+    upper = rule.upper()
+    if "COUNT=" in upper or "UNTIL=" in upper or "DTSTART" in upper:
+        raise ValueError(f"rule '{rule}': COUNT, UNTIL and DTSTART are not supported")
+    try:
+        rrulestr(rule, dtstart=_ANCHOR)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"rule '{rule}': not a valid RRULE ({e}); e.g. FREQ=WEEKLY;BYDAY=MO") from None
+    if on_holiday not in ON_HOLIDAY:
+        raise ValueError(f"on_holiday '{on_holiday}': expected one of {', '.join(ON_HOLIDAY)}")
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    job: Job
+    default: ScheduleSpec
+
+
+#: kind -> job + default schedule, for every team (SPEC "Scheduled posts").
+DEFAULT_KINDS: dict[str, Kind] = {
+    k.name: k for k in (
+        Kind("deadline_reminders", jobs.deadline_reminders, ScheduleSpec("FREQ=DAILY", "09:00", "skip")),
+        Kind("overdue_nudges", jobs.overdue_nudges, ScheduleSpec("FREQ=DAILY", "09:00", "skip")),
+        Kind("progress_nudges", jobs.progress_nudges, ScheduleSpec("FREQ=WEEKLY;BYDAY=FR", "16:00", "move")),
+    )
+}
+
+
+def register(kind: Kind) -> None:
+    """Add (or replace) a scheduled kind for every team, e.g. weekly_agenda or kpi_summary."""
+    DEFAULT_KINDS[kind.name] = kind
+
+
+# --- occurrences ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Occurrence:
+    fire_at: datetime  # aware UTC, after moving off non-working days
+    slot: datetime  # aware UTC, as scheduled: the ledger key
+
+
+def localize(naive: datetime, tz: ZoneInfo) -> datetime:
+    """Local wall time -> aware UTC. fold=0: an ambiguous time is its first occurrence; a time in a
+    spring-forward gap is read with the offset before the gap, i.e. shifted forward by the gap."""
+    return naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+
+
+def occurrences(spec: ScheduleSpec, tz: ZoneInfo, cal: WorkdayCalendar, after: datetime,
+                until: datetime) -> list[Occurrence]:
+    """Occurrences whose fire_at lies in (after, until], oldest first."""
+    hh, mm = spec.hm
+    shift = MAX_SHIFT if spec.on_holiday == "move" else timedelta(0)
+    lo = (after - shift).astimezone(tz).replace(tzinfo=None) - timedelta(days=1)
+    hi = until.astimezone(tz).replace(tzinfo=None) + timedelta(days=1)
+    interval = any(p.startswith("INTERVAL=") and p != "INTERVAL=1" for p in spec.rule.upper().split(";"))
+    start = _ANCHOR if interval else datetime.combine(lo.date(), time(0))
+    rule = rrulestr(spec.rule, dtstart=start.replace(hour=hh, minute=mm, second=0, microsecond=0))
+    out: list[Occurrence] = []
+    seen: set[datetime] = set()
+    for naive in rule.between(lo, hi, inc=True):
+        naive = naive.replace(hour=hh, minute=mm, second=0, microsecond=0)
+        day = naive.date()
+        fire_naive = naive
+        if spec.on_holiday != "keep" and not cal.is_workday(day):
+            if spec.on_holiday == "skip":
+                continue
+            fire_naive = datetime.combine(cal.next_workday(day), naive.time())
+        slot = localize(naive, tz)
+        if slot in seen:
+            continue
+        seen.add(slot)
+        fire_at = localize(fire_naive, tz)
+        if after < fire_at <= until:
+            out.append(Occurrence(fire_at=fire_at, slot=slot))
+    out.sort()
+    return out
+
+
+# --- effective schedules --------------------------------------------------------------------------------
+
+
+def effective_specs(team_id: int, overrides: Iterable[Schedule], kinds: dict[str, Kind]
+                    ) -> dict[str, tuple[ScheduleSpec, datetime | None]]:
+    """kind -> (spec, override updated_at or None) for one team."""
+    rows = {o.kind: o for o in overrides if o.team_id == team_id}
+    out: dict[str, tuple[ScheduleSpec, datetime | None]] = {}
+    for name, kind in kinds.items():
+        row = rows.get(name)
+        if row is None:
+            out[name] = (kind.default, None)
+            continue
+        try:
+            spec = ScheduleSpec(row.rule, row.local_time, row.on_holiday, row.enabled)
+        except ValueError as e:
+            log.error("team %s: schedule %s is invalid (%s); using the default", team_id, name, e)
+            spec = kind.default
+        out[name] = (spec, row.updated_at)
+    return out
+
+
+def set_schedule(session: Session, team_id: int, kind: str, *, by: str, now: datetime,
+                 rule: str | None = None, local_time: str | None = None, on_holiday: str | None = None,
+                 enabled: bool | None = None, kinds: dict[str, Kind] | None = None) -> Schedule:
+    """Create or change a team's override of `kind` (ValueError on an unknown kind or bad spec)."""
+    kinds = kinds if kinds is not None else DEFAULT_KINDS
+    if kind not in kinds:
+        raise ValueError(f"unknown schedule '{kind}' (known: {', '.join(sorted(kinds))})")
+    default = kinds[kind].default
+    row = session.scalars(select(Schedule).where(Schedule.team_id == team_id, Schedule.kind == kind)).first()
+    if row is None:
+        row = Schedule(team_id=team_id, kind=kind, rule=default.rule, local_time=default.local_time,
+                       on_holiday=default.on_holiday, enabled=default.enabled, created_by=by,
+                       created_at=now, updated_at=now)
+    new_rule = rule if rule is not None else row.rule
+    new_time = local_time if local_time is not None else row.local_time
+    new_hol = on_holiday if on_holiday is not None else row.on_holiday
+    validate_spec(new_rule, new_time, new_hol)
+    row.rule, row.local_time, row.on_holiday = new_rule, new_time, new_hol
+    if enabled is not None:
+        row.enabled = enabled
+    row.updated_at = now
+    session.add(row)
+    return row
+
+
+def next_occurrence(session: Session, team: Team, kind: str, after: datetime, *,
+                    kinds: dict[str, Kind] | None = None) -> Occurrence | None:
+    """The next time `kind` fires for `team` after `after` (None when disabled or none in 400 days)."""
+    kinds = kinds if kinds is not None else DEFAULT_KINDS
+    overrides = session.scalars(select(Schedule).where(Schedule.team_id == team.id)).all()
+    spec, _ = effective_specs(team.id, overrides, kinds)[kind]
+    if not spec.enabled:
+        return None
+    tz, cal = ZoneInfo(team.tz), calendar_for(team.calendar)
+    for days in (8, 40, 400):
+        occ = occurrences(spec, tz, cal, after, after + timedelta(days=days))
+        if occ:
+            return occ[0]
+    return None
+
+
+# --- tick -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TickReport:
+    fired: list[tuple[int, str, datetime]] = field(default_factory=list)
+    skipped: list[tuple[int, str, datetime]] = field(default_factory=list)
+    #: Occurrences another process claimed first.
+    lost: int = 0
+    messages: int = 0
+    #: Messages whose dedupe_key already existed.
+    duplicates: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+_warned: set[tuple[int, str]] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_once(team_id: int, what: str) -> None:
+    with _warned_lock:
+        if (team_id, what) in _warned:
+            return
+        _warned.add((team_id, what))
+    log.error("team %s: %s; its scheduled posts are off until fixed", team_id, what)
+
+
+def _team_setup(team: Team) -> tuple[ZoneInfo, WorkdayCalendar] | None:
+    try:
+        tz = ZoneInfo(team.tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        _warn_once(team.id, f"unknown time zone {team.tz!r}")
+        return None
+    try:
+        cal = calendar_for(team.calendar)
+    except ValueError as e:
+        _warn_once(team.id, str(e))
+        return None
+    return tz, cal
+
+
+def tick(uow_factory: UowFactory, now: datetime, *, worker_id: str = "tick",
+         kinds: dict[str, Kind] | None = None, grace: timedelta = DEFAULT_GRACE,
+         lookback: timedelta = DEFAULT_LOOKBACK, quiet_hours: QuietHours | None = DEFAULT_QUIET_HOURS
+         ) -> TickReport:
+    """Fire every occurrence due in [now - grace, now] not yet in the ledger; record older missed
+    ones (back to now - grace - lookback) as skipped."""
+    kinds = kinds if kinds is not None else DEFAULT_KINDS
+    report = TickReport()
+    horizon = now - grace - lookback
+    with uow_factory() as uow:
+        s = uow.session
+        teams = list(s.scalars(select(Team).order_by(Team.id)))
+        overrides = list(s.scalars(select(Schedule)))
+        done = ledger.known(s, horizon - MAX_SHIFT - timedelta(days=1))
+
+    plan: list[tuple[Occurrence, Team, str, ZoneInfo, WorkdayCalendar]] = []
+    for team in teams:
+        setup = _team_setup(team)
+        if setup is None:
+            continue
+        tz, cal = setup
+        for name, (spec, changed_at) in effective_specs(team.id, overrides, kinds).items():
+            if not spec.enabled:
+                continue
+            for occ in occurrences(spec, tz, cal, horizon, now):
+                if occ.fire_at < team.created_at or (changed_at is not None and occ.fire_at < changed_at):
+                    continue  # before the team or this schedule existed
+                if (team.id, name, occ.slot) in done:
+                    continue
+                plan.append((occ, team, name, tz, cal))
+    plan.sort(key=lambda p: (p[0], p[1].id, p[2]))
+
+    late = [p for p in plan if p[0].fire_at < now - grace]
+    if late:
+        with uow_factory() as uow:
+            for occ, team, name, _tz, _cal in late:
+                reason = (f"missed: due {occ.fire_at.isoformat()}, first seen {now.isoformat()}, "
+                          f"beyond the grace of {grace}")
+                if ledger.record_skipped(uow.session, team_id=team.id, kind=name, occurrence=occ.slot,
+                                         fire_at=occ.fire_at, worker_id=worker_id, now=now, reason=reason):
+                    report.skipped.append((team.id, name, occ.slot))
+                    log.warning("team %s %s %s skipped: %s", team.id, name, occ.slot.isoformat(), reason)
+
+    for occ, team, name, tz, cal in plan:
+        if occ.fire_at < now - grace:
+            continue
+        try:
+            _fire(uow_factory, report, kinds[name], team.id, occ, now, tz, cal, worker_id, quiet_hours)
+        except Exception as e:  # one failing job must not stop the others
+            log.exception("team %s %s %s failed; retried next tick (within the grace)", team.id, name,
+                          occ.slot.isoformat())
+            report.errors.append(f"{team.id}:{name}:{occ.slot.isoformat()}: {type(e).__name__}: {e}")
+    return report
+
+
+def _fire(uow_factory: UowFactory, report: TickReport, kind: Kind, team_id: int, occ: Occurrence,
+          now: datetime, tz: ZoneInfo, cal: WorkdayCalendar, worker_id: str,
+          quiet_hours: QuietHours | None) -> None:
+    with uow_factory() as uow:
+        s = uow.session
+        if not ledger.claim(s, team_id=team_id, kind=kind.name, occurrence=occ.slot, fire_at=occ.fire_at,
+                            worker_id=worker_id, now=now):
+            report.lost += 1
+            return
+        team = s.get(Team, team_id)
+        if team is None:
+            return
+        run = JobRun(team=team, kind=kind.name, slot=occ.slot, fire_at=occ.fire_at, now=now, calendar=cal)
+        messages = kind.job(s, run)
+        not_before = quiet_hours.release(now, tz) if quiet_hours else now
+        queued = dup = 0
+        for msg in messages:
+            if outbox_store.enqueue(s, platform=team.platform, destination=msg.destination,
+                                    payload=reply_to_dict(msg.reply), now=now, dedupe_key=msg.dedupe_key,
+                                    not_before=not_before):
+                queued += 1
+            else:
+                dup += 1
+        ledger.set_detail(s, team_id=team_id, kind=kind.name, occurrence=occ.slot,
+                          detail=f"queued {queued}" + (f", {dup} already queued" if dup else ""))
+    report.fired.append((team_id, kind.name, occ.slot))
+    report.messages += queued
+    report.duplicates += dup
+
+
+# --- the process-level scheduler ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    tick_seconds: float = 60.0
+    drain_seconds: float = 1.0
+    grace: timedelta = DEFAULT_GRACE
+    lookback: timedelta = DEFAULT_LOOKBACK
+    quiet_hours: QuietHours | None = DEFAULT_QUIET_HOURS
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Scheduler:
+    """tick() and the outbox drain on an APScheduler 3.x BackgroundScheduler (in-memory job store).
+
+    Time comes from `clock`; tests call tick()/drain() directly and never start() it."""
+
+    def __init__(self, uow_factory: UowFactory, clock: Clock, *, sender: Sender | None = None,
+                 worker_id: str | None = None, config: SchedulerConfig | None = None,
+                 kinds: dict[str, Kind] | None = None):
+        self.uow = uow_factory
+        self.clock = clock
+        self.sender = sender
+        self.worker_id = worker_id or default_worker_id()
+        self.config = config or SchedulerConfig()
+        self.kinds = kinds
+        self._aps: BackgroundScheduler | None = None
+
+    def tick(self, now: datetime | None = None) -> TickReport:
+        return tick(self.uow, now or self.clock.now(), worker_id=self.worker_id, kinds=self.kinds,
+                    grace=self.config.grace, lookback=self.config.lookback,
+                    quiet_hours=self.config.quiet_hours)
+
+    def drain(self) -> DrainStats:
+        if self.sender is None:
+            return DrainStats()
+        return drain(self.uow, self.sender, self.clock, self.worker_id, config=self.config.outbox)
+
+    def _safe(self, fn: Callable[[], object], what: str) -> None:
+        try:
+            fn()
+        except Exception:  # keep the background jobs alive
+            log.exception("%s failed; next run as scheduled", what)
+
+    def start(self) -> None:
+        if self._aps is not None:
+            return
+        aps = BackgroundScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1,
+                                                              "misfire_grace_time": None})
+        first = datetime.now(UTC)
+        aps.add_job(self._safe, "interval", args=(self.tick, "tick"), id="teambot.tick",
+                    seconds=self.config.tick_seconds, next_run_time=first)
+        if self.sender is not None:
+            aps.add_job(self._safe, "interval", args=(self.drain, "outbox drain"), id="teambot.drain",
+                        seconds=self.config.drain_seconds, next_run_time=first)
+        aps.start()
+        self._aps = aps
+        log.info("scheduler %s started: tick every %ss, drain every %ss", self.worker_id,
+                 self.config.tick_seconds, self.config.drain_seconds if self.sender else "-")
+
+    def wake(self) -> None:
+        """Drain now (e.g. right after a command queued a DM) instead of at the next interval."""
+        if self._aps is not None and self.sender is not None:
+            self._aps.modify_job("teambot.drain", next_run_time=datetime.now(UTC))
+
+    @property
+    def running(self) -> bool:
+        return self._aps is not None and self._aps.running
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self._aps is None:
+            return
+        self._aps.shutdown(wait=wait)
+        self._aps = None

@@ -1,0 +1,156 @@
+"""Aggregate queries shared by /kpi, /goal, /agenda, the exports and the scheduled summaries.
+
+Every number is computed by the database (GROUP BY over an indexed time range of `progress_value`);
+Python only receives one row per (metric) or per (person, metric), never a period's raw values.
+
+Aggregations (Metric.aggregation):
+- ``sum``:     SUM(value) over the period;
+- ``average``: AVG(value) over the period (each logged value weighs the same);
+- ``last``:    each person's latest value in the period (ties on time: the later row). For a person
+  that is the actual; for the team it is the SUM of the members' latest values, or their AVG when
+  the unit is "%" (a team's satisfaction is not the sum of its members').
+
+A metric with no values in the period has no entry in the result (callers show "—", or 0 for a sum).
+
+The covering index ``ix_value_kpi_cover`` (team_id, metric_id, created_at, user_id, value) lets
+every query here run as an index-only range scan on SQLite and PostgreSQL.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Integer, and_, cast, func, select
+from sqlmodel import Session
+
+from storage.models import Metric, ProgressEntry, ProgressValue
+
+SUM, AVERAGE, LAST = "sum", "average", "last"
+AGGREGATIONS = (SUM, AVERAGE, LAST)
+
+
+@dataclass(frozen=True)
+class Deal:
+    """One big progress value, for 'wins worth sharing'."""
+    user_id: str
+    metric_id: int
+    value: float
+    note: str
+    created_at: datetime
+    entry_id: int
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What one person logged in a range: entries and blockers."""
+    user_id: str
+    entries: int
+    blockers: int
+
+
+def _by_agg(metrics: Iterable[Metric]) -> tuple[list[int], list[int], dict[int, Metric]]:
+    """-> (ids of sum/average metrics, ids of last metrics, id -> metric)."""
+    by_id = {m.id: m for m in metrics}
+    plain = [i for i, m in by_id.items() if m.aggregation != LAST]
+    last = [i for i, m in by_id.items() if m.aggregation == LAST]
+    return plain, last, by_id
+
+
+def _range(start: datetime, end: datetime):
+    return and_(ProgressValue.created_at >= start, ProgressValue.created_at < end)
+
+
+def _latest_per_user(team_id: int, metric_ids: Sequence[int], start: datetime, end: datetime,
+                     user_id: str | None):
+    """Subquery: (metric_id, user_id, value) of each person's latest value per metric in the range."""
+    rn = func.row_number().over(partition_by=(ProgressValue.metric_id, ProgressValue.user_id),
+                                order_by=(ProgressValue.created_at.desc(), ProgressValue.id.desc()))
+    q = (select(ProgressValue.metric_id, ProgressValue.user_id, ProgressValue.value, rn.label("rn"))
+         .where(ProgressValue.team_id == team_id, ProgressValue.metric_id.in_(metric_ids),
+                _range(start, end)))
+    if user_id is not None:
+        q = q.where(ProgressValue.user_id == user_id)
+    return q.subquery()
+
+
+def actuals(s: Session, team_id: int, metrics: Iterable[Metric], start: datetime, end: datetime, *,
+            user_id: str | None = None) -> dict[int, float]:
+    """metric id -> the team's (or one person's) actual in [start, end)."""
+    plain, last, by_id = _by_agg(metrics)
+    out: dict[int, float] = {}
+    if plain:
+        q = (select(ProgressValue.metric_id, func.sum(ProgressValue.value), func.avg(ProgressValue.value))
+             .where(ProgressValue.team_id == team_id, ProgressValue.metric_id.in_(plain), _range(start, end)))
+        if user_id is not None:
+            q = q.where(ProgressValue.user_id == user_id)
+        for metric_id, total, avg in s.execute(q.group_by(ProgressValue.metric_id)):
+            out[metric_id] = float(avg if by_id[metric_id].aggregation == AVERAGE else total)
+    if last:
+        sub = _latest_per_user(team_id, last, start, end, user_id)
+        q = (select(sub.c.metric_id, func.sum(sub.c.value), func.avg(sub.c.value))
+             .where(sub.c.rn == 1).group_by(sub.c.metric_id))
+        for metric_id, total, avg in s.execute(q):
+            out[metric_id] = float(avg if by_id[metric_id].unit == "%" else total)
+    return out
+
+
+def actuals_by_user(s: Session, team_id: int, metrics: Iterable[Metric], start: datetime,
+                    end: datetime) -> dict[str, dict[int, float]]:
+    """user id -> metric id -> that person's actual in [start, end)."""
+    plain, last, by_id = _by_agg(metrics)
+    out: dict[str, dict[int, float]] = {}
+    if plain:
+        q = (select(ProgressValue.user_id, ProgressValue.metric_id, func.sum(ProgressValue.value),
+                    func.avg(ProgressValue.value))
+             .where(ProgressValue.team_id == team_id, ProgressValue.metric_id.in_(plain), _range(start, end))
+             .group_by(ProgressValue.metric_id, ProgressValue.user_id))
+        for user, metric_id, total, avg in s.execute(q):
+            value = avg if by_id[metric_id].aggregation == AVERAGE else total
+            out.setdefault(user, {})[metric_id] = float(value)
+    if last:
+        sub = _latest_per_user(team_id, last, start, end, None)
+        for metric_id, user, value, _rn in s.execute(select(sub).where(sub.c.rn == 1)):
+            out.setdefault(user, {})[metric_id] = float(value)
+    return out
+
+
+def actuals_for_periods(s: Session, team_id: int, metrics: Sequence[Metric],
+                        ranges: Sequence[tuple[datetime, datetime]], *, user_id: str | None = None
+                        ) -> list[dict[int, float]]:
+    """actuals() for several ranges (previous periods, the same period last year, ...), in order."""
+    return [actuals(s, team_id, metrics, a, b, user_id=user_id) for a, b in ranges]
+
+
+def biggest(s: Session, team_id: int, metric_id: int, start: datetime, end: datetime, *,
+            limit: int = 3) -> list[Deal]:
+    """The largest single values of a metric in the range, with their notes (wins worth sharing)."""
+    q = (select(ProgressValue.user_id, ProgressValue.metric_id, ProgressValue.value, ProgressEntry.note,
+                ProgressValue.created_at, ProgressValue.entry_id)
+         .join(ProgressEntry, ProgressEntry.id == ProgressValue.entry_id)
+         .where(ProgressValue.team_id == team_id, ProgressValue.metric_id == metric_id, _range(start, end),
+                ProgressValue.value > 0)
+         .order_by(ProgressValue.value.desc(), ProgressValue.created_at, ProgressValue.id)
+         .limit(limit))
+    return [Deal(u, m, float(v), n, at, e) for u, m, v, n, at, e in s.execute(q)]
+
+
+def activity(s: Session, team_id: int, start: datetime, end: datetime) -> dict[str, Activity]:
+    """user id -> number of progress entries and blockers they logged in [start, end)."""
+    blocker = func.sum(cast(ProgressEntry.is_blocker, Integer))
+    q = (select(ProgressEntry.user_id, func.count(), blocker)
+         .where(ProgressEntry.team_id == team_id, ProgressEntry.created_at >= start,
+                ProgressEntry.created_at < end)
+         .group_by(ProgressEntry.user_id))
+    return {u: Activity(u, int(n), int(b or 0)) for u, n, b in s.execute(q)}
+
+
+def blockers(s: Session, team_id: int, start: datetime, end: datetime, *, limit: int = 10
+             ) -> list[ProgressEntry]:
+    """The blockers raised in [start, end), newest first (at most `limit`)."""
+    q = (select(ProgressEntry)
+         .where(ProgressEntry.team_id == team_id, ProgressEntry.is_blocker.is_(True),
+                ProgressEntry.created_at >= start, ProgressEntry.created_at < end)
+         .order_by(ProgressEntry.created_at.desc(), ProgressEntry.id.desc())
+         .limit(limit))
+    return list(s.scalars(q))
