@@ -228,7 +228,7 @@ def _validate(s: Settings, path: Path) -> None:
         raise ConfigError(f"{path}: [bot] default_lang: '{s.default_lang}' is not zh or en")
     try:
         ZoneInfo(s.default_tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ConfigError(f"{path}: [bot] default_tz: '{s.default_tz}' is not an IANA time zone "
                           "(e.g. Asia/Shanghai)") from None
     if not (s.database_url.startswith("sqlite") or s.database_url.startswith("postgres")):

@@ -747,7 +747,7 @@ def _note_line(note: str):
     """'\n备注：…' in the recipient's language (_dm calls it with theirs), or ''."""
     if not note:
         return ""
-    return lambda lang: "\n" + t(lang, "resources.note_line", note=note)
+    return lambda lang: t(lang, "resources.note_line", note=note)
 
 
 def _step_reply(s, ctx: Ctx, row: ResourceRequest, head: str, notified: list[str], notified_key: str) -> Reply:
@@ -801,7 +801,7 @@ def _list(s, req: ListRequests, ctx: Ctx) -> Reply:
     parts: list = [Text(title), Table(header, table)]
     if total > LIST_LIMIT:
         parts.append(Text(t(lang, "resources.list_more", n=total - LIST_LIMIT)))
-    return Reply(parts=tuple(parts), summary=title)
+    return Reply(parts=tuple(parts), summary=title.replace("*", ""))
 
 
 def history(s, request_id: int) -> list[ResourceTransition]:
@@ -830,7 +830,7 @@ def _show(s, row: ResourceRequest, ctx: Ctx) -> Reply:
         actions = stage_buttons(row, lang)
         if actions is not None:
             parts.append(actions)
-    return Reply(parts=tuple(parts), summary=head)
+    return Reply(parts=tuple(parts), summary=head.replace("*", ""))
 
 
 def _clip(text: str, limit: int) -> str:
@@ -894,4 +894,4 @@ def stock_table(s, team: Team, lang: str, tz) -> Reply:
                                                            "counted_at"))
     title = t(lang, "resources.stock_title", team=team.name)
     return Reply(parts=(Text(title), Table(header, tuple(rows)), Text(t(lang, "resources.stock_hint"))),
-                 summary=title)
+                 summary=title.replace("*", ""))

@@ -19,6 +19,10 @@ ROUTES: tuple[Route, ...] = (
     Route("team", "commands.team", ("team", "团队", "小组")),
     Route("progress", "commands.progress", ("progress", "进展", "进度", "日志")),
     Route("task", "commands.tasks", ("task", "tasks", "任务", "待办")),
+    Route("resource", "commands.resources", ("resource", "resources", "资源")),
+    Route("goal", "commands.goals", ("goal", "goals", "目标")),
+    Route("kpi", "commands.kpi", ("kpi", "绩效")),
+    Route("agenda", "commands.agenda", ("agenda", "会议", "议程")),
     Route("teambot", "commands.settings", ("teambot", "help", "帮助", "设置")),
 )
 

@@ -58,7 +58,7 @@ def parse(text: str, ctx: Ctx):
     if kw == "tz":
         try:
             ZoneInfo(rest)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise UsageError("settings.bad_tz", tz=rest, example="settings.example_tz") from None
         return SetTz(rest)
     if kw == "away":

@@ -72,7 +72,7 @@ def parse(text: str, ctx: Ctx):
         if tz is not None:
             try:
                 ZoneInfo(tz)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):
                 raise UsageError("team.bad_tz", tz=tz, example="team.example_setup") from None
         calendar = (opts.get("calendar") or opts.get("日历") or "CN").strip()
         calendar = _check_calendar(calendar)

@@ -24,8 +24,10 @@ SKIPPED = "skipped"
 def _insert(session: Session, **values) -> bool:
     dialect = session.get_bind().dialect.name
     ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(FireLedger).values(**values)
-    result = session.execute(ins.on_conflict_do_nothing(index_elements=["team_id", "kind", "occurrence"]))
-    return bool(result.rowcount)
+    # Ask for the id back: with RETURNING a conflict yields no row on both engines (SQLAlchemy adds
+    # RETURNING on PostgreSQL anyway, after which rowcount is -1 whether it inserted or not).
+    stmt = ins.on_conflict_do_nothing(index_elements=["team_id", "kind", "occurrence"]).returning(FireLedger.id)
+    return session.connection().execute(stmt).first() is not None
 
 
 def claim(session: Session, *, team_id: int, kind: str, occurrence: datetime, fire_at: datetime,
@@ -70,4 +72,4 @@ def entries(session: Session, *, team_id: int | None = None, kind: str | None = 
 
 def prune(session: Session, before: datetime) -> int:
     """Delete ledger rows for occurrences before `before` (keep at least grace + max holiday shift)."""
-    return session.execute(delete(FireLedger).where(FireLedger.occurrence < before)).rowcount or 0
+    return session.connection().execute(delete(FireLedger).where(FireLedger.occurrence < before)).rowcount

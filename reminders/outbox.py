@@ -33,8 +33,8 @@ import logging
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
@@ -142,6 +142,24 @@ def backoff_seconds(attempts: int, config: OutboxConfig, rng: random.Random | No
     return delay / 2 + rng.random() * delay / 2
 
 
+# --- enqueue ------------------------------------------------------------------------------------------
+
+
+def enqueue(session: Session, *, platform: str, destination: str, payload: dict, now: datetime,
+            dedupe_key: str | None = None, not_before: datetime | None = None) -> bool:
+    """Queue one message in the caller's transaction; False when `dedupe_key` already exists.
+
+    Same row as storage.outbox_store.enqueue, but the "already there" answer is read from
+    RETURNING, which is reliable on PostgreSQL too (there rowcount is -1 once RETURNING is added)."""
+    values = {"platform": platform, "destination": destination,
+              "payload": json.dumps(payload, ensure_ascii=False), "dedupe_key": dedupe_key,
+              "status": PENDING, "attempts": 0, "not_before": not_before or now, "created_at": now}
+    ins = (pg_insert if _is_pg(session) else sqlite_insert)(OutboxMessage).values(**values)
+    if dedupe_key is not None:
+        ins = ins.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return session.connection().execute(ins.returning(OutboxMessage.id)).first() is not None
+
+
 # --- claim ----------------------------------------------------------------------------------------------
 
 
@@ -215,7 +233,7 @@ def record(uow_factory: UowFactory, clock: Clock, worker_id: str, msg: Claimed, 
         s = uow.session
         if result.ok:
             # Delivered is delivered, even if our lease ran out meanwhile: mark it so nobody resends.
-            n = s.execute(update(O).where(O.id == msg.id, O.status != SENT).values(
+            n = s.connection().execute(update(O).where(O.id == msg.id, O.status != SENT).values(
                 status=SENT, sent_at=now, lease_until=None, leased_by=worker_id)).rowcount
             if not n:
                 log.warning("outbox %s: already marked sent by another sender (duplicate delivery)", msg.id)
@@ -241,7 +259,7 @@ def record(uow_factory: UowFactory, clock: Clock, worker_id: str, msg: Claimed, 
             values = {"status": PENDING, "not_before": now + timedelta(seconds=wait), "lease_until": None,
                       "leased_by": None, "last_error": error}
             status = PENDING
-        if not s.execute(update(O).where(*ours).values(**values)).rowcount:
+        if not s.connection().execute(update(O).where(*ours).values(**values)).rowcount:
             log.warning("outbox %s: lease lost before recording %s; the new holder decides", msg.id,
                         result.status)
             return SENDING
@@ -309,7 +327,7 @@ def retry_dead(session: Session, message_id: int, *, now: datetime | None = None
     """Put a dead message back in the queue (attempts reset, last_error kept). False if not dead.
     It goes out after anything older to the same destination that is still queued."""
     now = now or datetime.now(UTC)
-    n = session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
+    n = session.connection().execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
                                                     OutboxMessage.status == DEAD)
                         .values(status=PENDING, attempts=0, not_before=now, lease_until=None,
                                 leased_by=None)).rowcount
@@ -318,5 +336,5 @@ def retry_dead(session: Session, message_id: int, *, now: datetime | None = None
 
 def prune_sent(session: Session, before: datetime) -> int:
     """Delete sent messages older than `before` (their dedupe keys go too: keep a few days)."""
-    return session.execute(delete(OutboxMessage).where(OutboxMessage.status == SENT,
-                                                       OutboxMessage.sent_at < before)).rowcount or 0
+    return session.connection().execute(delete(OutboxMessage).where(
+        OutboxMessage.status == SENT, OutboxMessage.sent_at < before)).rowcount

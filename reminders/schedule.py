@@ -5,8 +5,8 @@ Schedules
     ScheduleSpec (an RRULE body in team-local time, a local "HH:MM", and what a slot on a non-working
     day does). Every team gets every default kind. A `Schedule` row (team_id, kind) overrides it for
     one team (another rule or time, or enabled=False); no rows are seeded. An override only affects
-    slots after its updated_at, so changing 09:00 to 09:30 at 09:10 does not post twice that day.
-    Later features add kinds with register().
+    slots after its updated_at, and a kind fires at most once per team and local day, so changing
+    09:00 to 09:30 at 09:10 does not post twice that day. Later features add kinds with register().
 
 Occurrences
     Computed per team in its time zone (zoneinfo + dateutil.rrule over naive local wall time, then
@@ -35,8 +35,10 @@ tick(now)
 
 Scheduler
     Wraps APScheduler 3.x BackgroundScheduler with its in-memory job store: one interval job calls
-    tick(), another drains the outbox. APScheduler's store is never shared between processes (its
-    FAQ); the ledger and the outbox leases are what make several replicas safe.
+    tick(), another drains the outbox, a third prunes old sent messages and ledger rows every 6 hours.
+    A job that raises is rolled back and retried at the next tick (while within the grace).
+    APScheduler's store is never shared between processes (its FAQ); the ledger and the outbox
+    leases are what make several replicas safe.
 """
 from __future__ import annotations
 
@@ -58,9 +60,8 @@ from commands.clock import Clock
 from commands.reply import Outgoing, reply_to_dict
 from reminders import jobs, ledger
 from reminders.jobs import JobRun
-from reminders.outbox import DrainStats, OutboxConfig, Sender, drain
+from reminders.outbox import DrainStats, OutboxConfig, Sender, drain, enqueue, prune_sent
 from reminders.workdays import DEFAULT_QUIET_HOURS, QuietHours, WorkdayCalendar, calendar_for
-from storage import outbox_store
 from storage.models import Schedule, Team
 from storage.uow import UowFactory
 
@@ -303,19 +304,26 @@ def tick(uow_factory: UowFactory, now: datetime, *, worker_id: str = "tick",
         overrides = list(s.scalars(select(Schedule)))
         done = ledger.known(s, horizon - MAX_SHIFT - timedelta(days=1))
 
+    done_by_team: dict[int, list[tuple[str, datetime]]] = {}
+    for team_id, name, slot in done:
+        done_by_team.setdefault(team_id, []).append((name, slot))
+
     plan: list[tuple[Occurrence, Team, str, ZoneInfo, WorkdayCalendar]] = []
     for team in teams:
         setup = _team_setup(team)
         if setup is None:
             continue
         tz, cal = setup
+        # One occurrence per kind and local day: after a schedule change (09:00 -> 09:30 at 09:10)
+        # the new slot of a day whose old slot already fired does not fire again.
+        done_days = {(name, slot.astimezone(tz).date()) for name, slot in done_by_team.get(team.id, ())}
         for name, (spec, changed_at) in effective_specs(team.id, overrides, kinds).items():
             if not spec.enabled:
                 continue
             for occ in occurrences(spec, tz, cal, horizon, now):
                 if occ.fire_at < team.created_at or (changed_at is not None and occ.fire_at < changed_at):
                     continue  # before the team or this schedule existed
-                if (team.id, name, occ.slot) in done:
+                if (team.id, name, occ.slot) in done or (name, occ.slot.astimezone(tz).date()) in done_days:
                     continue
                 plan.append((occ, team, name, tz, cal))
     plan.sort(key=lambda p: (p[0], p[1].id, p[2]))
@@ -360,9 +368,9 @@ def _fire(uow_factory: UowFactory, report: TickReport, kind: Kind, team_id: int,
         not_before = quiet_hours.release(now, tz) if quiet_hours else now
         queued = dup = 0
         for msg in messages:
-            if outbox_store.enqueue(s, platform=team.platform, destination=msg.destination,
-                                    payload=reply_to_dict(msg.reply), now=now, dedupe_key=msg.dedupe_key,
-                                    not_before=not_before):
+            if enqueue(s, platform=team.platform, destination=msg.destination,
+                       payload=reply_to_dict(msg.reply), now=now, dedupe_key=msg.dedupe_key,
+                       not_before=not_before):
                 queued += 1
             else:
                 dup += 1
@@ -384,6 +392,10 @@ class SchedulerConfig:
     lookback: timedelta = DEFAULT_LOOKBACK
     quiet_hours: QuietHours | None = DEFAULT_QUIET_HOURS
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    #: Housekeeping every 6 hours: delete sent outbox rows and ledger rows older than this many days
+    #: (0 keeps them for ever). The ledger is only read back MAX_SHIFT + grace + lookback (~4 weeks).
+    keep_sent_days: int = 30
+    keep_ledger_days: int = 90
 
 
 def default_worker_id() -> str:
@@ -416,6 +428,24 @@ class Scheduler:
             return DrainStats()
         return drain(self.uow, self.sender, self.clock, self.worker_id, config=self.config.outbox)
 
+    def run_pending(self, now: datetime | None = None) -> tuple[TickReport, DrainStats]:
+        """One tick and one drain, in the caller's thread (console, scripts, tests)."""
+        return self.tick(now), self.drain()
+
+    def housekeeping(self, now: datetime | None = None) -> tuple[int, int]:
+        """(sent messages, ledger rows) deleted."""
+        now = now or self.clock.now()
+        sent = led = 0
+        with self.uow() as uow:
+            if self.config.keep_sent_days > 0:
+                sent = prune_sent(uow.session, now - timedelta(days=self.config.keep_sent_days))
+            keep = max(self.config.keep_ledger_days, (MAX_SHIFT + self.config.grace + self.config.lookback).days + 2)
+            if self.config.keep_ledger_days > 0:
+                led = ledger.prune(uow.session, now - timedelta(days=keep))
+        if sent or led:
+            log.info("housekeeping: deleted %s sent messages and %s ledger rows", sent, led)
+        return sent, led
+
     def _safe(self, fn: Callable[[], object], what: str) -> None:
         try:
             fn()
@@ -433,6 +463,8 @@ class Scheduler:
         if self.sender is not None:
             aps.add_job(self._safe, "interval", args=(self.drain, "outbox drain"), id="teambot.drain",
                         seconds=self.config.drain_seconds, next_run_time=first)
+        aps.add_job(self._safe, "interval", args=(self.housekeeping, "housekeeping"), id="teambot.housekeeping",
+                    hours=6)
         aps.start()
         self._aps = aps
         log.info("scheduler %s started: tick every %ss, drain every %ss", self.worker_id,

@@ -289,3 +289,69 @@ class ResourceStock(SQLModel, table=True):
     available: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     needed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     updated_at: datetime = Field(sa_column=_ts())
+
+
+# --- goals, KPIs and the weekly meeting (commands/goals.py, kpi.py, agenda.py; storage/queries.py) ---------
+
+#: Index-only range scans for every KPI aggregation (storage/queries.py): sums, averages and
+#: per-person GROUP BYs over (team, metric, time) read the index alone, never the table.
+Index("ix_value_kpi_cover", ProgressValue.team_id, ProgressValue.metric_id, ProgressValue.created_at,
+      ProgressValue.user_id, ProgressValue.value)
+
+
+class Goal(SQLModel, table=True):
+    """A SMART goal: one metric, a number, a time frame, for a person or (user_id NULL) the team.
+
+    kind: "week" | "month" | "quarter" | "year" (a calendar period, or every such period when
+    `recurring`), or "deadline" (from the day it was set up to the end of its deadline day)."""
+    __tablename__ = "goal"
+    __table_args__ = (Index("ix_goal_team_metric_kind", "team_id", "metric_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(sa_column=_fk("team.id", index=False))
+    metric_id: int = Field(sa_column=_fk("metric.id", index=False))
+    #: Platform user id of the person; NULL means the whole team.
+    user_id: str | None = Field(default=None, max_length=64)
+    target: float
+    kind: str = Field(max_length=8)
+    recurring: bool = Field(default=False)
+    #: Aware UTC bounds of the period (local midnights); NULL for recurring goals.
+    period_start: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    period_end: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    #: "absolute" or "relative" (target = base_value x (1 + relative_pct / 100), fixed at set time).
+    basis: str = Field(default="absolute", max_length=8)
+    relative_pct: float | None = Field(default=None)
+    base_value: float | None = Field(default=None)
+    status: str = Field(default="active", max_length=10)  # active | cancelled
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(sa_column=_ts())
+
+
+class GoalRevision(SQLModel, table=True):
+    """Every change of a goal's target, with who, when and why (`/goal adjust ... because ...`)."""
+    __tablename__ = "goal_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(sa_column=_fk("goal.id"))
+    old_target: float
+    new_target: float
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    changed_by: str = Field(max_length=64)
+    changed_at: datetime = Field(sa_column=_ts())
+
+
+class Meeting(SQLModel, table=True):
+    """A team's weekly meeting (`/agenda schedule weekly mon 09:30 60m`); no row means the default
+    (Monday 09:30, 60 minutes). The agenda post itself is the delivery engine's "weekly_agenda"
+    schedule, which /agenda schedule moves to 30 minutes before the meeting."""
+    __tablename__ = "meeting"
+    __table_args__ = (UniqueConstraint("team_id", name="uq_meeting_team"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(sa_column=_fk("team.id", index=False))
+    weekday: int = Field(default=0)  # Monday = 0
+    local_time: str = Field(default="09:30", max_length=5)
+    minutes: int = Field(default=60)
+    updated_by: str = Field(max_length=64)
+    updated_at: datetime = Field(sa_column=_ts())

@@ -227,14 +227,14 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
     # Any other command pointed at us (a renamed or future one): the core answers with usage.
     app.command(re.compile(r"^/"))(on_command)
 
-    # Buttons and events are acknowledged at once; the work runs right after in Bolt's listener
-    # thread pool ("lazy" listeners), so a slow Web API call never delays the ack and a Slack
-    # retry is never provoked by our own outbound call.
-    def ack_now(ack) -> None:
-        ack()
+    # Buttons and events: the work (core + one Web API call) is done before the HTTP answer
+    # goes back, so when Slack (or a test) gets the 200, the change is committed and the answer
+    # posted. Both are fast; users.info is bounded and the core is quick.
 
     # -- buttons ----------------------------------------------------------------------------
-    def on_action(body: dict, action: dict, respond, client: WebClient) -> None:
+    @app.action(re.compile("^" + re.escape(ACTION_PREFIX)))
+    def on_action(ack, body: dict, action: dict, respond, client: WebClient) -> None:
+        ack()
         user_id = ((body.get("user") or {}).get("id")) or ""
         try:
             # Only the command text and the clicking user are taken from the payload; the core
@@ -259,9 +259,9 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
         except Exception:
             log.exception("could not deliver the answer to a button click by %s", user_id)
 
-    app.action(re.compile("^" + re.escape(ACTION_PREFIX)))(ack=ack_now, lazy=[on_action])
-
     # -- direct messages --------------------------------------------------------------------
+    # Every message event is acknowledged (a 404 would make Slack retry); only DMs from people run.
+    @app.event("message")
     def on_message(event: dict, body: dict, say, context) -> None:
         if (event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id")
                 or not event.get("user") or event.get("user") == context.get("bot_user_id")):
@@ -282,10 +282,8 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
                 seen.release(event_id)
             log.exception("direct message from %s failed", event.get("user"))
 
-    # Every message event is acknowledged (a 404 would make Slack retry); only DMs from people run.
-    app.event("message")(ack=ack_now, lazy=[on_message])
-
     # -- App Home -----------------------------------------------------------------------------
+    @app.event("app_home_opened")
     def on_home(event: dict, client: WebClient) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
@@ -296,8 +294,6 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
             client.views_publish(user_id=event["user"], view=home_view(reply, _lang(inv)))
         except Exception:
             log.exception("could not publish the Home tab for %s", event.get("user"))
-
-    app.event("app_home_opened")(ack=ack_now, lazy=[on_home])
 
     # -- last resort ----------------------------------------------------------------------------
     @app.error

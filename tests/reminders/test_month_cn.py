@@ -1,4 +1,6 @@
-"""A month of a Chinese team's reminders around National Day 2026, driven by a FixedClock.
+"""A month of a Chinese team's reminders around National Day 2026, driven by a FixedClock that
+ticks the scheduler every 30 minutes (every scheduled minute, 09:00 and 16:00, is on that grid) and
+drains the outbox after each tick.
 
 CN calendar facts used below (chinese_calendar): Fri Sep 25 is Mid-Autumn Festival; Oct 1-7 are the
 National Day holiday; Sun Sep 20 and Sat Oct 10 are make-up working days (调休).
@@ -35,7 +37,7 @@ WORKDAYS = [D(x) for x in (
     "2026-10-10", "2026-10-12", "2026-10-13", "2026-10-14", "2026-10-15", "2026-10-16", "2026-10-19")]
 START = local("2026-09-15", "00:00")
 END = local("2026-10-19", "23:45")
-STEP = timedelta(minutes=15)
+STEP = timedelta(minutes=30)
 
 
 def _days(first: str, last: str) -> list[date]:

@@ -1,0 +1,179 @@
+"""The outbox's DingTalk sender: neutral Reply payload -> a DingTalk message.
+
+Destinations (reminders.outbox / commands.reply.Outgoing):
+  * "channel:<conversationId>": the team's group. When the team has a custom robot (webhook URL and
+    `SEC...` signing secret, set with `/team robot` or config), the post goes to that webhook, signed
+    with `&timestamp=..&sign=..`; otherwise through the app's robot (`/v1.0/robot/groupMessages/send`,
+    the group's openConversationId), which works in every group the app's robot was added to.
+  * "user:<staffId>": a 1:1 message from the app's robot (`/v1.0/robot/oToMessages/batchSend`).
+
+Outcomes (the body's `errcode` is what counts: the webhook answers HTTP 200 for its errors):
+  * errcode 0                                   -> sent
+  * 130101 "send too fast" / 410100 (20 a minute per robot exceeded), HTTP 429, API throttling
+                                                -> rate_limited(60 s): the outbox waits, then retries,
+                                                   without counting a failed attempt
+  * HTTP 5xx, network errors, errcode -1 (busy)  -> transient (backoff, dead after max_attempts)
+  * 401 / InvalidAuthentication (app token)      -> token dropped and fetched again; transient
+  * 310000 (signature, keyword or IP allow-list), 300001 (bad token), 400013 (group gone), any other
+    errcode, other 4xx                          -> permanent: dead at once, the errcode kept for the
+                                                   operator (`teambot outbox --dead`)
+
+Pacing: 20 messages a minute per robot is the outbox's per-destination pacing
+(reminders.outbox.DEFAULT_PACE_SECONDS["dingtalk"] == 3.0 s, shared by every replica through the
+database). One team has one robot, so per destination is per robot.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from bot.dingtalk import render
+from bot.dingtalk.api import DingTalkApi, HttpAnswer, NetworkError, TokenError
+from bot.dingtalk.signing import signed_webhook_url
+from commands.reply import reply_from_dict
+from reminders.outbox import SendResult
+
+log = logging.getLogger("teambot.dingtalk.sender")
+
+PLATFORM = "dingtalk"
+#: What the outbox should keep between two messages to one robot (20 a minute).
+PACE_SECONDS = 3.0
+#: How long to back off after "too fast": the limit is per minute.
+TOO_FAST_WAIT = 60.0
+TOO_FAST = frozenset({130101, 410100})
+TRANSIENT_ERRCODES = frozenset({-1})
+THROTTLED_CODES = ("Throttling", "QpsLimit", "FlowControl", "RateLimit")
+
+
+@dataclass(frozen=True)
+class RobotHook:
+    """A group's custom robot: webhook URL (…/robot/send?access_token=…) and its signing secret."""
+    webhook: str
+    secret: str | None = None
+
+
+#: channel id (conversationId) -> the team's robot, or None to use the app's robot.
+RobotLookup = Callable[[str], RobotHook | None]
+
+
+class StaticRobots:
+    """Robots from configuration: {conversationId: RobotHook}."""
+
+    def __init__(self, robots: Mapping[str, RobotHook] | None = None):
+        self._robots = dict(robots or {})
+
+    def __call__(self, channel_id: str) -> RobotHook | None:
+        return self._robots.get(channel_id)
+
+    def set(self, channel_id: str, hook: RobotHook) -> None:
+        self._robots[channel_id] = hook
+
+
+def _retry_after(ans: HttpAnswer) -> float:
+    try:
+        return max(1.0, float(ans.headers.get("retry-after", TOO_FAST_WAIT)))
+    except ValueError:
+        return TOO_FAST_WAIT
+
+
+def classify_webhook(ans: HttpAnswer) -> SendResult:
+    """A custom-robot webhook / sessionWebhook answer -> SendResult."""
+    if ans.status == 429:
+        return SendResult.rate_limited(_retry_after(ans), f"HTTP 429 {ans.text[:200]}")
+    if ans.status >= 500:
+        return SendResult.transient(f"HTTP {ans.status}")
+    if ans.status != 200:
+        return SendResult.permanent(f"HTTP {ans.status}: {ans.text[:200]}")
+    if ans.data is None:
+        return SendResult.transient(f"unreadable answer: {ans.text[:200]!r}")
+    try:
+        code = int(ans.data.get("errcode", 0))
+    except (TypeError, ValueError):
+        return SendResult.transient(f"unreadable errcode {ans.data.get('errcode')!r}")
+    msg = str(ans.data.get("errmsg") or "")
+    if code == 0:
+        return SendResult.sent()
+    error = f"errcode {code}: {msg}"
+    if code in TOO_FAST:
+        return SendResult.rate_limited(TOO_FAST_WAIT, error)
+    if code in TRANSIENT_ERRCODES:
+        return SendResult.transient(error)
+    return SendResult.permanent(error)
+
+
+def classify_app(ans: HttpAnswer, user_id: str | None = None) -> SendResult:
+    """A robot message API answer (api.dingtalk.com/v1.0/robot/...) -> SendResult."""
+    code = str(ans.get("code") or "")
+    error = f"HTTP {ans.status} {code}: {ans.get('message') or ans.text[:200]}".strip()
+    if ans.status == 200:
+        if user_id and user_id in (ans.get("flowControlledStaffIdList") or []):
+            return SendResult.rate_limited(TOO_FAST_WAIT, f"flow controlled: {user_id}")
+        if user_id and user_id in (ans.get("invalidStaffIdList") or []):
+            return SendResult.permanent(f"invalid staff id: {user_id}")
+        return SendResult.sent()
+    if ans.status == 429 or any(t.lower() in code.lower() for t in THROTTLED_CODES):
+        return SendResult.rate_limited(_retry_after(ans), error)
+    if ans.status >= 500:
+        return SendResult.transient(error)
+    return SendResult.permanent(error)
+
+
+def _auth_failed(ans: HttpAnswer) -> bool:
+    code = str(ans.get("code") or "")
+    return ans.status == 401 or "InvalidAuthentication" in code or "token" in code.lower()
+
+
+class DingTalkSender:
+    """reminders.outbox.Sender for DingTalk. Blocking; the outbox calls it from its own thread."""
+
+    platform = PLATFORM
+
+    def __init__(self, api: DingTalkApi, *, robots: RobotLookup | None = None,
+                 now_ms: Callable[[], int] | None = None):
+        self.api = api
+        self.robots = robots or StaticRobots()
+        # Webhook signatures are checked against DingTalk's real clock, never a test clock.
+        self._now_ms = now_ms or (lambda: int(time.time() * 1000))
+
+    @classmethod
+    def from_settings(cls, settings, *, robots: RobotLookup | None = None) -> DingTalkSender:
+        return cls(DingTalkApi.from_settings(settings), robots=robots)
+
+    def send(self, platform: str, destination: str, payload: dict) -> SendResult:
+        kind, _, ident = destination.partition(":")
+        if kind not in ("user", "channel") or not ident:
+            return SendResult.permanent(f"bad destination {destination!r} (expected user:<id> or channel:<id>)")
+        try:
+            message = render.render(reply_from_dict(payload), group=kind == "channel")
+        except Exception as e:  # an unrenderable payload never gets better
+            log.exception("cannot render outbox payload for %s", destination)
+            return SendResult.permanent(f"render failed: {type(e).__name__}: {e}")
+        try:
+            if kind == "channel":
+                hook = self.robots(ident)
+                if hook is not None:
+                    return self.post_robot(hook, message)
+                return self._app(lambda: self.api.send_to_group(ident, message))
+            return self._app(lambda: self.api.send_to_user(ident, message), user_id=ident)
+        except NetworkError as e:
+            return SendResult.transient(f"network: {e}")
+
+    def post_robot(self, hook: RobotHook, message: dict) -> SendResult:
+        """POST to a group's custom robot, signed when it has a secret."""
+        if not self.api.webhook_allowed(hook.webhook):
+            return SendResult.permanent("robot webhook is not a DingTalk URL (https://oapi.dingtalk.com/robot/send?...)")
+        url = signed_webhook_url(hook.webhook, hook.secret, self._now_ms())
+        return classify_webhook(self.api.post_webhook(url, message))
+
+    def _app(self, call: Callable[[], HttpAnswer], user_id: str | None = None) -> SendResult:
+        try:
+            ans = call()
+        except TokenError as e:
+            return SendResult.transient(f"access token: {e}")
+        if _auth_failed(ans):
+            self.api.invalidate_token()
+            return SendResult.transient(f"access token rejected, fetching a new one: HTTP {ans.status} "
+                                        f"{ans.get('code') or ''}")
+        return classify_app(ans, user_id)

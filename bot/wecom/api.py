@@ -1,0 +1,209 @@
+"""WeCom server APIs the bot calls (https://developer.work.weixin.qq.com/document/path/90664):
+access token (`/cgi-bin/gettoken`, cached), app messages to people (`/cgi-bin/message/send`) and to
+app group chats (`/cgi-bin/appchat/send`), group robot webhooks (`/cgi-bin/webhook/send?key=`), and
+member names (`/cgi-bin/user/get`). Blocking (stdlib urllib): call from worker threads only.
+
+Base URL `https://qyapi.weixin.qq.com`; `WECOM_API_URL` (settings.wecom.api_url) replaces it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
+
+log = logging.getLogger("teambot.wecom.api")
+
+API = "https://qyapi.weixin.qq.com"
+WEBHOOK_HOSTS = frozenset({"qyapi.weixin.qq.com"})
+DEFAULT_TIMEOUT = 10.0
+MAX_ANSWER = 1_000_000
+#: errcodes meaning the access token is invalid or expired: fetch a new one.
+TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    status: int
+    data: dict | None
+    text: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def errcode(self) -> int | None:
+        if self.data is None:
+            return None
+        try:
+            return int(self.data.get("errcode", 0))
+        except (TypeError, ValueError):
+            return None
+
+    @property
+    def errmsg(self) -> str:
+        return str((self.data or {}).get("errmsg") or "")
+
+
+class NetworkError(Exception):
+    """No HTTP answer at all: DNS, refused connection, timeout, TLS."""
+
+
+class TokenError(Exception):
+    """The access token could not be obtained. `errcode` is WeCom's, when it answered."""
+
+    def __init__(self, message: str, errcode: int | None = None):
+        super().__init__(message)
+        self.errcode = errcode
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, never followed: a webhook must not lead the bot elsewhere."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def request_json(method: str, url: str, body: dict | None = None, *,
+                 timeout: float = DEFAULT_TIMEOUT) -> HttpAnswer:
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
+    headers = {"Accept": "application/json"}
+    if data is not None:
+        headers["Content-Type"] = "application/json; charset=utf-8"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with _OPENER.open(req, timeout=timeout) as r:  # URLs are ours or allow-listed
+            status, raw, rh = r.status, r.read(MAX_ANSWER), r.headers
+    except urllib.error.HTTPError as e:
+        status, rh = e.code, e.headers
+        try:
+            raw = e.read(MAX_ANSWER)
+        except OSError:
+            raw = b""
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as e:
+        raise NetworkError(f"{type(e).__name__}: {getattr(e, 'reason', e)}") from None
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        parsed = json.loads(text) if text.strip() else None
+    except ValueError:
+        parsed = None
+    return HttpAnswer(status, parsed if isinstance(parsed, dict) else None, text[:2000],
+                      {k.lower(): v for k, v in (rh or {}).items()})
+
+
+class WeComApi:
+    """Thread-safe; the access token is cached until five minutes before it expires."""
+
+    def __init__(self, corp_id: str | None, secret: str | None, agent_id: str | int | None, *,
+                 api_url: str | None = None, timeout: float = DEFAULT_TIMEOUT,
+                 monotonic: Callable[[], float] = time.monotonic, name_cache_seconds: float = 3600.0):
+        self.corp_id = corp_id or ""
+        self.secret = secret or ""
+        self.agent_id = agent_id
+        self.base = (api_url or API).rstrip("/")
+        self.timeout = timeout
+        self._monotonic = monotonic
+        self._token: tuple[str, float] | None = None
+        self._lock = threading.Lock()
+        self._names: dict[str, tuple[str | None, float]] = {}
+        self._name_ttl = name_cache_seconds
+        self._override_host = urlsplit(api_url).hostname if api_url else None
+
+    @classmethod
+    def from_settings(cls, settings) -> WeComApi:
+        w = settings.wecom
+        return cls(w.corp_id, w.secret, w.agent_id, api_url=w.api_url)
+
+    @property
+    def agent_id_value(self):
+        try:
+            return int(self.agent_id)  # the API wants a number
+        except (TypeError, ValueError):
+            return self.agent_id
+
+    # -- token -----------------------------------------------------------------------------------
+    def access_token(self) -> str:
+        with self._lock:
+            if self._token and self._monotonic() < self._token[1]:
+                return self._token[0]
+        if not (self.corp_id and self.secret):
+            raise TokenError("WECOM_CORP_ID / WECOM_SECRET not set")
+        url = f"{self.base}/cgi-bin/gettoken?corpid={quote(self.corp_id)}&corpsecret={quote(self.secret)}"
+        try:
+            ans = request_json("GET", url, timeout=self.timeout)
+        except NetworkError as e:
+            raise TokenError(f"network: {e}") from None
+        token = (ans.data or {}).get("access_token")
+        if ans.status != 200 or ans.errcode not in (0, None) or not token:
+            raise TokenError(f"gettoken: HTTP {ans.status} errcode {ans.errcode}: {ans.errmsg or ans.text[:200]}",
+                             ans.errcode)
+        expires = float((ans.data or {}).get("expires_in") or 7200)
+        with self._lock:
+            self._token = (token, self._monotonic() + max(60.0, expires - 300))
+        return token
+
+    def invalidate_token(self) -> None:
+        with self._lock:
+            self._token = None
+
+    def _call(self, method: str, path: str, body: dict | None = None, query: str = "") -> HttpAnswer:
+        token = self.access_token()
+        url = f"{self.base}{path}?access_token={quote(token)}" + (f"&{query}" if query else "")
+        ans = request_json(method, url, body, timeout=self.timeout)
+        if ans.errcode in TOKEN_ERRORS:
+            self.invalidate_token()
+        return ans
+
+    # -- messages --------------------------------------------------------------------------------
+    def send_to_user(self, user_id: str, message: dict) -> HttpAnswer:
+        """An app message (`message` is {"msgtype": ..., <msgtype>: {...}}) to one member."""
+        return self._call("POST", "/cgi-bin/message/send",
+                          {"touser": user_id, "agentid": self.agent_id_value, **message})
+
+    def send_to_chat(self, chat_id: str, message: dict) -> HttpAnswer:
+        """An app message into a group chat the app created (appchat)."""
+        return self._call("POST", "/cgi-bin/appchat/send", {"chatid": chat_id, **message})
+
+    def webhook_allowed(self, url: str) -> bool:
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return False
+        host = parts.hostname or ""
+        if host == self._override_host and parts.scheme in ("http", "https"):
+            return True
+        return parts.scheme == "https" and host in WEBHOOK_HOSTS
+
+    def post_webhook(self, url: str, message: dict) -> HttpAnswer:
+        """POST to a group robot webhook (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...)."""
+        if not self.webhook_allowed(url):
+            raise ValueError(f"webhook host not allowed: {urlsplit(url).hostname!r}")
+        return request_json("POST", url, message, timeout=self.timeout)
+
+    # -- people ----------------------------------------------------------------------------------
+    def user_name(self, user_id: str) -> str | None:
+        """The member's name, or None when WeCom does not know the userid (or says nothing).
+        Answers are cached (also the unknown ones) for name_cache_seconds."""
+        now = self._monotonic()
+        with self._lock:
+            hit = self._names.get(user_id)
+            if hit and hit[1] > now:
+                return hit[0]
+        try:
+            ans = self._call("GET", "/cgi-bin/user/get", query=f"userid={quote(user_id)}")
+        except (NetworkError, TokenError) as e:
+            log.warning("user/get %s failed: %s", user_id, e)
+            return None  # not cached: try again next time
+        if ans.errcode not in (0, 60111, 46004, 40031):  # 60111/46004: no such user; 40031 bad id
+            return None
+        # Apps created since mid-2022 get no name from user/get: the userid stands in for it.
+        name = (str((ans.data or {}).get("name") or "") or user_id) if ans.errcode == 0 else None
+        with self._lock:
+            self._names[user_id] = (name or None, now + self._name_ttl)
+        return name or None

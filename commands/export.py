@@ -1,0 +1,159 @@
+"""`/teambot export <progress|tasks|resources|kpi> [period]`: a CSV file for the caller, privately.
+
+The file is UTF-8 with a byte-order mark ("utf-8-sig"), so Excel opens Chinese text correctly, and
+is written under `folder` (argument), else $TEAMBOT_EXPORT_DIR, else <tmp>/teambot-exports. The reply
+carries it as a File part; adapters upload it (Slack: files.uploadV2 to the caller's DM), the
+console prints its path.
+
+- progress [period, default this month]: one row per metric value (an entry without values: one row);
+- tasks [period: due in it; default every task];
+- resources [period: requested in it; default every request] -- a manager, resource_admin or
+  performance_admin gets the team's, anyone else their own requests;
+- kpi [period, default this month]: the team and each member, per metric: actual, target,
+  attainment, previous period, 环比, last year, 同比 (the /kpi numbers, from SQL aggregation).
+"""
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from commands import fmt, kpi, parsing
+from commands.context import Ctx
+from commands.errors import UsageError
+from commands.i18n import t
+from commands.metrics import metric_name, team_metrics
+from commands.people import require_member
+from commands.reply import File, Reply, Text
+from storage.models import ProgressEntry, ProgressValue, ResourceRequest, Task
+from storage.uow import UnitOfWork
+
+KINDS = {
+    "progress": ("progress", "进展", "进度"),
+    "tasks": ("tasks", "task", "任务"),
+    "resources": ("resources", "resource", "资源"),
+    "kpi": ("kpi", "kpis", "绩效", "指标"),
+}
+RESOURCE_READERS = ("manager", "resource_admin", "performance_admin")
+
+
+def export_dir(folder: str | os.PathLike | None = None) -> Path:
+    if folder is not None:
+        return Path(folder)
+    env = os.environ.get("TEAMBOT_EXPORT_DIR")
+    return Path(env) if env else Path(tempfile.gettempdir()) / "teambot-exports"
+
+
+def kind_of(word: str) -> str | None:
+    w = (word or "").strip().casefold()
+    return next((k for k, names in KINDS.items() if w in names), None)
+
+
+def export(kind: str, period_text: str, uow: UnitOfWork, ctx: Ctx, *,
+           folder: str | os.PathLike | None = None) -> Reply:
+    """Write the CSV and return a private Reply with a File part. Raises UsageError for bad input."""
+    require_member(ctx)
+    k = kind_of(kind)
+    if k is None:
+        raise UsageError("export.unknown_kind", kind=kind, example="export.example")
+    period = None
+    period_text = (period_text or "").strip()
+    if period_text:
+        try:
+            period = parsing.parse_period(period_text, ctx.now, ctx.tz)
+        except UsageError as e:
+            e.example = "export.example"
+            raise
+    elif k in ("progress", "kpi"):
+        period = parsing.period_of("month", ctx.now, ctx.tz)
+    s = uow.session
+    header, rows = {"progress": _progress, "tasks": _tasks, "resources": _resources, "kpi": _kpi}[k](
+        s, ctx, period)
+    out = export_dir(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    label = period.label if period else "all"
+    stamp = ctx.now.astimezone(ctx.tz).strftime("%Y%m%d-%H%M%S")
+    path = out / f"teambot-{k}-team{ctx.team.id}-{label}-{stamp}-{ctx.actor.user_id[:16]}.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    what = t(ctx.lang, f"export.kind_{k}")
+    scope = fmt.period_label(period, ctx.lang) if period else t(ctx.lang, "export.all_time")
+    text = t(ctx.lang, "export.done", what=what, period=scope, rows=len(rows))
+    title = f"{ctx.team.name} {what} {scope}.csv"
+    return Reply(parts=(Text(text), File(path=str(path), title=title, mime="text/csv")), private=True,
+                 summary=text)
+
+
+def _local(dt: datetime | None, ctx: Ctx) -> str:
+    return "" if dt is None else dt.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return ""
+    return str(int(v)) if float(v).is_integer() else f"{v:.4f}".rstrip("0").rstrip(".")
+
+
+def _h(ctx: Ctx, *cols: str) -> list[str]:
+    return [t(ctx.lang, f"export.col_{c}") for c in cols]
+
+
+def _progress(s, ctx: Ctx, period):
+    metrics = {m.id: m for m in team_metrics(s, ctx.team.id)}
+    q = (select(ProgressEntry, ProgressValue)
+         .join(ProgressValue, ProgressValue.entry_id == ProgressEntry.id, isouter=True)
+         .where(ProgressEntry.team_id == ctx.team.id, ProgressEntry.created_at >= period.start,
+                ProgressEntry.created_at < period.end)
+         .order_by(ProgressEntry.created_at, ProgressEntry.id, ProgressValue.id))
+    rows = []
+    for e, v in s.execute(q.execution_options(yield_per=1000)):
+        m = metrics.get(v.metric_id) if v is not None else None
+        rows.append([_local(e.created_at, ctx), e.user_id, e.note, "1" if e.is_blocker else "0",
+                     m.code if m else "", metric_name(m, ctx.lang) if m else "", _num(v.value) if v else "",
+                     m.unit if m else ""])
+    return _h(ctx, "time", "user", "note", "blocker", "metric_code", "metric", "value", "unit"), rows
+
+
+def _tasks(s, ctx: Ctx, period):
+    q = select(Task).where(Task.team_id == ctx.team.id)
+    if period is not None:
+        q = q.where(Task.due_at >= period.start, Task.due_at < period.end)
+    rows = [[str(x.id), x.title, x.assignee, x.created_by, _local(x.due_at, ctx), x.status, x.note,
+             _local(x.created_at, ctx), _local(x.done_at, ctx)]
+            for x in s.scalars(q.order_by(Task.due_at, Task.id))]
+    return _h(ctx, "id", "title", "assignee", "created_by", "due", "status", "note", "created", "done"), rows
+
+
+def _resources(s, ctx: Ctx, period):
+    q = select(ResourceRequest).where(ResourceRequest.team_id == ctx.team.id)
+    if ctx.member.role not in RESOURCE_READERS:
+        q = q.where(ResourceRequest.requester == ctx.actor.user_id)
+    if period is not None:
+        q = q.where(ResourceRequest.created_at >= period.start, ResourceRequest.created_at < period.end)
+    rows = [[str(r.id), r.requester, r.type, _num(r.amount), _num(r.allocated_amount), r.purpose,
+             _local(r.needed_by, ctx), r.state, _local(r.created_at, ctx), _local(r.updated_at, ctx)]
+            for r in s.scalars(q.order_by(ResourceRequest.created_at, ResourceRequest.id))]
+    return _h(ctx, "id", "requester", "type", "amount", "allocated", "purpose", "needed_by", "state", "created",
+              "updated"), rows
+
+
+def _kpi(s, ctx: Ctx, period):
+    team = ctx.team
+    metrics = team_metrics(s, team.id)
+    rows = []
+    scopes = [(None, t(ctx.lang, "export.team"))] + [(m.user_id, m.display_name or m.user_id)
+                                                       for m in kpi.members(s, team.id)]
+    for user_id, name in scopes:
+        for r in kpi.kpi_rows(s, team, user_id, period, ctx.now, ctx.tz, metrics):
+            rows.append([user_id or "", name, r.metric.code, metric_name(r.metric, ctx.lang), r.metric.unit,
+                         _num(r.actual), _num(r.target), _num(None if r.attainment is None else round(r.attainment, 1)),
+                         _num(r.previous), _num(None if r.change is None else round(r.change, 1)),
+                         _num(r.last_year), _num(None if r.yoy is None else round(r.yoy, 1))])
+    return _h(ctx, "user", "name", "metric_code", "metric", "unit", "actual", "target", "attainment",
+              "previous", "change", "last_year", "yoy"), rows

@@ -1,0 +1,213 @@
+"""Scheduled team-channel posts of goals and KPIs (SPEC "Scheduled posts"), as delivery-engine jobs.
+
+Each job is `job(session, run) -> list[Outgoing]` (reminders/jobs.py's contract): it works from the
+occurrence (run.slot, run.fire_at), never from the wall clock, and every message has a dedupe key
+naming the team, the post and its period, so an occurrence posts once even if a job runs twice.
+
+| kind                  | default (team-local)            | content                                              |
+|-----------------------|---------------------------------|------------------------------------------------------|
+| weekly_agenda         | Monday 09:00 (or /agenda schedule: 30 min before the meeting) | the /agenda content     |
+| kpi_summary_weekly    | Friday 17:00                    | this week so far                                     |
+| kpi_summary_monthly   | the 1st 09:00 -> first working day | the previous month                                 |
+| kpi_summary_quarterly | Jan/Apr/Jul/Oct 1st 09:05 -> first working day | the previous quarter                    |
+| kpi_summary_annual    | Jan 1st 09:10 -> first working day | the previous year                                  |
+| goal_review           | the 1st 10:00 -> first working day | last month's goals met/missed, suggested adjustments |
+
+All use on_holiday="move": a slot on a non-working day goes out at the same time on the next working
+day. A KPI summary is: the per-metric table (/kpi's numbers for the team), a leaderboard by the
+primary metric (public recognition) and a PNG chart of target vs actual per member (an Image part
+the platform sender uploads; the console prints its path). Numbers stop at the occurrence's fire
+time, so a catch-up run after a restart posts what the on-time run would have.
+
+Register them with the delivery engine (reminders/schedule.py) -- see SCHEDULES.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import Session
+
+from commands import agenda, charts, fmt, goals, kpi, parsing
+from commands.i18n import t
+from commands.metrics import metric_name, team_metrics
+from commands.people import mention
+from commands.reply import Image, Outgoing, Reply, Table, Text
+from reminders.jobs import JobRun
+from storage import queries
+from storage.models import Team
+
+log = logging.getLogger("teambot.summaries")
+
+MEDALS = ("🥇", "🥈", "🥉")
+
+
+def chart_dir() -> Path:
+    """Where chart PNGs go: $TEAMBOT_CHART_DIR, else <tmp>/teambot-charts. With several replicas it
+    must be a folder every sender can read (or the sender must run where the job ran)."""
+    env = os.environ.get("TEAMBOT_CHART_DIR")
+    return Path(env) if env else Path(tempfile.gettempdir()) / "teambot-charts"
+
+
+def _channel(team: Team) -> str:
+    return f"channel:{team.channel_id}"
+
+
+def _capped(p: parsing.Period, run: JobRun) -> parsing.Period:
+    """The period, but never past the occurrence (a weekly summary on Friday 17:00 covers Monday up
+    to then), so a late catch-up run posts what the on-time run would have."""
+    return parsing.Period(p.start, min(p.end, goals.upto(run.fire_at).astimezone(p.end.tzinfo)), p.kind, p.label)
+
+
+# -- the weekly agenda ------------------------------------------------------------------------------
+
+
+def weekly_agenda(session: Session, run: JobRun) -> list[Outgoing]:
+    team, tz = run.team, run.tz
+    plan = agenda.plan_of(session, team.id)
+    meeting, before = agenda.next_meeting(plan, team, run.fire_at, tz)
+    built = agenda.build(session, team, meeting, before, run.fire_at, tz, team.lang or "zh",
+                         minutes=plan.minutes, public=True)
+    return [Outgoing(destination=_channel(team), reply=built.reply,
+                     dedupe_key=f"team:{team.id}:weekly_agenda:{run.slot_day.isoformat()}",
+                     meta={"kind": "weekly_agenda", "meeting": meeting.isoformat(), "boxes": built.boxes})]
+
+
+# -- KPI summaries --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    reply: Reply
+    chart: charts.Chart | None
+
+
+def kpi_summary(session: Session, team: Team, period: parsing.Period, run_key: str, *, now,
+                tz, lang: str, folder: Path | None = None) -> Summary | None:
+    """The team's KPI summary for `period` (already capped at `now`); None when there is nothing
+    to say (no value logged and no target set)."""
+    metrics = team_metrics(session, team.id)
+    rows = kpi.kpi_rows(session, team, None, period, now, tz, metrics)
+    primary, ranked = kpi.leaderboard(session, team, period, metrics, lang)
+    has_values = any(r.actual for r in rows if r.metric.aggregation == queries.SUM) or any(
+        r.actual is not None for r in rows if r.metric.aggregation != queries.SUM)
+    if not has_values and not any(r.target is not None for r in rows) and not any(x[2] for x in ranked):
+        return None
+    plabel = fmt.period_label(period, lang)
+    title = t(lang, "kpi.summary_title", team=team.name, period=plabel)
+    parts: list = [Text(title), kpi.kpi_table(rows, lang)]
+    chart = None
+    if primary is not None and ranked:
+        unit = primary.unit
+        name = metric_name(primary, lang)
+        parts.append(Text(t(lang, "kpi.leaderboard_title", metric=name)))
+        board = []
+        for i, (mem, actual, target) in enumerate(ranked):
+            rank = MEDALS[i] if i < len(MEDALS) and actual > 0 else f"{i + 1}."
+            board.append((rank, mention(mem.user_id), fmt.amount(actual, unit, lang),
+                          "—" if target is None else fmt.amount(target, unit, lang),
+                          goals.pct(goals.attainment(actual, target))))
+        header = tuple(t(lang, f"kpi.col_{c}") for c in ("rank", "who", "actual", "target", "attainment"))
+        parts.append(Table(header, tuple(board)))
+        top = ranked[0]
+        shout = []
+        if top[1] > 0:
+            shout.append(t(lang, "kpi.star", who=mention(top[0].user_id), metric=name,
+                           value=fmt.amount(top[1], unit, lang)))
+        achievers = [mention(m.user_id) for m, a, tg in ranked if tg is not None and a >= tg]
+        if achievers:
+            shout.append(t(lang, "kpi.achievers", who="、".join(achievers) if lang == "zh" else ", ".join(achievers)))
+        if shout:
+            parts.append(Text("\n".join(shout)))
+        folder = folder or chart_dir()
+        path = folder / f"kpi-team{team.id}-{run_key}.png"
+        try:
+            chart = charts.render(
+                path, title=t(lang, "kpi.chart_title", team=team.name, period=plabel, metric=name),
+                labels=[(m.display_name or m.user_id, m.user_id) for m, _, _ in ranked],
+                actual=[a for _, a, _ in ranked], target=[tg for _, _, tg in ranked],
+                legend=(t(lang, "kpi.chart_actual"), t(lang, "kpi.chart_target")),
+                ascii_title=f"{period.label} {primary.name_en}: target vs actual",
+                value_format=lambda v: _short(v, unit))
+        except Exception:  # noqa: BLE001 - a chart must never cost the summary itself
+            log.exception("team %s: chart %s failed; posting the summary without it", team.id, run_key)
+            chart = None
+        if chart is not None:
+            parts.append(Image(path=chart.path, alt=t(lang, "kpi.chart_alt", period=plabel, metric=name)))
+    return Summary(Reply(parts=tuple(parts), private=False, summary=title), chart)
+
+
+def _short(v: float, unit: str) -> str:
+    if abs(v) >= 1e6:
+        return f"{v / 1e6:.1f}M".replace(".0M", "M")
+    if abs(v) >= 1e4:
+        return f"{v / 1e3:.0f}k"
+    return fmt.number(round(v, 1)) + ("%" if unit == "%" else "")
+
+
+def _summary_job(kind: str, period_kind: str, *, previous: bool) -> Callable[[Session, JobRun], list[Outgoing]]:
+    def job(session: Session, run: JobRun) -> list[Outgoing]:
+        team, tz = run.team, run.tz
+        day = run.slot_day - timedelta(days=1) if previous else run.slot_day
+        period = _capped(parsing.period_of(period_kind, day, tz), run)
+        key = f"{kind}-{period.label}"
+        summary = kpi_summary(session, team, period, key, now=run.fire_at, tz=tz, lang=team.lang or "zh")
+        if summary is None:
+            return []
+        return [Outgoing(destination=_channel(team), reply=summary.reply,
+                         dedupe_key=f"team:{team.id}:{kind}:{period.label}",
+                         meta={"kind": kind, "period": period.label,
+                               "chart": summary.chart.path if summary.chart else None})]
+
+    job.__name__ = kind
+    job.__doc__ = f"KPI summary of the {'previous ' if previous else ''}{period_kind} in the team channel."
+    return job
+
+
+kpi_summary_weekly = _summary_job("kpi_summary_weekly", "week", previous=False)
+kpi_summary_monthly = _summary_job("kpi_summary_monthly", "month", previous=True)
+kpi_summary_quarterly = _summary_job("kpi_summary_quarterly", "quarter", previous=True)
+kpi_summary_annual = _summary_job("kpi_summary_annual", "year", previous=True)
+
+
+# -- the monthly goal review ------------------------------------------------------------------------
+
+
+def goal_review(session: Session, run: JobRun) -> list[Outgoing]:
+    team, tz = run.team, run.tz
+    month = parsing.period_of("month", run.slot_day - timedelta(days=1), tz)
+    reply = goals.month_review(session, team, month, tz, team.lang or "zh")
+    if reply is None:
+        return []
+    return [Outgoing(destination=_channel(team), reply=reply,
+                     dedupe_key=f"team:{team.id}:goal_review:{month.label}",
+                     meta={"kind": "goal_review", "period": month.label})]
+
+
+# -- registration -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduledPost:
+    name: str
+    job: Callable[[Session, JobRun], list[Outgoing]]
+    rule: str
+    local_time: str
+    on_holiday: str = "move"
+
+
+#: For reminders/schedule.py: register(Kind(p.name, p.job, ScheduleSpec(p.rule, p.local_time, p.on_holiday))).
+SCHEDULES: tuple[ScheduledPost, ...] = (
+    ScheduledPost(agenda.AGENDA_KIND, weekly_agenda, "FREQ=WEEKLY;BYDAY=MO", "09:00"),
+    ScheduledPost("kpi_summary_weekly", kpi_summary_weekly, "FREQ=WEEKLY;BYDAY=FR", "17:00"),
+    ScheduledPost("kpi_summary_monthly", kpi_summary_monthly, "FREQ=MONTHLY;BYMONTHDAY=1", "09:00"),
+    ScheduledPost("kpi_summary_quarterly", kpi_summary_quarterly, "FREQ=MONTHLY;BYMONTH=1,4,7,10;BYMONTHDAY=1",
+                  "09:05"),
+    ScheduledPost("kpi_summary_annual", kpi_summary_annual, "FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1", "09:10"),
+    ScheduledPost("goal_review", goal_review, "FREQ=MONTHLY;BYMONTHDAY=1", "10:00"),
+)
