@@ -38,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="who you are in the demo (default: wang, the sales manager)")
     d.add_argument("--script", metavar="FILE", help="run commands from FILE instead of a prompt")
 
+    o = sub.add_parser("outbox", help="messages waiting to go out, dead ones and their errors; retry a dead one",
+                       description="teambot outbox [--pending | --dead | --sent] [--limit N]\n"
+                                   "teambot outbox retry ID [ID ...]")
+    o.add_argument("args", nargs=argparse.REMAINDER, help="--pending (default), --dead, --sent, --limit N, "
+                   "or retry ID [ID ...]")
+
     db = sub.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "current"], help="upgrade: apply pending migrations; "
                     "current: print the applied revision")
@@ -70,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=settings.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic narrates every migration step at INFO; our own line says what was applied.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    # Alembic narrates every migration step and APScheduler every job run at INFO; we say what matters.
+    for noisy in ("alembic", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
     try:
         return _COMMANDS[args.cmd](args, settings)
     except KeyboardInterrupt:
@@ -88,18 +95,31 @@ def _wire(settings: Settings, **kw):
 
 
 def cmd_run(args, settings: Settings) -> int:
+    from bot.wiring import platform_sender, scheduler
     w = _wire(settings)
-    if settings.platform == "slack":
-        from bot.slack import run_slack
-        logging.getLogger("teambot").info("Slack in %s mode", "Socket" if settings.slack.socket_mode
-                                          else f"HTTP on port {settings.http_port}")
-        run_slack(settings, w.dispatcher, w.clock)
-        return 0
-    if settings.platform != "console":
-        print(f"teambot: platform {settings.platform} is not available yet; use slack or console",
-              file=sys.stderr)
-        return 2
-    return _console(w, user=getpass.getuser(), script=None)
+    if settings.platform == "console":
+        return _console(w, user=getpass.getuser(), script=None)
+    log = logging.getLogger("teambot")
+    sched = scheduler(w, platform_sender(settings, w))
+    sched.start()
+    try:
+        if settings.platform == "slack":
+            from bot.slack import run_slack
+            log.info("Slack in %s mode", "Socket" if settings.slack.socket_mode
+                     else f"HTTP on port {settings.http_port}")
+            run_slack(settings, w.dispatcher, w.clock)
+        elif settings.platform == "dingtalk":
+            from bot.dingtalk import run_dingtalk
+            log.info("DingTalk in %s mode", settings.dingtalk.mode)
+            run_dingtalk(settings, w.dispatcher, w.clock)
+        else:
+            from bot.wecom import run_wecom
+            from bot.wiring import robot_lookup
+            log.info("WeCom callback on port %s", settings.http_port)
+            run_wecom(settings, w.dispatcher, w.clock, robots=robot_lookup(w, "wecom"))
+    finally:
+        sched.shutdown()
+    return 0
 
 
 def cmd_console(args, settings: Settings) -> int:
@@ -118,20 +138,37 @@ def cmd_demo(args, settings: Settings) -> int:
 
 
 def _console(w, *, user: str, script: str | None) -> int:
+    """The console with its scheduler: scheduled posts and DMs print as they go out."""
     from bot.console.repl import Console
+    from bot.console.sender import ConsoleSender
+    from bot.wiring import scheduler
+    lines = None
     if script:
         try:
             lines = Path(script).read_text(encoding="utf-8").splitlines()
         except OSError as e:
             print(f"teambot: cannot read script {script}: {e.strerror}", file=sys.stderr)
             return 2
-        Console(w.dispatcher, w.clock, user=user).loop(lines)
-        return 0
-    if sys.stdin.isatty():
-        Console(w.dispatcher, w.clock, user=user, echo_input=False).loop(interactive=True)
-    else:
-        Console(w.dispatcher, w.clock, user=user).loop(sys.stdin)
+    interactive = lines is None and sys.stdin.isatty()
+    console = Console(w.dispatcher, w.clock, user=user, echo_input=not interactive)
+    sched = scheduler(w, ConsoleSender(console))
+    console.scheduler = sched
+    sched.start()
+    try:
+        if interactive:
+            console.loop(interactive=True)
+        else:
+            console.loop(lines if lines is not None else sys.stdin)
+    finally:
+        sched.shutdown()
+        console.flush()
     return 0
+
+
+def cmd_outbox(args, settings: Settings) -> int:
+    from bot.outbox_cli import outbox_command
+    _wire(settings)  # applies pending migrations so a fresh database answers too
+    return outbox_command(list(args.args), settings)
 
 
 def cmd_db(args, settings: Settings) -> int:
@@ -148,7 +185,7 @@ def cmd_db(args, settings: Settings) -> int:
     return 0
 
 
-_COMMANDS = {"run": cmd_run, "console": cmd_console, "demo": cmd_demo, "db": cmd_db}
+_COMMANDS = {"run": cmd_run, "console": cmd_console, "demo": cmd_demo, "db": cmd_db, "outbox": cmd_outbox}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -67,6 +67,33 @@ class WeComSettings:
 
 
 @dataclass(frozen=True)
+class SchedulerSettings:
+    #: How often due occurrences are looked for; a post goes out at most this late.
+    tick_seconds: float = 30.0
+    #: Occurrences missed while the bot was down are caught up if at most this old, else skipped.
+    grace_hours: float = 6.0
+    lookback_days: float = 2.0
+    #: "21:00-08:00": messages due then wait until the end (team time zone); "off" disables.
+    quiet_hours: str = "21:00-08:00"
+    keep_sent_days: int = 30
+    keep_ledger_days: int = 90
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    drain_seconds: float = 1.0
+    batch: int = 50
+    lease_seconds: float = 60.0
+    max_attempts: int = 8
+    backoff_base_seconds: float = 2.0
+    backoff_cap_seconds: float = 600.0
+    pacing: bool = True
+    pace_slack: float = 1.0
+    pace_dingtalk: float = 3.0
+    pace_wecom: float = 3.0
+
+
+@dataclass(frozen=True)
 class Settings:
     platform: str = "console"
     database_url: str = "sqlite:///teambot.db"
@@ -79,6 +106,8 @@ class Settings:
     slack: SlackSettings = field(default_factory=SlackSettings)
     dingtalk: DingTalkSettings = field(default_factory=DingTalkSettings)
     wecom: WeComSettings = field(default_factory=WeComSettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
     #: Where the config came from, for `teambot run` to say at start-up.
     source: str = "defaults"
 
@@ -93,6 +122,12 @@ _SCHEMA: dict[str, dict[str, tuple[type, str | None]]] = {
               "users_info_timeout": (float, None)},
     "dingtalk": {"mode": (str, "DINGTALK_MODE"), "api_url": (str, "DINGTALK_API_URL")},
     "wecom": {"api_url": (str, "WECOM_API_URL")},
+    "scheduler": {"tick_seconds": (float, None), "grace_hours": (float, None), "lookback_days": (float, None),
+                  "quiet_hours": (str, None), "keep_sent_days": (int, None), "keep_ledger_days": (int, None)},
+    "outbox": {"drain_seconds": (float, None), "batch": (int, None), "lease_seconds": (float, None),
+               "max_attempts": (int, None), "backoff_base_seconds": (float, None),
+               "backoff_cap_seconds": (float, None), "pacing": (bool, None), "pace_slack": (float, None),
+               "pace_dingtalk": (float, None), "pace_wecom": (float, None)},
 }
 
 
@@ -198,6 +233,8 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         slack=slack,
         dingtalk=dingtalk,
         wecom=wecom,
+        scheduler=SchedulerSettings(**{k: v for (sec, k), v in values.items() if sec == "scheduler"}),
+        outbox=OutboxSettings(**{k: v for (sec, k), v in values.items() if sec == "outbox"}),
         source=source,
     )
     _validate(s, path)
@@ -206,6 +243,15 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
 
 def _coerce(raw: object, typ: type, where: str):
     try:
+        if typ is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("true", "1", "yes", "on"):
+                return True
+            if text in ("false", "0", "no", "off"):
+                return False
+            raise ValueError
         if typ is int:
             if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
                 raise ValueError
@@ -238,3 +284,23 @@ def _validate(s: Settings, path: Path) -> None:
         raise ConfigError(f"{path}: [bot] log_level: '{s.log_level}' is not DEBUG, INFO, WARNING or ERROR")
     if s.slack.user_cache_seconds < 0 or s.slack.users_info_timeout <= 0:
         raise ConfigError(f"{path}: [slack] user_cache_seconds must be >= 0 and users_info_timeout > 0")
+    for section, obj in (("scheduler", s.scheduler), ("outbox", s.outbox)):
+        for key, value in vars(obj).items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+                raise ConfigError(f"{path}: [{section}] {key}: must not be negative, got {value}")
+    for key in ("tick_seconds", "drain_seconds", "lease_seconds", "batch", "max_attempts"):
+        obj = s.scheduler if hasattr(s.scheduler, key) else s.outbox
+        if getattr(obj, key) <= 0:
+            section = "scheduler" if obj is s.scheduler else "outbox"
+            raise ConfigError(f"{path}: [{section}] {key}: must be greater than 0")
+    from reminders.workdays import QuietHours, validate_calendar
+    try:
+        QuietHours.parse(s.scheduler.quiet_hours)
+    except ValueError:
+        raise ConfigError(f"{path}: [scheduler] quiet_hours: '{s.scheduler.quiet_hours}' is not like "
+                          "21:00-08:00 or off") from None
+    try:
+        validate_calendar(s.default_calendar)
+    except ValueError:
+        raise ConfigError(f"{path}: [bot] default_calendar: '{s.default_calendar}' is not CN, a country "
+                          "code or none") from None

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from commands.clock import Clock, SystemClock
 from commands.dispatch import Dispatcher
+from reminders.outbox import OutboxConfig, Sender
+from reminders.schedule import Scheduler, SchedulerConfig
+from reminders.workdays import QuietHours
 from storage import migrate
 from storage.db import make_engine
 from storage.uow import UowFactory, uow_factory
@@ -35,3 +39,57 @@ def wire(settings: Settings, *, clock: Clock | None = None, upgrade: bool = True
     uow = uow_factory(engine)
     dispatcher = Dispatcher(uow, clock, default_lang=settings.default_lang, default_tz=settings.default_tz)
     return Wiring(settings=settings, engine=engine, uow=uow, clock=clock, dispatcher=dispatcher)
+
+
+def scheduler_config(settings: Settings) -> SchedulerConfig:
+    sc, ob = settings.scheduler, settings.outbox
+    return SchedulerConfig(
+        tick_seconds=sc.tick_seconds, drain_seconds=ob.drain_seconds,
+        grace=timedelta(hours=sc.grace_hours), lookback=timedelta(days=sc.lookback_days),
+        quiet_hours=QuietHours.parse(sc.quiet_hours),
+        keep_sent_days=sc.keep_sent_days, keep_ledger_days=sc.keep_ledger_days,
+        outbox=OutboxConfig(batch=ob.batch, lease_seconds=ob.lease_seconds, max_attempts=ob.max_attempts,
+                            backoff_base_seconds=ob.backoff_base_seconds,
+                            backoff_cap_seconds=ob.backoff_cap_seconds, pacing=ob.pacing,
+                            pace_seconds={"slack": ob.pace_slack, "dingtalk": ob.pace_dingtalk,
+                                          "wecom": ob.pace_wecom, "console": 0.0}),
+    )
+
+
+def platform_sender(settings: Settings, w: Wiring) -> Sender | None:
+    """The outbox sender of the running platform (the console makes its own: it prints)."""
+    if settings.platform == "slack":
+        from bot.slack.sender import SlackSender
+        return SlackSender.from_settings(settings)
+    if settings.platform == "dingtalk":
+        from bot.dingtalk.sender import DingTalkSender
+        return DingTalkSender.from_settings(settings, robots=robot_lookup(w, "dingtalk"))
+    if settings.platform == "wecom":
+        from bot.wecom.sender import WeComSender
+        return WeComSender.from_settings(settings, robots=robot_lookup(w, "wecom"))
+    return None
+
+
+def scheduler(w: Wiring, sender: Sender | None) -> Scheduler:
+    return Scheduler(w.uow, w.clock, sender=sender, config=scheduler_config(w.settings))
+
+
+def robot_lookup(w: Wiring, platform: str):
+    """channel id -> the team's group robot, for the DingTalk and WeCom senders."""
+    from sqlalchemy import select
+
+    from storage.models import Team, TeamRobot
+
+    def lookup(channel_id: str):
+        with w.uow() as u:
+            row = u.session.execute(select(TeamRobot.webhook, TeamRobot.secret)
+                                    .join(Team, Team.id == TeamRobot.team_id)
+                                    .where(Team.platform == platform, Team.channel_id == channel_id)).first()
+        if row is None:
+            return None
+        if platform == "dingtalk":
+            from bot.dingtalk.sender import RobotHook
+            return RobotHook(row.webhook, row.secret)
+        from bot.wecom.sender import WeComRobot
+        return WeComRobot(row.webhook)
+    return lookup

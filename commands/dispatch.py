@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from commands import router
+from commands import forms, router
 from commands.clock import Clock
 from commands.context import Ctx, Invocation
 from commands.errors import Refused, UsageError
@@ -48,6 +48,10 @@ class Dispatcher:
                 if route is None:
                     raise UsageError("core.unknown_command", example="settings.example",
                                      command=inv.command)
+                # Issue 6: a bare /task, /progress, /resource or /goal opens a form (a Slack modal;
+                # a usage card elsewhere). It only reads, so no receipt is kept for it.
+                if not text and forms.has_form(route.name):
+                    return forms.form_reply(route.name, s, ctx)
                 feature = router.module(route)
                 req = feature.parse(text, ctx)
                 reply = feature.run(req, uow, ctx)
@@ -119,7 +123,8 @@ def usage_reply(lang: str, e: UsageError, feature: str) -> Reply:
     example_key = e.example or f"{feature}.example"
     if example_key != "-":
         parts.append(Text(t(lang, "core.example_label") + "\n" + t(lang, example_key)))
-    return Reply(parts=tuple(parts), private=True, ok=False, summary=message)
+    # `error` names the message, so a form can show it on the field it is about.
+    return Reply(parts=tuple(parts), private=True, ok=False, summary=message, error=e.key)
 
 
 def _receipt(s: Session, inv: Invocation) -> Reply | None:

@@ -214,7 +214,7 @@ def _parse_set(rest: str, ctx: Ctx) -> SetGoal:
     kept: list[str] = []
     for i, w in enumerate(words):
         low = w.casefold()
-        if low in FOR_WORDS:
+        if low in FOR_WORDS or (low == "the" and i + 1 < len(words) and words[i + 1].casefold() in TEAM_WORDS):
             continue
         if low in TEAM_WORDS or (low[:1] in ("为", "给") and low[1:] in TEAM_WORDS):
             team = True

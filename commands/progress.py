@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
-from commands import fmt, parsing
+from commands import fmt, paging, parsing
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.i18n import t
@@ -33,6 +33,7 @@ class LogProgress:
 class ListProgress:
     who: parsing.Mention | None
     period: parsing.Period
+    page: int = 1  # `page N` (commands/paging.py): LIST_LIMIT entries a page, a More button for the next
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,13 @@ def parse(text: str, ctx: Ctx):
             raise UsageError("progress.unexpected_text", text=rest.strip(), example="progress.example_undo")
         return UndoProgress()
     if kw == "list":
+        page, rest = paging.take_page(rest.strip(), "progress.example_list")
         mentions, leftover = parsing.take_mentions(rest.strip())
         if len(mentions) > 1:
             raise UsageError("progress.one_person", example="progress.example_list")
         period = (parsing.parse_period(leftover, ctx.now, ctx.tz) if leftover
                   else parsing.period_of("week", ctx.now, ctx.tz))
-        return ListProgress(who=mentions[0] if mentions else None, period=period)
+        return ListProgress(who=mentions[0] if mentions else None, period=period, page=page)
 
     lowered = text.casefold()
     for prefix in BLOCKER_PREFIXES:
@@ -155,8 +157,13 @@ def _list(s, req: ListProgress, ctx: Ctx) -> Reply:
         user_id, _ = resolve_person(s, ctx, req.who)
         q = q.where(ProgressEntry.user_id == user_id)
         who_label = mention(user_id)
-    entries = list(s.scalars(q.limit(LIST_LIMIT + 1)))
+    start = paging.offset(req.page, LIST_LIMIT)
+    entries = list(s.scalars(q.offset(start).limit(LIST_LIMIT + 1)))
     period = fmt.period_label(req.period, lang)
+    if not entries and req.page > 1:
+        total = s.scalar(select(func.count()).select_from(q.subquery()))
+        if total:
+            return Reply.text(paging.past_end(lang, req.page, total, LIST_LIMIT))
     if not entries:
         return Reply.text(t(lang, "progress.list_empty", period=" ".join(x for x in (period, who_label) if x)))
     shown = entries[:LIST_LIMIT]
@@ -176,5 +183,9 @@ def _list(s, req: ListProgress, ctx: Ctx) -> Reply:
               count=len(shown))
     parts = [Text(title), Table(header, tuple(rows))]
     if len(entries) > LIST_LIMIT:
+        total = s.scalar(select(func.count()).select_from(q.subquery()))
         parts.append(Text(t(lang, "progress.list_more", limit=LIST_LIMIT)))
+        # The same list one page on; the period by its canonical label (2026-W48), so it doesn't drift.
+        command = " ".join(x for x in ("/progress list", who_label, req.period.label) if x)
+        parts.append(paging.more_button(lang, command, req.page, start + len(shown), total, "progress.more"))
     return Reply(parts=tuple(parts), summary=title)

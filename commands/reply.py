@@ -1,7 +1,7 @@
 """Platform-neutral replies. Renderers in bot/ turn these into Block Kit, markdown or plain text."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,45 @@ class File:
     mime: str = "text/csv"
 
 
-Part = Text | Fields | Table | Actions | Image | File
+@dataclass(frozen=True)
+class Choice:
+    """One option of a `select` form field."""
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a Form. `kind` is one of FORM_KINDS; values come back as strings (a user id,
+    a channel id, YYYY-MM-DD, HH:MM, an option's value, or the text typed)."""
+    name: str
+    kind: str
+    label: str
+    required: bool = True
+    initial: str = ""
+    placeholder: str = ""
+    hint: str = ""
+    options: tuple[Choice, ...] = ()
+    max_length: int = 0
+
+
+FORM_KINDS = ("user", "channel", "date", "time", "select", "amount", "number", "text", "multiline")
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form to fill in instead of typing a command (a Slack modal). commands/forms.py builds it and
+    turns the submitted values back into the typed command. Platforms without forms show the usage
+    card, a Text part the same Reply carries next to it, so a Form itself adds nothing to plain()."""
+    form_id: str
+    title: str
+    submit: str
+    fields: tuple[FormField, ...]
+    #: Carried unchanged from the form to its submission (e.g. the command a prompt completes).
+    state: str = ""
+
+
+Part = Text | Fields | Table | Actions | Image | File | Form
 
 
 @dataclass(frozen=True)
@@ -64,6 +102,9 @@ class Reply:
     ok: bool = True
     #: One-line summary used as notification text and plain-text fallback.
     summary: str = ""
+    #: For refusals and usage errors: the catalog key of the message (lets a form show it on the
+    #: field it is about). Empty otherwise.
+    error: str = ""
 
     @staticmethod
     def text(text: str, *, private: bool = True, ok: bool = True) -> Reply:
@@ -86,6 +127,7 @@ class Reply:
                 out.append(f"[{p.alt}: {p.path}]")
             elif isinstance(p, File):
                 out.append(f"[{p.title}: {p.path}]")
+            # A Form adds nothing: its usage card is a Text part of the same reply.
         return "\n".join(out)
 
 
@@ -113,19 +155,24 @@ class Outgoing:
     meta: dict = field(default_factory=dict)
 
 
-_PART_TYPES = {cls.__name__: cls for cls in (Text, Fields, Table, Actions, Image, File)}
+_PART_TYPES = {cls.__name__: cls for cls in (Text, Fields, Table, Actions, Image, File, Form)}
 
 
 def reply_to_dict(reply: Reply) -> dict:
     def part(p: Part) -> dict:
         if isinstance(p, Actions):
             return {"type": "Actions", "buttons": [b.__dict__ for b in p.buttons]}
+        if isinstance(p, Form):
+            return {"type": "Form", **asdict(p)}
         d = {"type": type(p).__name__}
         d.update({k: v for k, v in p.__dict__.items()})
         return d
 
-    return {"parts": [part(p) for p in reply.parts], "private": reply.private, "ok": reply.ok,
-            "summary": reply.summary}
+    d = {"parts": [part(p) for p in reply.parts], "private": reply.private, "ok": reply.ok,
+         "summary": reply.summary}
+    if reply.error:
+        d["error"] = reply.error
+    return d
 
 
 def reply_from_dict(d: dict) -> Reply:
@@ -138,8 +185,13 @@ def reply_from_dict(d: dict) -> Reply:
             parts.append(Fields(tuple(tuple(x) for x in p["pairs"])))
         elif kind == "Table":
             parts.append(Table(tuple(p["header"]), tuple(tuple(r) for r in p["rows"])))
+        elif kind == "Form":
+            fields = tuple(FormField(**{**f, "options": tuple(Choice(**o) for o in f.get("options", ()))})
+                           for f in p["fields"])
+            parts.append(Form(form_id=p["form_id"], title=p["title"], submit=p["submit"], fields=fields,
+                              state=p.get("state", "")))
         else:
             cls = _PART_TYPES[kind]
             parts.append(cls(**{k: v for k, v in p.items() if k != "type"}))
     return Reply(parts=tuple(parts), private=d.get("private", True), ok=d.get("ok", True),
-                 summary=d.get("summary", ""))
+                 summary=d.get("summary", ""), error=d.get("error", ""))

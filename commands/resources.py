@@ -15,7 +15,8 @@ Grammar (keywords are case-insensitive; Chinese keywords need no space after the
     list [pending|mine|all]                             列表 [待我处理|我的|全部]
         pending = waiting for ME: submitted ones for a manager, approved/reviewed ones for a
         resource admin, and my own allocated ones waiting for my feedback.
-        Default: pending for managers and resource admins, mine for everyone else.
+        Default: pending for managers and resource admins, mine for everyone else. (A bare
+        /resource opens the request form instead: the dispatcher asks commands/forms.py.)
     show <id>                                           查看|详情 <id>             (full history)
     stock                                               盘点|库存                  (have vs need per type)
     stock <type> <available> [need <n>]                 盘点 人力 5 需要 8         (resource_admin)
@@ -847,8 +848,8 @@ def _set_stock(s, req: SetStock, ctx: Ctx) -> Reply:
     table = ResourceStock.__table__
     before = s.execute(select(table.c.available, table.c.needed)
                        .where(table.c.team_id == ctx.team.id, table.c.type == req.type)).first()
-    values = dict(team_id=ctx.team.id, type=req.type, available=req.available,
-                  needed=req.needed if req.needed is not None else 0, updated_at=ctx.now)
+    values = {"team_id": ctx.team.id, "type": req.type, "available": req.available,
+              "needed": req.needed if req.needed is not None else 0, "updated_at": ctx.now}
     dialect = s.get_bind().dialect.name
     ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(**values)
     change = {"available": ins.excluded.available, "updated_at": ins.excluded.updated_at}

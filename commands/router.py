@@ -29,9 +29,17 @@ ROUTES: tuple[Route, ...] = (
 _BY_ALIAS = {a.casefold(): r for r in ROUTES for a in r.aliases}
 
 
+#: Chinese prose punctuation that stays as typed in notes and reasons; it never carries syntax.
+_KEEP = frozenset("，！？（）；")
+
+
 def normalize(text: str) -> str:
-    # Full-width letters, digits and punctuation (＝, ：, ＠, １２) typed on Chinese keyboards.
-    return unicodedata.normalize("NFKC", text or "").strip()
+    """Full-width letters, digits and syntax marks (＝ ： ＠ １２ ／, the ideographic space) typed on
+    Chinese keyboards become ASCII, so `销售额＝５万` parses like `销售额=5万`."""
+    text = text or ""
+    if not any(c in _KEEP for c in text):
+        return unicodedata.normalize("NFKC", text).strip()
+    return "".join(c if c in _KEEP else unicodedata.normalize("NFKC", c) for c in text).strip()
 
 
 def find(command: str) -> Route | None:

@@ -33,13 +33,13 @@ exist, so ids never leak across teams.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from commands import fmt, parsing
+from commands import fmt, paging, parsing
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.i18n import t
@@ -105,6 +105,7 @@ class AddTask:
 class ListTasks:
     scope: str  # "mine" | "user" | "team" | "overdue"
     who: parsing.Mention | None = None
+    page: int = 1  # `page N` (commands/paging.py): LIST_LIMIT rows a page, a More button for the next
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,9 @@ def _parse_add(rest: str, ctx: Ctx) -> AddTask:
 
 
 def _parse_list(rest: str) -> ListTasks:
+    page, rest = paging.take_page(rest, "tasks.example_list")
+    if page != 1:
+        return replace(_parse_list(rest), page=page)
     mentions, leftover = parsing.take_mentions(rest)
     leftover = leftover.strip(_TRIM)
     if len(mentions) > 1:
@@ -495,6 +499,7 @@ def _snooze(s, req, task: Task, ctx: Ctx) -> Reply:
 def _list(s, req: ListTasks, ctx: Ctx) -> Reply:
     lang = ctx.lang
     q = select(Task).where(Task.team_id == ctx.team.id, Task.status == "open")
+    scope_arg = req.scope  # how the More button's command names the scope
     if req.scope == "mine":
         q = q.where(Task.assignee == ctx.actor.user_id)
         label = t(lang, "tasks.scope_mine")
@@ -505,6 +510,7 @@ def _list(s, req: ListTasks, ctx: Ctx) -> Reply:
                              example="-")
         q = q.where(Task.assignee == user_id)
         label = t(lang, "tasks.scope_user", who=mention(user_id))
+        scope_arg = mention(user_id)
     elif req.scope == "overdue":
         q = q.where(Task.due_at < ctx.now)
         label = t(lang, "tasks.scope_overdue", team=ctx.team.name)
@@ -513,14 +519,20 @@ def _list(s, req: ListTasks, ctx: Ctx) -> Reply:
     total = s.scalar(select(func.count()).select_from(q.subquery()))
     if not total:
         return Reply.text(t(lang, "tasks.list_empty", scope=label))
-    tasks = list(s.scalars(q.order_by(Task.due_at, Task.id).limit(LIST_LIMIT)))
+    start = paging.offset(req.page, LIST_LIMIT)
+    if start >= total:
+        return Reply.text(paging.past_end(lang, req.page, total, LIST_LIMIT))
+    tasks = list(s.scalars(q.order_by(Task.due_at, Task.id).offset(start).limit(LIST_LIMIT)))
     rows = tuple((f"#{x.id}", _clip(x.title, 60), mention(x.assignee), _due_cell(x, ctx, lang),
                   _status_cell(x, ctx, lang)) for x in tasks)
     header = tuple(t(lang, f"tasks.col_{c}") for c in ("id", "title", "assignee", "due", "status"))
     title = t(lang, "tasks.list_title", scope=label, count=total, tz=fmt.zone_name(ctx.tz))
     parts: list = [Text(title), Table(header, rows)]
-    if total > LIST_LIMIT:
-        parts.append(Text(t(lang, "tasks.list_more", n=total - LIST_LIMIT)))
+    shown_until = start + len(tasks)
+    if total > shown_until:
+        parts.append(Text(t(lang, "tasks.list_more", n=total - shown_until)))
+        parts.append(paging.more_button(lang, f"/task list {scope_arg}", req.page, shown_until, total,
+                                        "task.more"))
     return Reply(parts=tuple(parts), summary=title)
 
 

@@ -43,6 +43,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from commands.clock import Clock
+from storage import outbox_store
 from storage.models import OutboxMessage, OutboxPace
 from storage.types import UTCDateTime
 from storage.uow import UowFactory
@@ -145,19 +146,8 @@ def backoff_seconds(attempts: int, config: OutboxConfig, rng: random.Random | No
 # --- enqueue ------------------------------------------------------------------------------------------
 
 
-def enqueue(session: Session, *, platform: str, destination: str, payload: dict, now: datetime,
-            dedupe_key: str | None = None, not_before: datetime | None = None) -> bool:
-    """Queue one message in the caller's transaction; False when `dedupe_key` already exists.
-
-    Same row as storage.outbox_store.enqueue, but the "already there" answer is read from
-    RETURNING, which is reliable on PostgreSQL too (there rowcount is -1 once RETURNING is added)."""
-    values = {"platform": platform, "destination": destination,
-              "payload": json.dumps(payload, ensure_ascii=False), "dedupe_key": dedupe_key,
-              "status": PENDING, "attempts": 0, "not_before": not_before or now, "created_at": now}
-    ins = (pg_insert if _is_pg(session) else sqlite_insert)(OutboxMessage).values(**values)
-    if dedupe_key is not None:
-        ins = ins.on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return session.connection().execute(ins.returning(OutboxMessage.id)).first() is not None
+# Queuing lives in storage so that commands (below this layer) can queue in their own transaction.
+enqueue = outbox_store.enqueue
 
 
 # --- claim ----------------------------------------------------------------------------------------------

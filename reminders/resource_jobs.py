@@ -17,7 +17,7 @@ Registered with the scheduler (reminders/schedule.py) as the kind "approval_nudg
 
     Kind("approval_nudges", resource_jobs.approval_nudges, ScheduleSpec("FREQ=DAILY", "09:00", "skip"))
 
-which is what `kind()` below builds (`schedule.register(resource_jobs.kind())`).
+which reminders/schedule.py lists in DEFAULT_KINDS.
 """
 from __future__ import annotations
 
@@ -69,13 +69,6 @@ def waited_workdays(row: ResourceRequest, run: JobRun) -> int:
     """Working days after the day the request entered its state, up to and including the run's day."""
     entered = row.updated_at.astimezone(run.tz).date()
     return run.calendar.workdays_between(entered, run.day)
-
-
-def kind():
-    """The scheduler entry for this job. schedule.py imports the jobs, so it is imported here lazily."""
-    from reminders.schedule import Kind, ScheduleSpec
-
-    return Kind(KIND, approval_nudges, ScheduleSpec(RULE, LOCAL_TIME, ON_HOLIDAY))
 
 
 def approval_nudges(session: Session, run: JobRun) -> list[Outgoing]:

@@ -58,7 +58,7 @@ from sqlmodel import Session
 
 from commands.clock import Clock
 from commands.reply import Outgoing, reply_to_dict
-from reminders import jobs, ledger
+from reminders import jobs, ledger, resource_jobs
 from reminders.jobs import JobRun
 from reminders.outbox import DrainStats, OutboxConfig, Sender, drain, enqueue, prune_sent
 from reminders.workdays import DEFAULT_QUIET_HOURS, QuietHours, WorkdayCalendar, calendar_for
@@ -130,6 +130,8 @@ DEFAULT_KINDS: dict[str, Kind] = {
         Kind("deadline_reminders", jobs.deadline_reminders, ScheduleSpec("FREQ=DAILY", "09:00", "skip")),
         Kind("overdue_nudges", jobs.overdue_nudges, ScheduleSpec("FREQ=DAILY", "09:00", "skip")),
         Kind("progress_nudges", jobs.progress_nudges, ScheduleSpec("FREQ=WEEKLY;BYDAY=FR", "16:00", "move")),
+        Kind(resource_jobs.KIND, resource_jobs.approval_nudges,
+             ScheduleSpec(resource_jobs.RULE, resource_jobs.LOCAL_TIME, resource_jobs.ON_HOLIDAY)),
     )
 }
 

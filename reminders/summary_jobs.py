@@ -88,9 +88,9 @@ class Summary:
 
 
 def kpi_summary(session: Session, team: Team, period: parsing.Period, run_key: str, *, now,
-                tz, lang: str, folder: Path | None = None) -> Summary | None:
+                tz, lang: str, folder: Path | None = None, chart: bool = True) -> Summary | None:
     """The team's KPI summary for `period` (already capped at `now`); None when there is nothing
-    to say (no value logged and no target set)."""
+    to say (no value logged and no target set). chart=False leaves the picture out (benchmarks)."""
     metrics = team_metrics(session, team.id)
     rows = kpi.kpi_rows(session, team, None, period, now, tz, metrics)
     primary, ranked = kpi.leaderboard(session, team, period, metrics, lang)
@@ -101,7 +101,7 @@ def kpi_summary(session: Session, team: Team, period: parsing.Period, run_key: s
     plabel = fmt.period_label(period, lang)
     title = t(lang, "kpi.summary_title", team=team.name, period=plabel)
     parts: list = [Text(title), kpi.kpi_table(rows, lang)]
-    chart = None
+    picture = None
     if primary is not None and ranked:
         unit = primary.unit
         name = metric_name(primary, lang)
@@ -124,22 +124,24 @@ def kpi_summary(session: Session, team: Team, period: parsing.Period, run_key: s
             shout.append(t(lang, "kpi.achievers", who="、".join(achievers) if lang == "zh" else ", ".join(achievers)))
         if shout:
             parts.append(Text("\n".join(shout)))
+    if chart and primary is not None and ranked:
+        name, unit = metric_name(primary, lang), primary.unit
         folder = folder or chart_dir()
         path = folder / f"kpi-team{team.id}-{run_key}.png"
         try:
-            chart = charts.render(
+            picture = charts.render(
                 path, title=t(lang, "kpi.chart_title", team=team.name, period=plabel, metric=name),
                 labels=[(m.display_name or m.user_id, m.user_id) for m, _, _ in ranked],
                 actual=[a for _, a, _ in ranked], target=[tg for _, _, tg in ranked],
                 legend=(t(lang, "kpi.chart_actual"), t(lang, "kpi.chart_target")),
                 ascii_title=f"{period.label} {primary.name_en}: target vs actual",
                 value_format=lambda v: _short(v, unit))
-        except Exception:  # noqa: BLE001 - a chart must never cost the summary itself
+        except Exception:
             log.exception("team %s: chart %s failed; posting the summary without it", team.id, run_key)
-            chart = None
-        if chart is not None:
-            parts.append(Image(path=chart.path, alt=t(lang, "kpi.chart_alt", period=plabel, metric=name)))
-    return Summary(Reply(parts=tuple(parts), private=False, summary=title), chart)
+            picture = None
+        if picture is not None:
+            parts.append(Image(path=picture.path, alt=t(lang, "kpi.chart_alt", period=plabel, metric=name)))
+    return Summary(Reply(parts=tuple(parts), private=False, summary=title), picture)
 
 
 def _short(v: float, unit: str) -> str:

@@ -227,7 +227,7 @@ class OutboxPace(SQLModel, table=True):
 
 # --- resources (commands/resources.py): requests, their transitions, the inventory ---------------------
 
-from sqlalchemy import BigInteger, CheckConstraint  # noqa: E402 - kept with the tables that use them
+from sqlalchemy import BigInteger, CheckConstraint
 
 
 def _amount(nullable: bool = False) -> Column:

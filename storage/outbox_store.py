@@ -18,13 +18,12 @@ def enqueue(session: Session, *, platform: str, destination: str, payload: dict,
     values = dict(platform=platform, destination=destination,
                   payload=json.dumps(payload, ensure_ascii=False), dedupe_key=dedupe_key,
                   status="pending", attempts=0, not_before=not_before or now, created_at=now)
-    if dedupe_key is None:
-        session.add(OutboxMessage(**values))
-        return True
     dialect = session.get_bind().dialect.name
     ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(OutboxMessage).values(**values)
-    result = session.execute(ins.on_conflict_do_nothing(index_elements=["dedupe_key"]))
-    return bool(result.rowcount)
+    if dedupe_key is not None:
+        ins = ins.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    # RETURNING, not rowcount: PostgreSQL reports -1 rows for an INSERT ... RETURNING.
+    return session.connection().execute(ins.returning(OutboxMessage.id)).first() is not None
 
 
 def pending_for(session: Session, destination: str) -> list[OutboxMessage]:

@@ -101,10 +101,14 @@ def actuals_by_user(s: Session, team_id: int, metrics: Iterable[Metric], start: 
     plain, last, by_id = _by_agg(metrics)
     out: dict[str, dict[int, float]] = {}
     if plain:
-        q = (select(ProgressValue.user_id, ProgressValue.metric_id, func.sum(ProgressValue.value),
-                    func.avg(ProgressValue.value))
-             .where(ProgressValue.team_id == team_id, ProgressValue.metric_id.in_(plain), _range(start, end))
-             .group_by(ProgressValue.metric_id, ProgressValue.user_id))
+        # The range scan sits in a subquery that OFFSET 0 keeps from being flattened: grouping
+        # straight on the table makes SQLite's planner prefer ix_value_team_user_metric_time (its
+        # order matches the GROUP BY) and read every row the team ever logged.
+        rng = (select(ProgressValue.user_id, ProgressValue.metric_id, ProgressValue.value)
+               .where(ProgressValue.team_id == team_id, ProgressValue.metric_id.in_(plain), _range(start, end))
+               .offset(0).subquery())
+        q = (select(rng.c.user_id, rng.c.metric_id, func.sum(rng.c.value), func.avg(rng.c.value))
+             .group_by(rng.c.metric_id, rng.c.user_id))
         for user, metric_id, total, avg in s.execute(q):
             value = avg if by_id[metric_id].aggregation == AVERAGE else total
             out.setdefault(user, {})[metric_id] = float(value)

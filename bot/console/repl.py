@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterable
 from typing import TextIO
 
@@ -23,6 +24,9 @@ class Console:
         self.out = out
         #: Scripts and piped input show each line before its reply; a terminal already shows it.
         self.echo_input = echo_input
+        #: Set by the CLI: after each command the outbox is drained, so a DM it caused prints next.
+        self.scheduler = None
+        self._lock = threading.Lock()
 
     def handle_line(self, line: str) -> bool:
         """Run one input line. Returns False when the user asked to quit."""
@@ -44,7 +48,13 @@ class Console:
         if self.echo_input:
             self._print(f"@{self.user}> {line}")
         self._print(("" if reply.private else "[#channel] ") + render(reply) + "\n")
+        self.flush()
         return True
+
+    def flush(self) -> None:
+        """Deliver what is due in the outbox now (DMs caused by the last command)."""
+        if self.scheduler is not None:
+            self.scheduler.drain()
 
     def post(self, destination: str, body: str) -> None:
         """Called by the console sender when a scheduled or event-driven message is delivered."""
@@ -52,7 +62,9 @@ class Console:
         self._print(f"[{where}] {body}\n")
 
     def _print(self, s: str) -> None:
-        print(s, file=self.out, flush=True)
+        # The scheduler's thread prints too; keep whole messages together.
+        with self._lock:
+            print(s, file=self.out, flush=True)
 
     def loop(self, lines: Iterable[str] | None = None, *, interactive: bool = False) -> None:
         if interactive:

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from bot.dingtalk.render import render
 from commands import router
 from commands.clock import Clock
 from commands.context import Actor, Invocation
@@ -166,7 +167,6 @@ class DingTalkBot:
         return self.dispatcher.handle(to_invocation(inb, self.clock.now()))
 
     def answer(self, inb: Inbound) -> dict:
-        from bot.dingtalk.render import render
-
+        """The rendered answer (HTTP mode sends it as the response body)."""
         reply = self.handle(inb)
         return render(reply, at_user=inb.user_id if inb.group else None, group=inb.group)

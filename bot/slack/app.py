@@ -7,14 +7,25 @@ way a later `response_url` post can.
 
 Listeners:
   * one slash-command listener per route in commands.router.ROUTES (`/team`, `/progress`, ...),
-    plus a catch-all so a command configured in Slack but unknown here gets a usage reply, not 404;
-  * `^tb:` block actions: the button's value is a command text, run as the *clicking* user;
+    plus a catch-all so a command configured in Slack but unknown here gets a usage reply, not 404.
+    A bare `/task`, `/progress`, `/resource` or `/goal` gets a form from the core
+    (commands/forms.py), opened as a modal with the command's trigger_id;
+  * `^tb:` block actions: the button's value is a command text, run as the *clicking* user; a
+    bare command opens its form; the Home tab's paging buttons re-publish the tab; after every
+    click the clicker's Home tab is re-published;
+  * `^tb:form:` view submissions: the values become the typed command (forms.compose) and run
+    as the submitting user, deduped by view id + command; a refusal comes back as
+    `response_action: errors` on the field it is about, a success closes the modal and is
+    answered privately (ephemeral in the channel, else a DM);
+  * the message shortcut `create_task_from_message`: the task form, prefilled with the message
+    and its permalink;
   * direct messages to the bot (`message.im`): the text is run as a command, answered with say();
-  * `app_home_opened`: publishes the Home tab with the help text.
+  * `app_home_opened`: publishes the Home tab (commands/home.py: my tasks, KPIs, approvals, meeting).
 Nothing a listener does may raise into Bolt, and no traceback ever reaches Slack.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -24,15 +35,19 @@ from collections import OrderedDict
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
+from bot.slack.modals import CALLBACK_PREFIX, errors, input_ids, modal_view, read_metadata, submitted_values
+from bot.slack.oauth import oauth_settings
 from bot.slack.render import ACTION_PREFIX, blocks, message_payload, unescape
 from bot.slack.users import Profile, UserDirectory
+from commands import forms, home
 from commands.clock import Clock
 from commands.context import Actor, Invocation
 from commands.dispatch import Dispatcher
-from commands.i18n import normalize_lang
-from commands.reply import Reply
+from commands.i18n import normalize_lang, t
+from commands.reply import Form, Reply
 from commands.router import ROUTES, split_command
 
 log = logging.getLogger("teambot.slack")
@@ -42,6 +57,10 @@ PLATFORM = "slack"
 GENERIC_ERROR = "⚠️ 出了点问题，请稍后再试。 / Something went wrong, please try again."
 HOME_TITLE = "teambot"
 HOME_SUBTITLE = "销售团队协作助手 · sales team routine: progress, tasks, resources, goals, KPIs"
+#: callback_id of the message shortcut (the manifest declares it).
+TASK_FROM_MESSAGE = "create_task_from_message"
+#: A task made from a message takes the message's first line, cut to this, as its title.
+TITLE_FROM_MESSAGE = 100
 
 
 def api_base_url(api_url: str | None) -> str:
@@ -145,15 +164,16 @@ class _Seen:
 class SlackBridge:
     """Builds Invocations from Slack payloads and runs them through the Dispatcher, guarded."""
 
-    def __init__(self, dispatcher: Dispatcher, clock: Clock, users: UserDirectory):
+    def __init__(self, dispatcher: Dispatcher, clock: Clock, users: UserDirectory, *, default_lang: str = "zh"):
         self.dispatcher = dispatcher
         self.clock = clock
         self.users = users
+        self.default_lang = default_lang
 
     def invocation(self, *, user_id: str, channel_id: str, command: str, text: str,
                    delivery_key: str | None, user_name: str = "", direct: bool = False,
-                   profile: Profile | None = None) -> Invocation:
-        profile = profile if profile is not None else self.users.get(user_id)
+                   profile: Profile | None = None, token: str | None = None) -> Invocation:
+        profile = profile if profile is not None else self.users.get(user_id, token=token)
         actor = Actor(platform=PLATFORM, user_id=user_id, name=profile.name or user_name or "",
                       locale=profile.locale, tz=profile.tz)
         return Invocation(actor=actor, channel=channel_id or "", command=command, text=text,
@@ -166,6 +186,26 @@ class SlackBridge:
         except Exception:  # the dispatcher catches; this is the last guard
             log.exception("dispatcher raised: user=%s command=%s", inv.actor.user_id, inv.command)
             return Reply.text(GENERIC_ERROR, ok=False)
+
+    def _read(self, user_id: str, channel: str, token: str | None, fn):
+        """fn(session, ctx) in a read-only unit of work, with the context a command would get."""
+        inv = self.invocation(user_id=user_id, channel_id=channel, command="home", text="",
+                              delivery_key=None, direct=not channel, token=token)
+        with self.dispatcher.uow() as uow:
+            ctx = self.dispatcher.context(uow.session, inv)
+            return fn(uow.session, ctx)
+
+    def home(self, user_id: str, *, page: int = 1, token: str | None = None) -> tuple[Reply, str | None]:
+        """The Home tab's content for the person, in their language."""
+        return self._read(user_id, "", token, lambda s, ctx: (home.build(s, ctx, page=page), ctx.lang))
+
+    def lang(self, user_id: str, channel: str = "", *, token: str | None = None) -> str:
+        """The language the core answers this person in (their choice, the team's, Slack's)."""
+        try:
+            return self._read(user_id, channel, token, lambda s, ctx: ctx.lang)
+        except Exception:  # a language is never worth failing for
+            log.exception("could not tell the language of %s", user_id)
+            return self.default_lang
 
 
 def is_direct(channel_id: str | None, channel_name: str | None = None) -> bool:
@@ -181,42 +221,85 @@ def _lang(inv: Invocation) -> str | None:
 
 
 def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
-              users: UserDirectory | None = None) -> App:
+              users: UserDirectory | None = None, engine=None) -> App:
+    """The Bolt app. With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set it serves several workspaces
+    (Slack OAuth; installations kept in our database, `engine` or settings.database_url); else
+    the one workspace of SLACK_BOT_TOKEN."""
     s = settings.slack
     base_url = api_base_url(s.api_url)
-    client = WebClient(token=s.bot_token, base_url=base_url)
-    identity = BotIdentity(s.bot_token, WebClient(token=s.bot_token, base_url=base_url, timeout=10,
-                                                  retry_handlers=[]))
-
-    def authorize(enterprise_id, team_id, user_id) -> AuthorizeResult:
-        return identity(enterprise_id, team_id, user_id)
-
     bolt_log = logging.getLogger("teambot.slack.bolt")
     if not any(isinstance(f, _QuietTokenWarning) for f in bolt_log.filters):
         bolt_log.addFilter(_QuietTokenWarning())
-    app = App(
-        name="teambot",
-        signing_secret=s.signing_secret or "",
-        client=client,
-        authorize=authorize,
-        process_before_response=True,
-        token_verification_enabled=False,
-        logger=bolt_log,
-    )
-    bridge = SlackBridge(dispatcher, clock, users or UserDirectory.from_settings(settings))
+    oauth = oauth_settings(settings, engine=engine)
+    if oauth is not None:
+        # Each request's token comes from the installation of its workspace (Bolt's authorize).
+        app = App(name="teambot", signing_secret=s.signing_secret or "", client=WebClient(base_url=base_url),
+                  oauth_settings=oauth, process_before_response=True, logger=bolt_log)
+    else:
+        client = WebClient(token=s.bot_token, base_url=base_url)
+        identity = BotIdentity(s.bot_token, WebClient(token=s.bot_token, base_url=base_url, timeout=10,
+                                                      retry_handlers=[]))
+
+        def authorize(enterprise_id, team_id, user_id) -> AuthorizeResult:
+            return identity(enterprise_id, team_id, user_id)
+
+        app = App(
+            name="teambot",
+            signing_secret=s.signing_secret or "",
+            client=client,
+            authorize=authorize,
+            process_before_response=True,
+            token_verification_enabled=False,
+            logger=bolt_log,
+        )
+    bridge = SlackBridge(dispatcher, clock, users or UserDirectory.from_settings(settings),
+                         default_lang=settings.default_lang)
     seen = _Seen()
 
-    # -- slash commands -------------------------------------------------------------------
-    def on_command(ack, body: dict) -> None:
+    def token_of(context) -> str | None:
+        try:
+            return context.get("bot_token") if context is not None else None
+        except Exception:  # noqa: BLE001 - a token is only a hint for users.info
+            return None
+
+    def open_modal(client: WebClient, trigger_id: str | None, form: Form, channel: str | None) -> bool:
+        """views.open; False when it could not (then the caller shows the usage card instead)."""
+        if not trigger_id:
+            return False
+        try:
+            client.views_open(trigger_id=trigger_id, view=modal_view(form, channel))
+            return True
+        except Exception as e:  # noqa: BLE001 - an expired trigger, a Slack hiccup: the card instead
+            log.warning("views.open failed (%s: %s); answering with the usage card", type(e).__name__,
+                        str(e).split("\n")[0][:200])
+            return False
+
+    def publish_home(client: WebClient, user_id: str, *, page: int = 1, token: str | None = None) -> None:
+        if not user_id:
+            return
+        try:
+            reply, lang = bridge.home(user_id, page=page, token=token)
+            client.views_publish(user_id=user_id, view=home_view(reply, lang))
+        except Exception:
+            log.exception("could not publish the Home tab for %s", user_id)
+
+    # -- slash commands -------------------------------------------------------------------------
+    def on_command(ack, body: dict, client: WebClient, context) -> None:
         try:
             user_id = body.get("user_id") or ""
+            channel_id = body.get("channel_id") or ""
             inv = bridge.invocation(
-                user_id=user_id, channel_id=body.get("channel_id") or "",
+                user_id=user_id, channel_id=channel_id,
                 command=(body.get("command") or "").lstrip("/"),
                 text=unescape(body.get("text") or ""),
                 delivery_key=body.get("trigger_id"), user_name=body.get("user_name") or "",
-                direct=is_direct(body.get("channel_id"), body.get("channel_name")))
+                direct=is_direct(body.get("channel_id"), body.get("channel_name")), token=token_of(context))
             reply = bridge.run(inv)
+            # A bare /task, /progress, /resource or /goal: the form, as a modal (the card if not).
+            form = form_of(reply)
+            if form is not None and open_modal(client, body.get("trigger_id"), form, channel_id):
+                ack()
+                return
             ack(response_type=response_type(reply), **message_payload(reply, _lang(inv)))
         except Exception:
             log.exception("slash command failed: %s", body.get("command"))
@@ -227,30 +310,51 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
     # Any other command pointed at us (a renamed or future one): the core answers with usage.
     app.command(re.compile(r"^/"))(on_command)
 
-    # Buttons and events: the work (core + one Web API call) is done before the HTTP answer
-    # goes back, so when Slack (or a test) gets the 200, the change is committed and the answer
-    # posted. Both are fast; users.info is bounded and the core is quick.
+    # Buttons, forms and events: the work (core + the Web API calls) is done before the HTTP
+    # answer goes back, so when Slack (or a test) gets the 200, the change is committed and the
+    # answer posted. Both are fast; users.info is bounded and the core is quick.
 
-    # -- buttons ----------------------------------------------------------------------------
+    # -- buttons --------------------------------------------------------------------------------
     @app.action(re.compile("^" + re.escape(ACTION_PREFIX)))
-    def on_action(ack, body: dict, action: dict, respond, client: WebClient) -> None:
+    def on_action(ack, body: dict, action: dict, respond, client: WebClient, context) -> None:
         ack()
         user_id = ((body.get("user") or {}).get("id")) or ""
+        token = token_of(context)
+        action_id = action.get("action_id") or ""
+        value = action.get("value") or ""
+        if action_id.startswith(f"{ACTION_PREFIX}{home.TASKS_PAGE_ACTION}:"):
+            # The Home tab's own paging: show that page of my tasks.
+            publish_home(client, user_id, page=int(value) if value.isdigit() else 1, token=token)
+            return
+        container = body.get("container") or {}
+        from_home = container.get("type") == "view" and (body.get("view") or {}).get("type") == "home"
+        reply, payload = None, None
         try:
             # Only the command text and the clicking user are taken from the payload; the core
             # re-parses the command and re-checks the permission as that user.
-            name, text = split_command(action.get("value") or "")
+            name, text = split_command(value)
             channel_id = (body.get("channel") or {}).get("id") or ""
             trigger = body.get("trigger_id")
             inv = bridge.invocation(user_id=user_id, channel_id=channel_id, command=name, text=text,
-                                    delivery_key=f"action:{trigger}" if trigger else None)
+                                    delivery_key=f"action:{trigger}" if trigger else None, token=token)
             reply = bridge.run(inv)
-            payload = message_payload(reply, _lang(inv))
+            form = form_of(reply)
+            label = ((action.get("text") or {}).get("text")) or "teambot"
+            if form is not None and open_modal(client, trigger, form, channel_id):
+                pass  # a button running a bare command ("New task"): its form
+            elif (from_home and not reply.ok and reply.error in forms.NEEDS_TEXT
+                  and open_modal(client, trigger, forms.prompt(value, title=label, label=reply.summary,
+                                                               submit=label), channel_id)):
+                pass  # Reject on the Home tab: ask for the reason in a modal
+            else:
+                payload = message_payload(reply, _lang(inv))
         except Exception:
-            log.exception("button failed: %s", action.get("action_id"))
+            log.exception("button failed: %s", action_id)
             reply, payload = None, {"text": GENERIC_ERROR}
         try:
-            if body.get("response_url"):
+            if payload is None:
+                pass
+            elif body.get("response_url"):
                 respond(response_type=response_type(reply) if reply else "ephemeral",
                         replace_original=False, **payload)
             elif user_id:
@@ -258,8 +362,83 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
                 client.chat_postMessage(channel=user_id, **payload)
         except Exception:
             log.exception("could not deliver the answer to a button click by %s", user_id)
+        # What I have changed shows on my Home tab at once.
+        publish_home(client, user_id, token=token)
 
-    # -- direct messages --------------------------------------------------------------------
+    # -- form submissions -----------------------------------------------------------------------
+    @app.view(re.compile("^" + re.escape(CALLBACK_PREFIX)))
+    def on_submit(ack, body: dict, view: dict, client: WebClient, context) -> None:
+        user_id = ((body.get("user") or {}).get("id")) or ""
+        token = token_of(context)
+        meta = read_metadata(view)
+        form_id = meta.get("f") or (view.get("callback_id") or "")[len(CALLBACK_PREFIX):]
+        present = input_ids(view)
+        values = submitted_values(view)
+        channel = forms.channel_of(values) or meta.get("c") or ""
+        answer: dict = {}
+        reply = inv = None
+        try:
+            try:
+                command = forms.compose(form_id, values, meta.get("s") or "")
+            except forms.FieldError as e:
+                lang = bridge.lang(user_id, channel, token=token)
+                field = e.field if e.field in present else forms.field_for_error(form_id, e.key, present)
+                answer = errors(field, t(lang, e.key, **e.args_))
+            else:
+                name, text = split_command(command)
+                # A retry of this very submission (same view, same values) writes once.
+                key = f"view:{view.get('id') or ''}:{hashlib.sha256(command.encode()).hexdigest()[:16]}"
+                inv = bridge.invocation(user_id=user_id, channel_id=channel, command=name, text=text,
+                                        delivery_key=key, token=token)
+                reply = bridge.run(inv)
+                if not reply.ok:
+                    field = forms.field_for_error(form_id, reply.error, present)
+                    answer = errors(field, reply.summary or reply.plain())
+        except Exception:
+            log.exception("form submission failed: %s by %s", form_id, user_id)
+            answer = errors(present[0], GENERIC_ERROR) if present else {}
+            reply = None
+        ack(**answer)  # no errors: the modal closes
+        if answer or reply is None:
+            return
+        try:
+            tell(client, user_id, channel, reply, _lang(inv))
+        except Exception:
+            log.exception("could not deliver the answer to a form by %s", user_id)
+        publish_home(client, user_id, token=token)
+
+    # -- message shortcut: "Create task from message" -----------------------------------------------
+    @app.shortcut(TASK_FROM_MESSAGE)
+    def on_message_shortcut(ack, body: dict, client: WebClient, respond, context) -> None:
+        ack()
+        user_id = ((body.get("user") or {}).get("id")) or ""
+        channel_id = ((body.get("channel") or {}).get("id")) or ""
+        token = token_of(context)
+        message = body.get("message") or {}
+        try:
+            inv = bridge.invocation(user_id=user_id, channel_id=channel_id, command="task", text="",
+                                    delivery_key=None, token=token)
+            reply = bridge.run(inv)
+            form = form_of(reply)
+            if form is not None:
+                link = permalink(client, channel_id, message.get("ts") or body.get("message_ts"))
+                form = forms.prefill(form, task_from_message(unescape(message.get("text") or ""), link,
+                                                             bridge.users, token))
+                if open_modal(client, body.get("trigger_id"), form, channel_id):
+                    return
+            payload = message_payload(reply, _lang(inv))
+        except Exception:
+            log.exception("message shortcut failed for %s", user_id)
+            payload = {"text": GENERIC_ERROR}
+        try:
+            if body.get("response_url"):
+                respond(response_type="ephemeral", replace_original=False, **payload)
+            elif user_id:
+                client.chat_postMessage(channel=user_id, **payload)
+        except Exception:
+            log.exception("could not answer the message shortcut of %s", user_id)
+
+    # -- direct messages ------------------------------------------------------------------------
     # Every message event is acknowledged (a 404 would make Slack retry); only DMs from people run.
     @app.event("message")
     def on_message(event: dict, body: dict, say, context) -> None:
@@ -273,7 +452,7 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
             name, text = split_command(unescape(event.get("text") or ""))
             inv = bridge.invocation(user_id=event["user"], channel_id=event.get("channel") or "",
                                     command=name, text=text, delivery_key=event_id or None,
-                                    direct=True)
+                                    direct=True, token=token_of(context))
             reply = bridge.run(inv)
             extra = {"thread_ts": event["thread_ts"]} if event.get("thread_ts") else {}
             say(**message_payload(reply, _lang(inv)), **extra)
@@ -282,18 +461,12 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
                 seen.release(event_id)
             log.exception("direct message from %s failed", event.get("user"))
 
-    # -- App Home -----------------------------------------------------------------------------
+    # -- App Home -------------------------------------------------------------------------------
     @app.event("app_home_opened")
-    def on_home(event: dict, client: WebClient) -> None:
+    def on_home(event: dict, client: WebClient, context) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
-        try:
-            inv = bridge.invocation(user_id=event["user"], channel_id=event.get("channel") or "",
-                                    command="teambot", text="help", delivery_key=None, direct=True)
-            reply = bridge.run(inv)
-            client.views_publish(user_id=event["user"], view=home_view(reply, _lang(inv)))
-        except Exception:
-            log.exception("could not publish the Home tab for %s", event.get("user"))
+        publish_home(client, event["user"], token=token_of(context))
 
     # -- last resort ----------------------------------------------------------------------------
     @app.error
@@ -307,8 +480,80 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
     return app
 
 
+def form_of(reply: Reply | None) -> Form | None:
+    return next((p for p in reply.parts if isinstance(p, Form)), None) if reply is not None else None
+
+
+def tell(client: WebClient, user_id: str, channel: str | None, reply: Reply, lang: str | None) -> None:
+    """A form's answer, to the submitter: ephemeral in the channel it was opened from (a public
+    reply posted there), else, or when the bot may not post there, in their DM with the bot."""
+    payload = message_payload(reply, lang)
+    if channel and not is_direct(channel):
+        try:
+            if reply.private:
+                client.chat_postEphemeral(channel=channel, user=user_id, **payload)
+            else:
+                client.chat_postMessage(channel=channel, **payload)
+            return
+        except SlackApiError as e:
+            log.info("could not answer %s in %s (%s); answering in the DM", user_id, channel,
+                     (e.response or {}).get("error") if e.response is not None else e)
+    client.chat_postMessage(channel=user_id, **payload)
+
+
+def permalink(client: WebClient, channel: str, ts: str | None) -> str:
+    if not (channel and ts):
+        return ""
+    try:
+        return client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink") or ""
+    except Exception as e:  # noqa: BLE001 - the task is still worth creating without the link
+        log.info("chat.getPermalink failed: %s", str(e).split("\n")[0][:200])
+        return ""
+
+
+_SLACK_TOKEN = re.compile(r"<(?P<kind>[@#!]?)(?P<id>[^<>|]+)(?:\|(?P<label>[^<>]*))?>")
+_BARE_AT = re.compile(r"(?<![\w.])[@＠﹫]")
+
+
+def plain_message(text: str, users: UserDirectory | None = None, token: str | None = None) -> str:
+    """A Slack message as plain words a command can carry: `<@U1|li>` -> li, `<#C1|sales>` -> #sales,
+    `<https://x|site>` -> site (https://x). Mentions would otherwise be read as the task's owner."""
+    looked_up = 0
+
+    def sub(m: re.Match) -> str:
+        nonlocal looked_up
+        kind, ident, label = m.group("kind"), m.group("id"), m.group("label")
+        if kind == "@":
+            if label:
+                return label
+            if users is not None and looked_up < 5:
+                looked_up += 1
+                name = users.get(ident, token=token).name
+                if name:
+                    return name
+            return ident
+        if kind == "#":
+            return "#" + (label or ident)
+        if kind == "!":
+            return label or ident.split("^")[0]
+        return f"{label} ({ident})" if label and label != ident else ident
+
+    return _BARE_AT.sub("", _SLACK_TOKEN.sub(sub, text or ""))
+
+
+def task_from_message(text: str, link: str, users: UserDirectory | None = None,
+                      token: str | None = None) -> dict[str, str]:
+    """The task form's title and note for a message: its first line, and its text with its link."""
+    plain = plain_message(text, users, token).strip()
+    first = next((line.strip() for line in plain.splitlines() if line.strip()), "")
+    title = first if len(first) <= TITLE_FROM_MESSAGE else first[: TITLE_FROM_MESSAGE - 1] + "…"
+    room = forms.MAX_NOTE - len(link) - 1
+    body = plain if len(plain) <= room else plain[: max(0, room - 1)] + "…"
+    return {"title": title, "note": "\n".join(x for x in (body, link) if x)}
+
+
 def home_view(reply: Reply, lang: str | None = None) -> dict:
-    """The Home tab: a title, a line saying what the bot is for, then the help reply."""
+    """The Home tab: a title, a line saying what the bot is for, then the reply (commands/home.py)."""
     return {
         "type": "home",
         "blocks": [
@@ -320,4 +565,5 @@ def home_view(reply: Reply, lang: str | None = None) -> dict:
     }
 
 
-__all__ = ["BotIdentity", "SlackBridge", "api_base_url", "build_app", "home_view", "is_direct"]
+__all__ = ["BotIdentity", "SlackBridge", "api_base_url", "build_app", "home_view", "is_direct",
+           "plain_message", "task_from_message", "tell"]

@@ -1,7 +1,8 @@
 """Reply -> Slack Block Kit. Pure functions: no I/O, no Slack SDK.
 
 Limits honoured (https://api.slack.com/reference/block-kit/blocks):
-  * at most 50 blocks per message (100 in a Home tab view; we stay at 50 everywhere),
+  * at most 50 blocks per message (100 in a Home tab view or a modal); what does not fit is
+    replaced by an "N more not shown" line, keeping the reply's closing buttons (a More button),
   * a section's text at most 3000 characters, at most 10 fields of at most 2000 characters each,
   * an actions block at most 25 elements; a button label at most 75 characters, its value 2000,
     its action_id 255,
@@ -201,9 +202,13 @@ def blocks(reply: Reply, lang: str | None = None, *, max_blocks: int = MAX_BLOCK
         elif isinstance(part, Image):
             out.extend(_image_blocks(part))
     if len(out) > max_blocks:
-        left_out = len(out) - (max_blocks - 1)
-        out = out[: max_blocks - 1]
-        out.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _more_text(left_out, lang)}]})
+        # The reply's closing buttons (a More button, the next step) survive the cut.
+        tail = out[-1:] if reply.parts and isinstance(reply.parts[-1], Actions) and out[-1]["type"] == "actions" \
+            else []
+        keep = max_blocks - 1 - len(tail)
+        left_out = len(out) - len(tail) - keep
+        out = out[:keep] + [{"type": "context", "elements": [{"type": "mrkdwn", "text": _more_text(left_out, lang)}]}] \
+            + tail
     return out
 
 

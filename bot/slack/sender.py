@@ -10,18 +10,28 @@ with backoff that survives restarts and is shared by replicas. Outcomes:
                                                      -> transient (backoff, then dead after N)
   * any other `ok: false` error (channel_not_found, user_not_found, not_in_channel, is_archived,
     invalid_auth, account_inactive, msg_too_long, ...) -> permanent (dead at once, error kept)
+
+Images: an Image part naming a local file (a KPI chart) is uploaded to the same conversation with
+files.uploadV2 right after the message is posted. If an upload fails transiently the send answers
+transient, and the sender remembers (in this process) that the text is already posted, so the
+retry only re-uploads; an upload that can never work (missing files:write scope...) is logged and
+the message counts as sent, since its text was delivered.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from commands.reply import Reply, reply_from_dict
+from commands.reply import Image, Reply, reply_from_dict
 from reminders.outbox import SendResult
 
 log = logging.getLogger("teambot.slack.sender")
@@ -68,14 +78,15 @@ class SlackSender:
                                            timeout=timeout, retry_handlers=[])
         self._render = render
         self._dm: dict[str, str] = {}
+        #: Messages whose text is posted but whose images are not all uploaded yet: key -> paths done.
+        self._partial: OrderedDict[tuple[str, str], set[str]] = OrderedDict()
         self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings) -> SlackSender:
         return cls(settings.slack.bot_token, base_url=settings.slack.api_url)
 
-    def render(self, payload: dict) -> dict:
-        reply = reply_from_dict(payload)
+    def render(self, reply: Reply) -> dict:
         if self._render is not None:
             return self._render(reply)
         from bot.slack.render import message_payload
@@ -98,23 +109,59 @@ class SlackSender:
         if kind not in ("user", "channel") or not ident:
             return SendResult.permanent(f"bad destination {destination!r} (expected user:<id> or channel:<id>)")
         try:
-            message = self.render(payload)
+            reply = reply_from_dict(payload)
+            message = self.render(reply)
         except Exception as e:  # an unrenderable payload never gets better
             log.exception("cannot render outbox payload for %s", destination)
             return SendResult.permanent(f"render failed: {type(e).__name__}: {e}")
+        images = [p for p in reply.parts if isinstance(p, Image) and p.path and os.path.isfile(p.path)]
+        key = (destination, hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest())
         try:
             channel = self._dm_channel(ident) if kind == "user" else ident
-            self.client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **message)
+            with self._lock:
+                done = self._partial.get(key)
+            if done is None:
+                self.client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **message)
+                done = set()
+                if images:
+                    self._remember(key, done)
+            for image in images:
+                if image.path in done:
+                    continue
+                try:
+                    self.client.files_upload_v2(channel=channel, file=image.path, title=image.alt,
+                                                filename=os.path.basename(image.path), request_file_info=False)
+                except SlackApiError as e:
+                    if classify(e).status == "permanent":
+                        log.error("%s: image %s not uploaded (%s); the message text was delivered",
+                                  destination, image.path, classify(e).error)
+                    else:
+                        raise
+                done.add(image.path)
+            self._forget(key)
             return SendResult.sent()
         except SlackApiError as e:
             result = classify(e)
             if kind == "user" and result.status == "permanent":
                 with self._lock:  # the DM channel may be stale (archived, user deactivated)
                     self._dm.pop(ident, None)
+            if result.status == "permanent":
+                self._forget(key)
             return result
         except (URLError, TimeoutError, ConnectionError) as e:
             return SendResult.transient(f"network: {type(e).__name__}: {e}")
         except SlackRequestError as e:
+            self._forget(key)
             return SendResult.permanent(f"bad request: {e}")
         except OSError as e:
             return SendResult.transient(f"network: {type(e).__name__}: {e}")
+
+    def _remember(self, key: tuple[str, str], done: set[str]) -> None:
+        with self._lock:
+            self._partial[key] = done
+            while len(self._partial) > 1000:
+                self._partial.popitem(last=False)
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._partial.pop(key, None)

@@ -4,6 +4,8 @@
 dispatch is synchronous, so it runs in a worker thread and the event loop never blocks; Bolt's
 RequestVerification answers 401 to a bad signature or a timestamp more than 5 minutes off.
 `GET /healthz` answers 200 {"ok": true} for load balancers and probes.
+In multi-workspace mode (bot/slack/oauth.py) `GET /slack/install` and `GET /slack/oauth_redirect`
+run Bolt's OAuth flow ("Add to Slack", then storing the installation).
 """
 from __future__ import annotations
 
@@ -36,8 +38,14 @@ def to_bolt_request(request: Request, raw: bytes) -> BoltRequest:
 
 
 def to_response(resp: BoltResponse) -> Response:
-    return Response(status_code=resp.status, content=resp.body,
-                    headers=resp.first_headers_without_set_cookie())
+    out = Response(status_code=resp.status, content=resp.body,
+                   headers=resp.first_headers_without_set_cookie())
+    # The OAuth flow's state cookie (the only cookie Bolt sets).
+    for cookie in resp.cookies():
+        for name, c in cookie.items():
+            out.set_cookie(key=name, value=c.value, max_age=int(c["max-age"]) if c.get("max-age") else None,
+                           path=c.get("path") or "/", secure=True, httponly=True, samesite="lax")
+    return out
 
 
 def build_asgi(app: App) -> Starlette:
@@ -55,10 +63,29 @@ def build_asgi(app: App) -> Starlette:
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True})
 
-    return Starlette(routes=[
+    routes = [
         Route(EVENTS_PATH, events, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
-    ])
+    ]
+    flow = app.oauth_flow
+    if flow is not None:
+        async def install(request: Request) -> Response:
+            return await _oauth(flow.handle_installation, request)
+
+        async def redirect(request: Request) -> Response:
+            return await _oauth(flow.handle_callback, request)
+
+        routes += [Route(flow.install_path, install, methods=["GET"]),
+                   Route(flow.redirect_uri_path, redirect, methods=["GET"])]
+    return Starlette(routes=routes)
+
+
+async def _oauth(step, request: Request) -> Response:
+    try:
+        return to_response(await run_in_threadpool(step, to_bolt_request(request, b"")))
+    except Exception:  # Bolt renders its own failure pages; this is the last guard
+        log.exception("Slack OAuth step failed")
+        return Response("Installation failed; please try again.", status_code=500, media_type="text/plain")
 
 
 def build_server(settings: Settings, app: App) -> uvicorn.Server:

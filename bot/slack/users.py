@@ -88,7 +88,9 @@ class UserDirectory:
         )
         return cls(client, ttl=s.user_cache_seconds, timeout=timeout, **kw)
 
-    def get(self, user_id: str | None) -> Profile:
+    def get(self, user_id: str | None, *, token: str | None = None) -> Profile:
+        """`token`: the workspace's bot token when it is not the directory's own (several
+        workspaces, Slack OAuth)."""
         if not user_id:
             return EMPTY
         try:
@@ -99,7 +101,7 @@ class UserDirectory:
                     return hit[1]
                 fut = self._inflight.get(user_id)
                 if fut is None:
-                    fut = self._pool.submit(self._fetch, user_id)
+                    fut = self._pool.submit(self._fetch, user_id, token)
                     self._inflight[user_id] = fut
             return fut.result(timeout=self._timeout)
         except FutureTimeout:
@@ -120,10 +122,11 @@ class UserDirectory:
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _fetch(self, user_id: str) -> Profile:
+    def _fetch(self, user_id: str, token: str | None = None) -> Profile:
         ttl = self._ttl
         try:
-            resp = self._client.users_info(user=user_id, include_locale=True)
+            extra = {"token": token} if token else {}
+            resp = self._client.users_info(user=user_id, include_locale=True, **extra)
             profile = profile_from_user(resp.get("user") or {})
         except Exception as e:  # noqa: BLE001 - logged; the command goes on
             log.warning("users.info for %s failed: %s: %s", user_id, type(e).__name__,

@@ -188,8 +188,9 @@ class WeComApi:
 
     # -- people ----------------------------------------------------------------------------------
     def user_name(self, user_id: str) -> str | None:
-        """The member's name, or None when WeCom does not know the userid (or says nothing).
-        Answers are cached (also the unknown ones) for name_cache_seconds."""
+        """The member's name (the userid itself when WeCom withholds names from the app), or None
+        when WeCom does not know the userid or cannot be asked. Answers are cached (the unknown ones
+        too) for name_cache_seconds."""
         now = self._monotonic()
         with self._lock:
             hit = self._names.get(user_id)

@@ -21,7 +21,7 @@ from sqlalchemy import text as sql
 
 from bot.slack.app import build_app
 from bot.slack.server import build_server
-from commands import router
+from commands import forms, router
 from commands.i18n import t
 from commands.team import KEYWORDS as TEAM_KEYWORDS
 from storage.db import make_engine
@@ -310,6 +310,11 @@ def test_a_thousand_random_commands_get_private_replies_and_refusals_write_nothi
         r = bot.slash(f"/{command}", text, user, channel)
         where = f"#{i} /{command} {text[:200]!r} as {user}"
         assert r.status_code == 200, where
+        if not r.text.strip():
+            # A bare /task, /progress, /resource or /goal: its form opened as a modal, nothing written.
+            assert command in forms.FORMS and not router.normalize(text), where
+            assert _counts(bot.engine, tables) == before, where
+            continue
         body = r.json()
         raw = r.text
         assert body.get("response_type") == "ephemeral", f"{where}: {raw[:500]}"

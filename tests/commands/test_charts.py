@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import logging
 import warnings
+from pathlib import Path
 
 import pytest
 
 pytest.importorskip("matplotlib")
 
-from commands import charts  # noqa: E402
+from commands import charts
 
 NAMES = [("王伟", "U1"), ("李雷", "U2"), ("欧阳娜娜", "U3"), ("alice", "U4")]
 
@@ -31,7 +32,7 @@ def test_chinese_labels_use_a_font_that_covers_them(tmp_path):
     used = font_manager.findfont(font_manager.FontProperties(family=chart.font.family), fallback_to_default=False)
     text = "".join(a for a, _ in NAMES) + "华东一组年月销售额目标与实际"
     assert charts.covers(used, text), used
-    data = open(chart.path, "rb").read()
+    data = Path(chart.path).read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 5_000
 
 

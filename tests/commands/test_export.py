@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,6 @@ from commands.errors import UsageError
 from commands.export import export
 from commands.reply import File
 from storage.models import ResourceRequest, Team
-from storage.uow import UnitOfWork
 from tests.commands import kpi_data as K
 
 
@@ -28,7 +28,7 @@ def _run(chat, user, kind, period, folder):
 
 
 def _read(path):
-    raw = open(path, "rb").read()
+    raw = Path(path).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf"), raw[:10]
     with open(path, encoding="utf-8-sig", newline="") as f:
         return list(csv.reader(f))
@@ -63,7 +63,7 @@ def test_kpi_export_matches_kpi(world, tmp_path):
     chat, data, _ = world
     chat.say("wang", "/goal set sales 1m 2026-10 for @李雷")
     reply = _run(chat, "wang", "kpi", "本月", tmp_path)
-    rows = _read([p for p in reply.parts if isinstance(p, File)][0].path)
+    rows = _read(next(p for p in reply.parts if isinstance(p, File)).path)
     assert rows[0][:6] == ["用户ID", "姓名", "指标代码", "指标", "单位", "实际"]
     by = {(r[0], r[2]): r for r in rows[1:]}
     start, end = K.month(2026, 10)
@@ -81,12 +81,12 @@ def test_tasks_and_resources_exports_and_who_sees_what(world, tmp_path):
             u.session.add(ResourceRequest(team_id=team_id, requester=who, type="budget", amount=5000,
                                           purpose=f"{who}的展会预算", state="submitted",
                                           created_at=K.NOW - timedelta(days=1), updated_at=K.NOW))
-    rows = _read([p for p in _run(chat, "alice", "tasks", "", tmp_path).parts if isinstance(p, File)][0].path)
+    rows = _read(next(p for p in _run(chat, "alice", "tasks", "", tmp_path).parts if isinstance(p, File)).path)
     assert rows[1][1] == "回访“华东”客户, 带报价" and rows[1][6] == "含税" and rows[1][5] == "open"
-    mine = _read([p for p in _run(chat, "alice", "资源", "", tmp_path).parts if isinstance(p, File)][0].path)
+    mine = _read(next(p for p in _run(chat, "alice", "资源", "", tmp_path).parts if isinstance(p, File)).path)
     assert [r[1] for r in mine[1:]] == ["alice"]
-    everyone = _read([p for p in _run(chat, "wang", "resources", "本月", tmp_path).parts
-                      if isinstance(p, File)][0].path)
+    everyone = _read(next(p for p in _run(chat, "wang", "resources", "本月", tmp_path).parts
+                          if isinstance(p, File)).path)
     assert sorted(r[1] for r in everyone[1:]) == ["alice", "李雷"]
     assert everyone[1][5].endswith("的展会预算")
 
@@ -99,7 +99,3 @@ def test_bad_input(world, tmp_path):
         _run(chat, "wang", "kpi", "someday", tmp_path)
     with chat.uow() as u:
         assert u.session.scalars(select(Team)).one()
-
-
-def test_unused_import_guard():
-    assert UnitOfWork

@@ -10,7 +10,7 @@ from commands import fmt, goals
 from commands.clock import FixedClock
 from commands.context import Actor, Ctx, Invocation
 from commands.errors import UsageError
-from commands.goals import AdjustGoal, GoalHistory, ListGoals, ReviewGoals, SetGoal, parse
+from commands.goals import AdjustGoal, GoalHistory, ListGoals, ReviewGoals, parse
 from storage.models import Goal, GoalRevision
 from tests.commands import kpi_data as K
 from tests.kit.dialog import Chat, row_counts, run_dialog
@@ -47,6 +47,8 @@ def test_parse_shapes():
         "sales", 1_200_000, False, "2026-Q4", False, None)
     g = parse("set sales +20% 2026-Q4 for team", ctx)
     assert g.relative and g.target.value == 20 and g.team
+    g = parse("set sales 1m Q4 for the team", ctx)
+    assert g.team and g.metric == "sales" and g.period.label == "2026-Q4"
     g = parse("设定 新客户 10 每月 为 @李雷", ctx)
     assert (g.metric, g.recurring, g.who.name) == ("新客户", "month", "李雷")
     g = parse("set csat 90% by 2026-12-31", ctx)
@@ -91,9 +93,9 @@ def test_smart_check_names_the_missing_letters(small, text, letters):
     reply = small.say("李雷", f"/goal {text}")
     assert not reply.ok
     assert f"缺少：{letters}。" in reply.plain(), reply.plain()
-    for letter, hint in (("S/R", "S/R（具体、相关）"), ("M", "M（可衡量）"), ("T", "T（有时限）")):
-        present = letter in letters.replace("S/R", "S/R").split("/") or (letter == "S/R" and "S" in letters)
-        assert (hint in reply.plain()) == present, (letter, reply.plain())
+    missing = set(letters.replace("S/R", "SR").split("/"))
+    for letter, hint in (("SR", "S/R（具体、相关）"), ("M", "M（可衡量）"), ("T", "T（有时限）")):
+        assert (hint in reply.plain()) == (letter in missing), (letter, reply.plain())
     assert row_counts(small.uow) == before
 
 
@@ -179,7 +181,7 @@ def test_review_numbers(world):
     now_end = K.NOW + timedelta(microseconds=1)
 
     def check(row, code, target, start, end_day, user=None):
-        actual = K.actual(K_data, code, start, now_end, user)
+        actual = K.actual(data, code, start, now_end, user)
         total = K.workdays(start.astimezone(K.SHANGHAI).date(), end_day)
         elapsed = K.workdays(start.astimezone(K.SHANGHAI).date(), date(2026, 10, 21))
         unit = K.AGG[code][1]
@@ -192,7 +194,6 @@ def test_review_numbers(world):
         assert row[4:8] == (a(target), a(actual), att or "—", a(expected)), row
         assert row[9] == a(forecast), row
 
-    K_data = data
     check(rows["#1"], "sales", 6_000_000, K.quarter(2026, 4)[0], date(2027, 1, 1))
     check(rows["#2"], "customers", 8, K.month(2026, 10)[0], date(2026, 11, 1), "李雷")
     check(rows["#3"], "csat", 95, K.local("2026-10-20"), date(2026, 12, 1), "alice")

@@ -48,7 +48,7 @@ def check_row(row, code, *, actual, target, previous, last_year, pace, lang="zh"
 @pytest.fixture
 def world(uow):
     clock = FixedClock(K.NOW)
-    chat, data, team_id = K.world(uow, clock)
+    chat, data, _ = K.world(uow, clock)
     return chat, data, clock
 
 

@@ -6,7 +6,11 @@ English), hr (performance admin); `stranger` is in no team."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -103,7 +107,7 @@ def test_transition_table_is_the_documented_one():
     assert resources.TRANSITIONS == EXPECTED_TRANSITIONS
     assert resources.TERMINAL == {"closed", "rejected", "cancelled"}
     assert not any(state in resources.TERMINAL for state, _ in resources.TRANSITIONS)
-    src = open(resources.__file__, encoding="utf-8").read()
+    src = Path(resources.__file__).read_text(encoding="utf-8")
     for (state, _action), (to_state, _role) in EXPECTED_TRANSITIONS.items():
         assert any(state in line and to_state in line for line in src.splitlines() if line.startswith("#:")), \
             (state, to_state)
@@ -350,9 +354,8 @@ def test_stock_never_goes_negative(uow, clock):
     reply = chat.say("zhao", "/resource 分配 3")
     assert not reply.ok and "库存不足：客户已经没有了" in reply.plain()
     # The database refuses a negative count whatever the code does.
-    with pytest.raises(IntegrityError):
-        with uow() as u:
-            u.session.execute(text("UPDATE resource_stock SET available = available - 1 WHERE type = 'people'"))
+    with pytest.raises(IntegrityError), uow() as u:
+        u.session.execute(text("UPDATE resource_stock SET available = available - 1 WHERE type = 'people'"))
     assert _stock(uow) == 0
 
 
@@ -486,9 +489,10 @@ def test_lists_pending_mine_all(uow, clock):
     assert chat.say("wang", "/resource 批准 2").ok
     assert chat.say("wang", "/resource 批准 3").ok and chat.say("zhao", "/resource 审核通过 3").ok
     run_dialog(chat, [
-        ("wang", "/resource", ["待我处理的资源申请*（2 项）", "#1", "#4"], ["#2", "#3"]),
+        # `list` without a scope: pending for managers and resource admins, mine for everyone else.
+        ("wang", "/resource 列表", ["待我处理的资源申请*（2 项）", "#1", "#4"], ["#2", "#3"]),
         ("zhao", "/resource 列表 待我处理", ["（2 项）", "#2", "#3", "待资源审核", "待分配"], ["#1", "#4"]),
-        ("li", "/resource", ["我的资源申请*（3 项）", "#1", "#2", "#3"], ["#4"]),
+        ("li", "/resource list", ["我的资源申请*（3 项）", "#1", "#2", "#3"], ["#4"]),
         ("li", "/resource 列表 待我处理", ["没有待我处理的资源申请"]),
         ("chen", "/resource list mine", ["#4"], ["#1"]),
         ("hr", "/resource 列表 全部", ["（4 项）", "#1", "#2", "#3", "#4"]),
@@ -589,3 +593,46 @@ def test_usage_errors_answer_in_the_callers_language_with_an_example(uow, clock)
         ("li", "/resource 驳回 1", ["驳回需要写明理由", "/resource 驳回 7 本季度预算已用完"], [], False),
         ("li", "/resource blah", ["我不认识“blah”"], [], False),
     ])
+
+
+# -- the same walk-through in the local console (`teambot console --script`) -------------------------
+
+CONSOLE_SCRIPT = """\
+/team setup 华东销售一组
+/team add @li rep
+/team add @zhao resource_admin
+/as zhao
+/resource 盘点 人力 5 需要 8
+/as li
+/resource 申请 人力 2 用于 华南展会 截止 12月10日
+/as wang
+/resource 批准 1 同意
+/as li
+/resource 批准 1
+/as zhao
+/resource 审核通过 1
+/resource 分配 1
+/as li
+/resource 反馈 1 展会新增客户12家
+/resource 查看 1
+"""
+
+
+def test_walk_through_zh_in_the_console(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    script = tmp_path / "resources.txt"
+    script.write_text(CONSOLE_SCRIPT, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEAMBOT_", "DINGTALK_", "WECOM_"))}
+    env.update(TEAMBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", PYTHONPATH=str(root))
+    r = subprocess.run([sys.executable, "-m", "bot.cli", "console", "--as", "wang", "--script", str(script)],
+                       check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    for fragment in ("已盘点人力：现有 5 人，需求 8 人，缺 3 人", "已提交资源申请 #1：人力 2 人，用于 华南展会",
+                     "已通知销售经理 @wang 审批", "已批准 @li 的资源申请 #1", "只有资源管理部可以审核通过",
+                     "审核通过，可以分配了", "已为申请 #1 分配 人力 2 人", "人力库存还剩 3 人", "申请已关闭"):
+        assert fragment in out, (fragment, out)
+    history = out[out.index("流转记录"):]
+    steps = [line.split()[3] for line in history.splitlines()[3:] if line.strip()]
+    assert steps == ["提交申请", "经理批准", "资源审核通过", "分配", "反馈并关闭"], history
+    assert "Traceback" not in out

@@ -19,7 +19,7 @@ from storage.models import FireLedger, OutboxMessage, Team
 from tests.kit.dialog import Chat
 from tests.reminders.helpers import local
 
-KINDS = {resource_jobs.KIND: resource_jobs.kind()}
+KINDS = {resource_jobs.KIND: schedule.DEFAULT_KINDS[resource_jobs.KIND]}
 
 
 def _team(uow, clock) -> Chat:

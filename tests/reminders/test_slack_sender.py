@@ -132,3 +132,24 @@ def test_outbox_through_fake_slack_429_then_500s_in_order_and_a_dead_one(fake, s
     # 8 accepted + 1 rate-limited + 3 server errors (whichever channel drew them) + 1 is_archived.
     assert len(fake.calls("chat.postMessage")) == 8 + 1 + 3 + 1
     assert clock.now() - T0 >= timedelta(seconds=2)
+
+
+def test_local_image_is_uploaded_after_the_text_and_a_failed_upload_does_not_repost(fake, tmp_path):
+    from commands.reply import Image
+
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    payload = reply_to_dict(Reply(parts=(Text("KPI summary"), Image(str(chart), "sales chart")),
+                                  private=False, summary="KPI summary"))
+    sender = SlackSender("xoxb-test", base_url=fake.url)
+    fake.fail("files.completeUploadExternal", status=500)
+    first = sender.send("slack", "channel:C1", payload)
+    assert first.status == "transient"
+    assert sender.send("slack", "channel:C1", payload).ok  # the retry
+    assert len(fake.calls("chat.postMessage")) == 1  # text posted once
+    done = fake.calls("files.completeUploadExternal")
+    assert len(done) == 2 and done[-1].params.get("channel_id") == "C1"
+    assert fake.uploads and next(iter(fake.uploads.values())).startswith(b"\x89PNG")
+    # An upload that can never work is logged; the message (its text went out) counts as sent.
+    fake.error("files.getUploadURLExternal", "missing_scope")
+    assert sender.send("slack", "channel:C2", payload).ok

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -78,7 +79,7 @@ def _tables(reply) -> list[Table]:
 
 def test_monthly_summary_numbers_leaderboard_and_chart(uow):
     clock = FixedClock(K.NOW)
-    chat, data, team_id = K.world(uow, clock)
+    _chat, data, team_id = K.world(uow, clock)
     sep = K.month(2026, 9)
     with uow() as u:
         s = u.session
@@ -116,13 +117,13 @@ def test_monthly_summary_numbers_leaderboard_and_chart(uow):
     assert ("达成目标：<@李雷>" in text) == (per["李雷"] >= 500_000)
     images = [p for p in reply.parts if isinstance(p, Image)]
     assert len(images) == 1
-    png = open(images[0].path, "rb").read()
+    png = Path(images[0].path).read_bytes()
     assert png.startswith(b"\x89PNG") and msg.meta["chart"] == images[0].path
 
 
 def test_weekly_summary_stops_at_the_occurrence_and_the_agenda(uow):
     clock = FixedClock(K.NOW)
-    chat, data, team_id = K.world(uow, clock)
+    _chat, data, team_id = K.world(uow, clock)
     with uow() as u:
         team = u.session.get(Team, team_id)
         run = _run(team, "kpi_summary_weekly", "2026-10-16 17:00")
@@ -225,7 +226,7 @@ def test_agenda_and_monthly_summary_arrive_once_on_the_first_working_day_after_n
     reviews = [(at, text) for at, _, text in arrivals if "目标回顾" in text and "个目标中达成" in text]
     assert [at for at, _ in agendas] == ["10-08 09:00", "10-12 09:00"], arrivals
     assert [at for at, _ in monthly] == ["10-08 09:00"]
-    assert [at for at, _ in quarterly] == ["10-08 09:05"]
+    assert [at for at, _ in quarterly] == ["10-08 09:15"]  # due 09:05: the first tick after it
     assert [at for at, _ in reviews] == ["10-08 10:00"]
     # Fri Oct 2 (holiday) -> Thu Oct 8 17:00; Fri Oct 9 as usual
     assert [at for at, _ in weekly] == ["10-08 17:00", "10-09 17:00"]
@@ -241,7 +242,7 @@ def test_agenda_and_monthly_summary_arrive_once_on_the_first_working_day_after_n
     charts = {r.dedupe_key: [p for p in reply_from_dict(json.loads(r.payload)).parts
                              if isinstance(p, Image)] for r in rows}
     monthly_images = charts[f"team:{team_id}:kpi_summary_monthly:2026-09"]
-    assert len(monthly_images) == 1 and open(monthly_images[0].path, "rb").read(4) == b"\x89PNG"
+    assert len(monthly_images) == 1 and Path(monthly_images[0].path).read_bytes()[:4] == b"\x89PNG"
     if not uploads:
         pytest.xfail("bot/slack/sender.py does not upload Image parts yet (files.uploadV2); "
                      "everything else above passed")

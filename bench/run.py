@@ -1,0 +1,534 @@
+"""teambot benchmarks: one command, one table, every figure next to a baseline from the same run.
+
+    .venv/bin/python bench/run.py [--quick] [--only throughput,fanout,kpi] [--json FILE]
+
+What it measures (issue 8), all on 127.0.0.1 and bounded in time:
+
+1. Command throughput and latency. `/progress signed ACME annual deal sales=500k customers=1`
+   (parse, write the entry and its values, reply) through teambot's real HTTP server: the
+   production entry point `python -m bot.cli run` (= `teambot run`) in Slack HTTP mode, as its own
+   process (uvicorn + Starlette + the real Bolt app + SQLite/PostgreSQL). The load generator
+   (bench/loadgen.py) is another process: signed requests, 8 keep-alive connections, each request a
+   fresh trigger_id. Baselines on the same server stack (bot.slack.server.build_asgi/build_server):
+   a bare Bolt app whose /progress only acks a fixed text (bench/bare_bolt.py), once with Bolt's
+   defaults and once with process_before_response=True.
+   Targets: teambot >= 40 % of the fastest bare-Bolt throughput; p99 < 50 ms.
+   Checked: every answer is HTTP 200 with the success text, and the database holds exactly one
+   progress entry per answer (otherwise the bench fails).
+2. Resident memory (VmRSS from /proc/<pid>/status) of the teambot process right after its
+   throughput run, against the bare Bolt process. Target < 200 MB.
+3. Scheduler + outbox overhead per message when 10,000 reminders fall due at once
+   (bench/fanout.py): tick + enqueue + drain + bot/slack/sender.SlackSender against a FakeSlack in
+   its own process, pacing off; baseline: the same through tests/kit RecordingSender.
+   Target < 2 ms per message.
+4. KPI summary build time at 10k / 100k / 1M progress entries: bench/kpi_summary.py (the goals
+   benchmark), run as a subprocess; each size against its 10k figure.
+
+Exit status: 0 when every measurement ran (PASS/MISS per target is printed, a MISS is not an
+error); 1 when a measurement could not be made or produced wrong results (a 5xx, a missing row...).
+--quick: shorter load runs (3 s), fewer KPI sizes' repeats; the same figures.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PY = sys.executable
+SECRET = "bench-signing-secret"
+TOKEN = "xoxb-bench-token"
+CHANNEL = "CBENCH"
+USERS = [f"UBENCH{i}" for i in range(8)]
+PROGRESS_TEXT = "signed ACME annual deal sales=500k customers=1"
+PG_URL = os.environ.get("TEAMBOT_BENCH_PG_URL",
+                        os.environ.get("TEAMBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+CONCURRENCY = 8
+#: How the bot is started: the production entry point (`teambot run`).
+TEAMBOT_CMD = [PY, "-m", "bot.cli", "run"]
+
+
+class BenchError(RuntimeError):
+    """A measurement could not be made, or its results are wrong."""
+
+
+# --- processes -----------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(proc: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    """Stop one process we started: SIGTERM, then SIGKILL after `timeout`."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+def wait_healthy(proc: subprocess.Popen, port: int, log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{port}/healthz"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"server exited with {proc.returncode}:\n{tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise BenchError(f"server not healthy on {url} after {timeout}s:\n{tail(log)}")
+
+
+def tail(path: Path, n: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return "(no log)"
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) in MB from /proc/<pid>/status."""
+    values = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0]) / 1024
+    return values.get("VmRSS", float("nan")), values.get("VmHWM", float("nan"))
+
+
+class FakeSlackProcess:
+    """bench/fake_slack_server.py: the Slack Web API the bots talk to (auth.test, users.info, chat.*)."""
+
+    def __enter__(self) -> FakeSlackProcess:
+        self.proc = subprocess.Popen([PY, str(BENCH / "fake_slack_server.py"), "--max-seconds", "3600"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise BenchError("FakeSlack did not start")
+        info = json.loads(line)
+        self.url, self.base = info["url"], info["base"]
+        return self
+
+    def stats(self) -> dict:
+        with urllib.request.urlopen(self.url + "stats", timeout=5) as r:
+            return json.loads(r.read())["calls"]
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(10)
+        except (OSError, subprocess.TimeoutExpired):
+            stop(self.proc)
+
+
+# --- load ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    name: str
+    rps: float
+    p50: float
+    p99: float
+    p90: float
+    requests: int
+    ok_total: int
+    statuses: dict
+    rss: float = float("nan")
+    hwm: float = float("nan")
+    extra: dict = field(default_factory=dict)
+
+
+def run_load(port: int, *, expect: str, duration: float, warmup: float, users: list[str],
+             channel: str) -> dict:
+    cmd = [PY, str(BENCH / "loadgen.py"), "--port", str(port), "--secret", SECRET, "--users", ",".join(users),
+           "--channel", channel, "--command", "/progress", "--text", PROGRESS_TEXT, "--expect", expect,
+           "--concurrency", str(CONCURRENCY), "--duration", str(duration), "--warmup", str(warmup),
+           "--run-id", uuid.uuid4().hex[:8]]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + warmup + 120, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        raise BenchError("load generator timed out") from None
+    if out.returncode != 0:
+        raise BenchError(f"load generator failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout)
+
+
+def check_load(name: str, r: dict) -> None:
+    bad = {k: v for k, v in r["statuses"].items() if k != "200"}
+    if bad or r["unexpected"] or r["requests"] == 0:
+        raise BenchError(f"{name}: {r['requests']} answers, statuses {r['statuses']}, "
+                         f"{r['unexpected']} without the expected text; e.g. {r['sample']}")
+
+
+def bare_bolt(fake: FakeSlackProcess, pbr: bool, duration: float, warmup: float, tmp: Path) -> Load:
+    name = "bare Bolt, process_before_response=True" if pbr else "bare Bolt, default settings"
+    port = free_port()
+    log = tmp / f"bare-{'pbr' if pbr else 'default'}.log"
+    cmd = [PY, str(BENCH / "bare_bolt.py"), "--port", str(port), "--secret", SECRET, "--api-url", fake.url]
+    if pbr:
+        cmd.append("--pbr")
+    with open(log, "w") as logf:
+        proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        wait_healthy(proc, port, log)
+        r = run_load(port, expect="ok: noted", duration=duration, warmup=warmup, users=USERS[:1],
+                     channel="C1")
+        rss, hwm = rss_mb(proc.pid)
+    finally:
+        stop(proc)
+    check_load(name, r)
+    return Load(name, r["rps"], r["p50_ms"], r["p99_ms"], r["p90_ms"], r["requests"], r["ok_total"],
+                r["statuses"], rss, hwm)
+
+
+def seed_teambot(url: str) -> None:
+    """A team bound to CHANNEL with the eight load users as members (manager + reps), via the core."""
+    from bot.config import Settings
+    from bot.wiring import wire
+    from commands.context import Actor, Invocation
+
+    w = wire(Settings(platform="slack", database_url=url))
+
+    def say(user: str, command: str, text: str) -> None:
+        inv = Invocation(actor=Actor(platform="slack", user_id=user, name=user), channel=CHANNEL,
+                         command=command, text=text, received_at=w.clock.now())
+        reply = w.dispatcher.handle(inv)
+        if not reply.ok:
+            raise BenchError(f"seeding failed at /{command} {text}: {reply.plain()}")
+
+    say(USERS[0], "team", "setup 华东销售一组 tz=Asia/Shanghai calendar=CN")
+    for u in USERS[1:]:
+        say(USERS[0], "team", f"add <@{u}> rep")
+    w.engine.dispose()
+
+
+def progress_rows(url: str) -> int:
+    from sqlalchemy import func, select
+
+    from storage.db import make_engine
+    from storage.models import ProgressEntry
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as c:
+            return c.execute(select(func.count()).select_from(ProgressEntry)).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def teambot(fake: FakeSlackProcess, url: str, label: str, duration: float, warmup: float, tmp: Path) -> Load:
+    name = f"teambot /progress, {label}"
+    seed_teambot(url)
+    port = free_port()
+    log = tmp / f"teambot-{label.split()[0].lower()}.log"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "TEAMBOT_", "DINGTALK_", "WECOM_"))}
+    env.update({
+        "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.url,
+        "TEAMBOT_HTTP_PORT": str(port), "TEAMBOT_HTTP_HOST": "127.0.0.1", "TEAMBOT_DATABASE_URL": url,
+        "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+    })
+    # cwd: an empty folder, so no ./config.toml of the developer's is picked up.
+    with open(log, "w") as logf:
+        proc = subprocess.Popen(TEAMBOT_CMD, stdout=logf, stderr=subprocess.STDOUT,
+                                cwd=tmp, env=env)
+    try:
+        wait_healthy(proc, port, log)
+        before = progress_rows(url)
+        r = run_load(port, expect='"response_type"', duration=duration, warmup=warmup, users=USERS,
+                     channel=CHANNEL)
+        rss, hwm = rss_mb(proc.pid)
+    finally:
+        stop(proc)
+    check_load(name, r)
+    written = progress_rows(url) - before
+    if written != r["ok_total"]:
+        raise BenchError(f"{name}: {r['ok_total']} good answers but {written} progress entries written")
+    if "Traceback" in tail(log, 200):
+        raise BenchError(f"{name}: the bot logged a traceback:\n{tail(log)}")
+    return Load(name, r["rps"], r["p50_ms"], r["p99_ms"], r["p90_ms"], r["requests"], r["ok_total"],
+                r["statuses"], rss, hwm, {"written": written})
+
+
+class PgDatabase:
+    def __init__(self) -> None:
+        from sqlalchemy import text
+        from sqlalchemy.engine import make_url
+
+        from storage.db import make_engine
+
+        self.name = f"teambot_bench_{uuid.uuid4().hex[:8]}"
+        admin = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{self.name}"'))
+        admin.dispose()
+        self.url = make_url(PG_URL).set(database=self.name).render_as_string(hide_password=False)
+
+    def drop(self) -> None:
+        from sqlalchemy import text
+
+        from storage.db import make_engine
+
+        admin = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def pg_reachable() -> str | None:
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+    try:
+        eng = make_engine(PG_URL)
+        with eng.connect() as c:
+            c.execute(text("select 1"))
+        eng.dispose()
+        return None
+    except Exception as e:  # noqa: BLE001
+        return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+
+
+# --- the table -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    figure: str
+    value: str
+    baseline: str = ""
+    ratio: str = ""
+    target: str = ""
+    verdict: str = ""
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def fmt_ms(x: float) -> str:
+    return f"{x:.1f} ms" if x < 100 else f"{x:.0f} ms"
+
+
+def print_table(rows: list[Row], notes: list[str]) -> None:
+    head = Row("figure", "value", "baseline (same run)", "ratio", "target", "")
+    cols = [head, *rows]
+    widths = [max(len(getattr(r, f)) for r in cols) for f in ("figure", "value", "baseline", "ratio", "target")]
+    def line(r: Row) -> str:
+        return "  ".join([r.figure.ljust(widths[0]), r.value.rjust(widths[1]), r.baseline.ljust(widths[2]),
+                          r.ratio.rjust(widths[3]), r.target.ljust(widths[4]), r.verdict]).rstrip()
+    print()
+    print(line(head))
+    print("-" * (sum(widths) + 2 * 5 + 4))
+    for r in rows:
+        print(line(r))
+    if notes:
+        print()
+        for n in notes:
+            print(n)
+
+
+# --- sections -------------------------------------------------------------------------------------------
+
+
+def section_throughput(fake, quick: bool, tmp: Path, rows: list[Row], notes: list[str], results: dict) -> None:
+    duration, warmup = (3.0, 1.0) if quick else (10.0, 2.0)
+    print(f"* throughput: {CONCURRENCY} connections, {warmup:g} s warm-up + {duration:g} s per server ...",
+          flush=True)
+    bare = [bare_bolt(fake, False, duration, warmup, tmp), bare_bolt(fake, True, duration, warmup, tmp)]
+    for b in bare:
+        print(f"  {b.name}: {b.rps:,.0f} req/s, p50 {b.p50:.1f} ms, p99 {b.p99:.1f} ms", flush=True)
+    fastest = max(bare, key=lambda b: b.rps)
+    runs = []
+    sqlite_url = f"sqlite:///{tmp / 'teambot-bench.db'}"
+    runs.append(teambot(fake, sqlite_url, "SQLite", duration, warmup, tmp))
+    print(f"  {runs[-1].name}: {runs[-1].rps:,.0f} req/s, p50 {runs[-1].p50:.1f} ms, p99 {runs[-1].p99:.1f} ms",
+          flush=True)
+    why = pg_reachable()
+    if why is None:
+        pg = PgDatabase()
+        try:
+            runs.append(teambot(fake, pg.url, "PostgreSQL", duration, warmup, tmp))
+            print(f"  {runs[-1].name}: {runs[-1].rps:,.0f} req/s, p50 {runs[-1].p50:.1f} ms, "
+                  f"p99 {runs[-1].p99:.1f} ms", flush=True)
+        finally:
+            pg.drop()
+    else:
+        notes.append(f"PostgreSQL not measured: {PG_URL} unreachable ({why}).")
+
+    for b in bare:
+        rows.append(Row(f"{b.name}: throughput", f"{b.rps:,.0f} req/s", "fastest bare Bolt" if b is fastest else
+                        f"{fastest.rps:,.0f} req/s (fastest)", f"{b.rps / fastest.rps:.2f}"))
+        rows.append(Row(f"{b.name}: p50 / p99", f"{fmt_ms(b.p50)} / {fmt_ms(b.p99)}"))
+    for r in runs:
+        ratio = r.rps / fastest.rps
+        rows.append(Row(f"{r.name}: throughput", f"{r.rps:,.0f} req/s", f"{fastest.rps:,.0f} req/s "
+                        f"({'pbr' if 'True' in fastest.name else 'default'})", f"{ratio:.2f}", ">= 0.40",
+                        verdict(ratio >= 0.40)))
+        rows.append(Row(f"{r.name}: p50", fmt_ms(r.p50), fmt_ms(fastest.p50), f"{r.p50 / fastest.p50:.2f}"))
+        rows.append(Row(f"{r.name}: p99", fmt_ms(r.p99), fmt_ms(fastest.p99), f"{r.p99 / fastest.p99:.2f}",
+                        "< 50 ms", verdict(r.p99 < 50)))
+    main = runs[0]
+    base_mem = next(b for b in bare if "True" in b.name)
+    rows.append(Row("teambot RSS after its SQLite run (VmRSS)", f"{main.rss:.0f} MB",
+                    f"{base_mem.rss:.0f} MB (bare Bolt pbr)", f"{main.rss / base_mem.rss:.2f}", "< 200 MB",
+                    verdict(main.rss < 200)))
+    rows.append(Row("teambot peak RSS (VmHWM)", f"{main.hwm:.0f} MB", f"{base_mem.hwm:.0f} MB",
+                    f"{main.hwm / base_mem.hwm:.2f}"))
+    for r in runs[1:]:
+        rows.append(Row(f"teambot RSS after its {r.name.split(', ')[-1]} run", f"{r.rss:.0f} MB",
+                        f"{base_mem.rss:.0f} MB", f"{r.rss / base_mem.rss:.2f}", "< 200 MB", verdict(r.rss < 200)))
+    notes.append(f"Throughput: {CONCURRENCY} keep-alive connections from bench/loadgen.py (own process), "
+                 f"{duration:g} s measured after {warmup:g} s warm-up; each server its own process; every "
+                 "answer checked (HTTP 200 + reply) and one progress entry per answer verified in the database.")
+    results["throughput"] = {x.name: x.__dict__ for x in [*bare, *runs]}
+
+
+def section_fanout(fake, quick: bool, tmp: Path, rows: list[Row], notes: list[str], results: dict) -> None:
+    sys.path.insert(0, str(BENCH))
+    import fanout
+
+    n = 10_000
+    print(f"* fan-out: {n:,} reminders due at once, tick + drain (RecordingSender, then SlackSender) ...",
+          flush=True)
+    before = fake.stats()
+    r = fanout.measure(fake.url, n, folder=tmp)
+    after = fake.stats()
+    posts = after.get("chat.postMessage", 0) - before.get("chat.postMessage", 0)
+    if posts != n:
+        raise BenchError(f"fan-out: FakeSlack got {posts} chat.postMessage calls, expected {n}")
+    b, s = r["baseline"], r["slack"]
+    print(f"  RecordingSender: {b['per_msg_ms']:.2f} ms/message; SlackSender: {s['per_msg_ms']:.2f} ms/message",
+          flush=True)
+    rows.append(Row(f"fan-out {n:,}: tick + enqueue, per message", f"{s['tick_per_msg_ms']:.2f} ms",
+                    f"{b['tick_per_msg_ms']:.2f} ms (other run)", f"{s['tick_per_msg_ms'] / b['tick_per_msg_ms']:.2f}"))
+    rows.append(Row(f"fan-out {n:,}: drain + send (SlackSender), per message", f"{s['drain_per_msg_ms']:.2f} ms",
+                    f"{b['drain_per_msg_ms']:.2f} ms (RecordingSender)",
+                    f"{s['drain_per_msg_ms'] / b['drain_per_msg_ms']:.2f}"))
+    rows.append(Row(f"fan-out {n:,}: scheduler + outbox total, per message", f"{s['per_msg_ms']:.2f} ms",
+                    f"{b['per_msg_ms']:.2f} ms (RecordingSender)", f"{s['per_msg_ms'] / b['per_msg_ms']:.2f}",
+                    "< 2 ms", verdict(s["per_msg_ms"] < 2.0)))
+    notes.append(f"Fan-out: {r['shape']} (SQLite), pacing off, FakeSlack in its own process answering at once; "
+                 f"{s['total_s']:.1f} s for {n:,} messages through SlackSender "
+                 f"({posts:,} chat.postMessage calls checked), {b['total_s']:.1f} s through RecordingSender.")
+    results["fanout"] = r
+
+
+_KPI_ROW = re.compile(r"^(sqlite|postgresql)\s+(\S+)\s+([\d,]+)\s+([\d,]+)\s+(\d+)\s+([\d,]+)\s+([\d.]+)\s+"
+                      r"([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$")
+
+
+def section_kpi(quick: bool, rows: list[Row], notes: list[str], results: dict) -> None:
+    script = BENCH / "kpi_summary.py"
+    if not script.exists():
+        notes.append("KPI summary: bench/kpi_summary.py is not in this tree yet; not measured.")
+        rows.append(Row("KPI summary build", "not measured", verdict="-"))
+        return
+    engines = "sqlite" if quick else ("sqlite,postgresql" if pg_reachable() is None else "sqlite")
+    cmd = [PY, str(script), "--sizes", "10000,100000,1000000", "--engines", engines, "--layouts",
+           "teams" if quick else "teams,one-team", "--repeat", "3" if quick else "7"]
+    print(f"* KPI summary: {' '.join(cmd[2:])} ...", flush=True)
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        raise BenchError("bench/kpi_summary.py took more than 30 minutes") from None
+    found: dict[tuple[str, str], dict[int, float]] = {}
+    for line in out.stdout.splitlines():
+        m = _KPI_ROW.match(line.strip())
+        if m:
+            found.setdefault((m.group(1), m.group(2)), {})[int(m.group(3).replace(",", ""))] = float(m.group(8))
+    if not found or "Traceback" in out.stderr:
+        raise BenchError(f"bench/kpi_summary.py gave no figures (exit {out.returncode}):\n"
+                         f"{out.stdout[-1500:]}\n{out.stderr[-1500:]}")
+    for (engine, layout), sizes in found.items():
+        base = sizes.get(10_000)
+        for n, ms in sorted(sizes.items()):
+            target = "< 200 ms" if n == 1_000_000 else ""
+            rows.append(Row(f"KPI summary, {engine}, {layout}, {n:,} entries", fmt_ms(ms),
+                            f"{fmt_ms(base)} (10k)" if base else "", f"{ms / base:.2f}" if base else "",
+                            target, verdict(ms < 200) if target else ""))
+    notes.append("KPI summary: median build time of the monthly KPI post (bench/kpi_summary.py, "
+                 f"`{' '.join(cmd[2:])}`); ratio against the 10k figure of the same engine and layout.")
+    results["kpi"] = {f"{e}/{lay}": v for (e, lay), v in found.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="shorter runs (about 2-4 minutes in all)")
+    p.add_argument("--only", default="throughput,fanout,kpi",
+                   help="comma-separated sections: throughput, fanout, kpi")
+    p.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
+    args = p.parse_args(argv)
+    only = {x.strip() for x in args.only.split(",") if x.strip()}
+    unknown = only - {"throughput", "fanout", "kpi"}
+    if unknown:
+        p.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+
+    import logging
+    logging.basicConfig(level=logging.ERROR)
+    rows: list[Row] = []
+    notes: list[str] = [f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; load average "
+                        f"at start {os.getloadavg()[0]:.2f}."]
+    results: dict = {}
+    errors: list[str] = []
+    tmp = Path(tempfile.mkdtemp(prefix="teambot-bench-"))
+    started = time.monotonic()
+    try:
+        with FakeSlackProcess() as fake:
+            for name, fn in (("throughput", section_throughput), ("fanout", section_fanout)):
+                if name in only:
+                    try:
+                        fn(fake, args.quick, tmp, rows, notes, results)
+                    except BenchError as e:
+                        errors.append(f"{name}: {e}")
+                        rows.append(Row(f"{name}", "ERROR", verdict="ERROR"))
+        if "kpi" in only:
+            try:
+                section_kpi(args.quick, rows, notes, results)
+            except BenchError as e:
+                errors.append(f"kpi: {e}")
+                rows.append(Row("KPI summary", "ERROR", verdict="ERROR"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    notes.append(f"Load average at the end {os.getloadavg()[0]:.2f}; {time.monotonic() - started:.0f} s in all.")
+    print_table(rows, notes)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2, default=str))
+    if errors:
+        print("\nERRORS:", file=sys.stderr)
+        for e in errors:
+            print(f"- {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
