@@ -1,6 +1,7 @@
 """/team: bind a channel to a team, manage the roster with the seed's roles."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,7 +16,7 @@ from commands.metrics import seed_metrics
 from commands.people import mention, member_of, require_member, require_team, resolve_person
 from commands.reply import Reply, Table, Text
 from commands.roles import ROLES, find_role, require_manager, role_duty, role_name
-from storage.models import Member, Team
+from storage.models import Member, Team, TeamRobot
 from storage.uow import UnitOfWork
 
 
@@ -43,11 +44,28 @@ class ShowRoster:
     pass
 
 
+@dataclass(frozen=True)
+class SetRobot:
+    """The team's group robot for channel posts on DingTalk / WeCom; None removes it."""
+    webhook: str | None
+    secret: str | None
+
+
+#: Platforms whose app receives only direct messages, so a team is set up from a DM.
+DM_ONLY_PLATFORMS = {"wecom"}
+
+ROBOT_HOSTS = {
+    "dingtalk": "https://oapi.dingtalk.com/robot/send?access_token=",
+    "wecom": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=",
+}
+
+
 KEYWORDS = {
     "setup": ("setup", "create", "创建", "新建", "建立", "设置"),
     "add": ("add", "添加", "加入", "新增"),
     "remove": ("remove", "rm", "del", "移除", "删除", "踢出"),
     "list": ("list", "roster", "show", "成员", "名单", "列表"),
+    "robot": ("robot", "webhook", "机器人"),
 }
 
 
@@ -86,6 +104,18 @@ def parse(text: str, ctx: Ctx):
         if len(name) > 80:
             raise UsageError("team.name_too_long", example="team.example_setup")
         return SetupTeam(name=name, tz=tz, calendar=calendar, lang=lang)
+    if kw == "robot":
+        words = rest.split()
+        if len(words) == 1 and words[0].casefold() in ("off", "remove", "关闭", "删除"):
+            return SetRobot(None, None)
+        if not words or len(words) > 2:
+            raise UsageError("team.robot_usage", example="team.example_robot")
+        webhook, secret = words[0], (words[1] if len(words) == 2 else None)
+        if not any(webhook.startswith(prefix) and len(webhook) > len(prefix) for prefix in ROBOT_HOSTS.values()):
+            raise UsageError("team.robot_bad_url", example="team.example_robot")
+        if webhook.startswith(ROBOT_HOSTS["dingtalk"]) and (secret is None or not secret.startswith("SEC")):
+            raise UsageError("team.robot_bad_secret", example="team.example_robot")
+        return SetRobot(webhook, secret)
     if kw in ("add", "remove"):
         mentions, leftover = parsing.take_mentions(rest)
         example = f"team.example_{kw}"
@@ -114,14 +144,19 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     s = uow.session
     lang = ctx.lang
     if isinstance(req, SetupTeam):
-        if ctx.inv.direct:
+        if ctx.inv.direct and ctx.actor.platform not in DM_ONLY_PLATFORMS:
             raise UsageError("team.setup_in_dm", example="-")
+        channel = ctx.inv.channel
+        if ctx.inv.direct:
+            # A WeCom app hears only 1:1 chats: the team gets a channel id of its own, members reach it
+            # from their DMs (their only team), and group posts go through its group robot.
+            channel = f"team:{uuid.uuid4().hex[:12]}"
         bound = s.scalars(select(Team).where(Team.platform == ctx.actor.platform,
-                                             Team.channel_id == ctx.inv.channel)).first()
+                                             Team.channel_id == channel)).first()
         if bound is not None:
             raise Refused("team.already_bound", name=bound.name, example="-")
         team_lang = req.lang or ("zh" if req.calendar == "CN" else lang)
-        team = Team(platform=ctx.actor.platform, channel_id=ctx.inv.channel, name=req.name,
+        team = Team(platform=ctx.actor.platform, channel_id=channel, name=req.name,
                     tz=req.tz or "Asia/Shanghai", calendar=req.calendar, lang=team_lang,
                     created_by=ctx.actor.user_id, created_at=ctx.now)
         s.add(team)
@@ -140,6 +175,8 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
 
     require_member(ctx)
     require_manager(ctx)
+    if isinstance(req, SetRobot):
+        return _set_robot(s, req, ctx)
     user_id, display = resolve_person(s, ctx, req.who)
     existing = member_of(s, team.id, user_id)
     if isinstance(req, AddMember):
@@ -184,3 +221,18 @@ def roster(s, team: Team, lang: str) -> Reply:
     title = t(lang, "team.roster_title", name=team.name, count=len(members), tz=team.tz,
               calendar=team.calendar)
     return Reply(parts=(Text(title), Table(header, tuple(rows))), summary=title)
+
+
+def _set_robot(s, req: SetRobot, ctx: Ctx) -> Reply:
+    robot = s.get(TeamRobot, ctx.team.id)
+    if req.webhook is None:
+        if robot is not None:
+            s.delete(robot)
+        return Reply.text(t(ctx.lang, "team.robot_removed", team=ctx.team.name))
+    if robot is None:
+        robot = TeamRobot(team_id=ctx.team.id, webhook=req.webhook, set_by=ctx.actor.user_id, updated_at=ctx.now)
+    robot.webhook, robot.secret = req.webhook, req.secret
+    robot.set_by, robot.updated_at = ctx.actor.user_id, ctx.now
+    s.add(robot)
+    # Never echo the token or the secret: the reply may be seen in a group.
+    return Reply.text(t(ctx.lang, "team.robot_set", team=ctx.team.name))

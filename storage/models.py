@@ -355,3 +355,15 @@ class Meeting(SQLModel, table=True):
     minutes: int = Field(default=60)
     updated_by: str = Field(max_length=64)
     updated_at: datetime = Field(sa_column=_ts())
+
+
+class TeamRobot(SQLModel, table=True):
+    """A team's group robot (DingTalk custom robot, WeCom group robot): where its channel posts go."""
+    __tablename__ = "team_robot"
+
+    team_id: int = Field(sa_column=Column(Integer, ForeignKey("team.id", ondelete="CASCADE"), primary_key=True))
+    webhook: str = Field(sa_column=Column(Text, nullable=False))
+    #: DingTalk's signing secret ("加签", SEC...); None for WeCom.
+    secret: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    set_by: str = Field(max_length=64)
+    updated_at: datetime = Field(sa_column=_ts())

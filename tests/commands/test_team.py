@@ -101,3 +101,36 @@ def test_a_person_in_two_teams(uow, clock):
     assert "客户经理" in chat.say("li", "/team", channel="C2").plain()
     # zhou manages 二组 only
     assert not chat.say("zhou", "/team add @x rep", channel="C1").ok
+
+
+def test_group_robot_is_set_by_the_manager_and_never_echoed(uow, clock):
+    from storage.models import TeamRobot
+    chat = Chat(uow, clock)
+    chat.say("wang", "/team setup 华东销售一组")
+    chat.say("wang", "/team add @li rep")
+    hook = "https://oapi.dingtalk.com/robot/send?access_token=tok123"
+    run_dialog(chat, [
+        ("li", f"/team robot {hook} SECabc", ["只有销售经理"], [], False),
+        ("wang", f"/team robot {hook}", ["加签"], [], False),
+        ("wang", "/team robot https://evil.example/x?access_token=1 SECx", ["不是钉钉或企业微信"], [], False),
+        ("wang", f"/team robot {hook} SECabc", ["已为 *华东销售一组* 设置群机器人"], ["tok123", "SECabc"]),
+    ])
+    with uow() as u:
+        robot = u.session.scalars(select(TeamRobot)).one()
+        assert (robot.webhook, robot.secret, robot.set_by) == (hook, "SECabc", "wang")
+    run_dialog(chat, [("wang", "/team robot https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k1",
+                       ["设置群机器人"])])
+    with uow() as u:
+        robot = u.session.scalars(select(TeamRobot)).one()
+        assert robot.secret is None and robot.webhook.endswith("key=k1")
+    run_dialog(chat, [("wang", "/team robot off", ["已删除"])])
+    assert row_counts(uow)["team_robot"] == 0
+
+
+def test_wecom_team_is_set_up_from_a_direct_message(uow, clock):
+    chat = Chat(uow, clock, platform="wecom")
+    reply = chat.say("wang", "/team setup 华东销售一组", direct=True, channel="wang")
+    assert reply.ok, reply.plain()
+    assert chat.say("wang", "/team add <@li|李雷> rep", direct=True, channel="wang").ok
+    # li's DM reaches the team: it is his only one.
+    assert chat.say("li", "/progress 拜访客户 visits=1", direct=True, channel="li").ok

@@ -1,0 +1,1 @@
+from tests.kit.fixtures import fake_slack, slack  # noqa: F401  (pytest fixtures)
