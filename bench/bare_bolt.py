@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from slack_bolt import App  # noqa: E402
-from slack_sdk import WebClient  # noqa: E402
+from slack_bolt import App
+from slack_sdk import WebClient
 
-from bot.config import Settings  # noqa: E402
-from bot.slack.server import build_server  # noqa: E402
+from bot.config import Settings
+from bot.slack.server import build_server
 
 FIXED = "ok: noted"
 

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.kit import fake_slack  # noqa: E402
+from tests.kit import fake_slack
 
 
 class CountingFakeSlack(fake_slack.FakeSlack):

@@ -28,14 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import func, insert, select
 
-from commands.clock import FixedClock  # noqa: E402
-from reminders import outbox, schedule  # noqa: E402
-from storage import migrate  # noqa: E402
-from storage.db import make_engine  # noqa: E402
-from storage.models import Member, OutboxMessage, Task, Team  # noqa: E402
-from storage.uow import uow_factory  # noqa: E402
+from commands.clock import FixedClock
+from reminders import outbox, schedule
+from storage import migrate
+from storage.db import make_engine
+from storage.models import Member, OutboxMessage, Task, Team
+from storage.uow import uow_factory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: Tuesday 2026-11-24 09:00 in Shanghai: a CN working day; the tasks are due Wednesday 18:00.
@@ -62,13 +62,14 @@ def seed(url: str, n: int) -> None:
         for t in range(teams):
             team_id = c.execute(insert(Team).values(
                 platform="slack", channel_id=f"CFAN{t:03d}", name=f"Fan-out {t}", tz="Asia/Shanghai",
-                calendar="CN", lang="zh", created_by="UMGR", created_at=EPOCH).returning(Team.id)).scalar_one()
+                calendar="CN", lang="zh", created_by="UMGR",
+                created_at=FIRE - timedelta(hours=1)).returning(Team.id)).scalar_one()
             users = [f"UF{t:03d}{m:04d}" for m in range(members)]
-            c.execute(insert(Member), [dict(team_id=team_id, user_id=u, display_name=u, role="rep",
-                                            joined_at=EPOCH) for u in users])
-            c.execute(insert(Task), [dict(team_id=team_id, assignee=u, created_by="UMGR",
-                                          title=f"拜访客户 {u}-{k}", note="带上报价单", due_at=DUE,
-                                          status="open", created_at=EPOCH, updated_at=EPOCH)
+            c.execute(insert(Member), [{"team_id": team_id, "user_id": u, "display_name": u, "role": "rep",
+                                        "joined_at": EPOCH} for u in users])
+            c.execute(insert(Task), [{"team_id": team_id, "assignee": u, "created_by": "UMGR",
+                                      "title": f"拜访客户 {u}-{k}", "note": "带上报价单", "due_at": DUE,
+                                      "status": "open", "created_at": EPOCH, "updated_at": EPOCH}
                                      for u in users for k in range(tasks)])
     engine.dispose()
 

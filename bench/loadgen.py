@@ -120,7 +120,7 @@ async def worker(n: int, args, stats: Stats, measure_from: float, stop_at: float
             writer.write(req)
             try:
                 status, answer, keep = await asyncio.wait_for(read_response(reader), args.timeout)
-            except (ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError) as e:
+            except (TimeoutError, ConnectionError, asyncio.IncompleteReadError) as e:
                 stats.statuses[-1] = stats.statuses.get(-1, 0) + 1
                 stats.sample = stats.sample or f"{type(e).__name__}: {e}"
                 writer.close()

@@ -12,7 +12,7 @@ from commands.clock import Clock, SystemClock
 from commands.dispatch import Dispatcher
 from reminders.outbox import OutboxConfig, Sender
 from reminders.schedule import Scheduler, SchedulerConfig
-from reminders.workdays import QuietHours
+from commands.workdays import QuietHours
 from storage import migrate
 from storage.db import make_engine
 from storage.uow import UowFactory, uow_factory

@@ -24,7 +24,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from commands import fmt, goals, kpi, parsing, workcal
+from commands import fmt, goals, kpi, parsing, workdays
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.i18n import t
@@ -152,7 +152,7 @@ def plan_of(s, team_id: int) -> MeetingPlan:
 
 def meeting_at(plan: MeetingPlan, slot_day: date, team: Team, tz) -> datetime:
     """The meeting of the week slot `slot_day` (its scheduled weekday), moved to the next working day."""
-    day = workcal.calendar_for(team.calendar).next_workday(slot_day)
+    day = workdays.calendar_for(team.calendar).next_workday(slot_day)
     return datetime.combine(day, plan.at, tz)
 
 

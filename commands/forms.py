@@ -206,7 +206,7 @@ def prefill(form: Form, values: dict[str, str]) -> Form:
         if f.name in values and values[f.name] is not None:
             v = str(values[f.name])
             if f.max_length and len(v) > f.max_length:
-                v = v[: f.max_length - 1] + "…"
+                v = v[: f.max_length - 3] + "..."  # not "…", which NFKC turns into three dots
             f = replace(f, initial=v)
         fields.append(f)
     return replace(form, fields=tuple(fields))

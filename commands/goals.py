@@ -30,7 +30,7 @@ from datetime import date, datetime, time, timedelta
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 
-from commands import fmt, parsing, workcal
+from commands import fmt, parsing, workdays
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.i18n import t
@@ -451,7 +451,7 @@ def progress_of(s, goal: Goal, metric: Metric, team: Team, now: datetime, tz) ->
                              user_id=goal.user_id).get(metric.id)
     if metric.aggregation == queries.SUM:
         actual = actual or 0.0
-    cal = workcal.calendar_for(team.calendar)
+    cal = workdays.calendar_for(team.calendar)
     start_d, end_d = w.start.date(), w.end.date()
     today = now.astimezone(tz).date()
     total = cal.workdays(start_d, end_d)

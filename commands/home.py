@@ -74,7 +74,8 @@ def _tasks(s, ctx: Ctx, team: Team, page: int, per_page: int) -> list:
     page = min(page, pages)
     start = (page - 1) * per_page
     tasks = list(s.scalars(q.order_by(Task.due_at, Task.id).offset(start).limit(per_page)))
-    out: list = [Text(t(lang, "home.tasks_title", count=total, page=page, pages=pages))]
+    key = "home.tasks_title_paged" if pages > 1 else "home.tasks_title"
+    out: list = [Text(t(lang, key, count=total, page=page, pages=pages))]
     for task in tasks:
         due = fmt.when(task.due_at, tz, lang)
         line = f"*#{task.id}* {_clip(task.title, 150)}\n" + (

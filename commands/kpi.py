@@ -12,7 +12,7 @@ Grammar:
 Per metric: actual; target (the scope's goal for exactly that period, else its recurring goal);
 attainment %; the previous period and the change (环比); the same period last year and the change
 (同比); and, for summed metrics with a target, the daily pace still needed = (target - actual) /
-working days left (today included, the team's calendar; commands/workcal.py).
+working days left (today included, the team's calendar; commands/workdays.py).
 Every number comes from storage/queries.py (SQL aggregation).
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from commands import fmt, goals, parsing, workcal
+from commands import fmt, goals, parsing, workdays
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.i18n import t
@@ -172,7 +172,7 @@ def remaining_workdays(team: Team, period: parsing.Period, now: datetime, tz) ->
     """Working days left in the period, today included (0 once it is over)."""
     today = now.astimezone(tz).date()
     start = max(today, period.start.astimezone(tz).date())
-    return workcal.calendar_for(team.calendar).workdays(start, period.end.astimezone(tz).date())
+    return workdays.calendar_for(team.calendar).workdays(start, period.end.astimezone(tz).date())
 
 
 def _fill(m: Metric, v: float | None) -> float | None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from commands import fmt, parsing, router
+from commands import export, fmt, parsing, router
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.i18n import normalize_lang, t
@@ -31,6 +31,12 @@ class SetTz:
 
 
 @dataclass(frozen=True)
+class ExportData:
+    kind: str
+    period: str
+
+
+@dataclass(frozen=True)
 class SetAway:
     #: Local date after the last away day; None clears it.
     until: datetime | None
@@ -41,6 +47,7 @@ KEYWORDS = {
     "lang": ("lang", "language", "语言"),
     "tz": ("tz", "timezone", "时区"),
     "away": ("away", "休假", "请假", "外出"),
+    "export": ("export", "导出"),
 }
 
 
@@ -73,12 +80,19 @@ def parse(text: str, ctx: Ctx):
         last_day = parsing.parse_due(rest, ctx.now, ctx.tz, default_time=time(23, 59)).date()
         back = datetime.combine(last_day + timedelta(days=1), time(0), ctx.tz)
         return SetAway(back)
+    if kw == "export":
+        kind, _, period = rest.partition(" ")
+        if export.kind_of(kind) is None:
+            raise UsageError("export.unknown_kind", kind=kind, example="export.example")
+        return ExportData(kind, period.strip())
     raise UsageError("settings.unknown_keyword", word=head, example="settings.example")
 
 
 def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     if isinstance(req, ShowHelp):
         return help_reply(ctx.lang)
+    if isinstance(req, ExportData):
+        return export.export(req.kind, req.period, uow, ctx)
     s = uow.session
     pref = s.get(UserPref, (ctx.actor.platform, ctx.actor.user_id))
     if pref is None:

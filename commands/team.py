@@ -5,10 +5,9 @@ import uuid
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
 from sqlalchemy import func, select
 
-from commands import parsing
+from commands import parsing, workdays
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.i18n import normalize_lang, t
@@ -132,12 +131,10 @@ def parse(text: str, ctx: Ctx):
 
 
 def _check_calendar(code: str) -> str:
-    if code.casefold() == "none":
-        return "none"
-    up = code.upper()
-    if up == "CN" or up in holidays.list_supported_countries():
-        return up
-    raise UsageError("team.bad_calendar", calendar=code, example="team.example_setup")
+    try:
+        return workdays.validate_calendar(code)
+    except ValueError:
+        raise UsageError("team.bad_calendar", calendar=code, example="team.example_setup") from None
 
 
 def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:

@@ -27,7 +27,7 @@ from commands import fmt
 from commands.i18n import t
 from commands.people import mention
 from commands.reply import Actions, Button, Fields, Outgoing, Reply, Table, Text
-from reminders.workdays import WorkdayCalendar
+from commands.workdays import WorkdayCalendar
 from storage.models import Member, ProgressEntry, Task, Team, UserPref
 
 

@@ -6,7 +6,7 @@ Schedules
     day does). Every team gets every default kind. A `Schedule` row (team_id, kind) overrides it for
     one team (another rule or time, or enabled=False); no rows are seeded. An override only affects
     slots after its updated_at, and a kind fires at most once per team and local day, so changing
-    09:00 to 09:30 at 09:10 does not post twice that day. Later features add kinds with register().
+    09:00 to 09:30 at 09:10 does not post twice that day. A new feature adds its kind to DEFAULT_KINDS.
 
 Occurrences
     Computed per team in its time zone (zoneinfo + dateutil.rrule over naive local wall time, then
@@ -58,10 +58,10 @@ from sqlmodel import Session
 
 from commands.clock import Clock
 from commands.reply import Outgoing, reply_to_dict
-from reminders import jobs, ledger, resource_jobs
+from reminders import jobs, ledger, resource_jobs, summary_jobs
 from reminders.jobs import JobRun
 from reminders.outbox import DrainStats, OutboxConfig, Sender, drain, enqueue, prune_sent
-from reminders.workdays import DEFAULT_QUIET_HOURS, QuietHours, WorkdayCalendar, calendar_for
+from commands.workdays import DEFAULT_QUIET_HOURS, QuietHours, WorkdayCalendar, calendar_for
 from storage.models import Schedule, Team
 from storage.uow import UowFactory
 
@@ -132,13 +132,10 @@ DEFAULT_KINDS: dict[str, Kind] = {
         Kind("progress_nudges", jobs.progress_nudges, ScheduleSpec("FREQ=WEEKLY;BYDAY=FR", "16:00", "move")),
         Kind(resource_jobs.KIND, resource_jobs.approval_nudges,
              ScheduleSpec(resource_jobs.RULE, resource_jobs.LOCAL_TIME, resource_jobs.ON_HOLIDAY)),
+        # Weekly agenda, KPI summaries (weekly, monthly, quarterly, annual) and the monthly goal review.
+        *(Kind(p.name, p.job, ScheduleSpec(p.rule, p.local_time, p.on_holiday)) for p in summary_jobs.SCHEDULES),
     )
 }
-
-
-def register(kind: Kind) -> None:
-    """Add (or replace) a scheduled kind for every team, e.g. weekly_agenda or kpi_summary."""
-    DEFAULT_KINDS[kind.name] = kind
 
 
 # --- occurrences ----------------------------------------------------------------------------------------

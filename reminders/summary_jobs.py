@@ -19,7 +19,7 @@ primary metric (public recognition) and a PNG chart of target vs actual per memb
 the platform sender uploads; the console prints its path). Numbers stop at the occurrence's fire
 time, so a catch-up run after a restart posts what the on-time run would have.
 
-Register them with the delivery engine (reminders/schedule.py) -- see SCHEDULES.
+reminders/schedule.py lists SCHEDULES among its DEFAULT_KINDS.
 """
 from __future__ import annotations
 
@@ -203,7 +203,7 @@ class ScheduledPost:
     on_holiday: str = "move"
 
 
-#: For reminders/schedule.py: register(Kind(p.name, p.job, ScheduleSpec(p.rule, p.local_time, p.on_holiday))).
+#: Listed in reminders/schedule.py DEFAULT_KINDS.
 SCHEDULES: tuple[ScheduledPost, ...] = (
     ScheduledPost(agenda.AGENDA_KIND, weekly_agenda, "FREQ=WEEKLY;BYDAY=MO", "09:00"),
     ScheduledPost("kpi_summary_weekly", kpi_summary_weekly, "FREQ=WEEKLY;BYDAY=FR", "17:00"),

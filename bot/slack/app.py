@@ -324,7 +324,8 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
         value = action.get("value") or ""
         if action_id.startswith(f"{ACTION_PREFIX}{home.TASKS_PAGE_ACTION}:"):
             # The Home tab's own paging: show that page of my tasks.
-            publish_home(client, user_id, page=int(value) if value.isdigit() else 1, token=token)
+            page = int(value) if value.isdigit() and len(value) <= 6 else 1
+            publish_home(client, user_id, page=page, token=token)
             return
         container = body.get("container") or {}
         from_home = container.get("type") == "view" and (body.get("view") or {}).get("type") == "home"
@@ -343,7 +344,7 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
             if form is not None and open_modal(client, trigger, form, channel_id):
                 pass  # a button running a bare command ("New task"): its form
             elif (from_home and not reply.ok and reply.error in forms.NEEDS_TEXT
-                  and open_modal(client, trigger, forms.prompt(value, title=label, label=reply.summary,
+                  and open_modal(client, trigger, forms.prompt(value, title=label, label=plain_text(reply.summary),
                                                                submit=label), channel_id)):
                 pass  # Reject on the Home tab: ask for the reason in a modal
             else:
@@ -393,7 +394,7 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
                 reply = bridge.run(inv)
                 if not reply.ok:
                     field = forms.field_for_error(form_id, reply.error, present)
-                    answer = errors(field, reply.summary or reply.plain())
+                    answer = errors(field, plain_text(reply.summary or reply.plain()))
         except Exception:
             log.exception("form submission failed: %s by %s", form_id, user_id)
             answer = errors(present[0], GENERIC_ERROR) if present else {}
@@ -402,7 +403,8 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
         if answer or reply is None:
             return
         try:
-            tell(client, user_id, channel, reply, _lang(inv))
+            # Answered where the form was opened (the channel picked only says which team).
+            tell(client, user_id, meta.get("c") or "", reply, _lang(inv))
         except Exception:
             log.exception("could not deliver the answer to a form by %s", user_id)
         publish_home(client, user_id, token=token)
@@ -511,6 +513,15 @@ def permalink(client: WebClient, channel: str, ts: str | None) -> str:
         return ""
 
 
+_MENTION = re.compile(r"<@([^<>|]+)(?:\|([^<>]*))?>")
+_BOLD = re.compile(r"(?<!\w)\*([^*\n]+)\*(?!\w)")
+
+
+def plain_text(text: str) -> str:
+    """Core text for a plain_text field (a modal's error or label): `<@U1|li>` -> @li, no *bold*."""
+    return _BOLD.sub(r"\1", _MENTION.sub(lambda m: "@" + (m.group(2) or m.group(1)), text or ""))
+
+
 _SLACK_TOKEN = re.compile(r"<(?P<kind>[@#!]?)(?P<id>[^<>|]+)(?:\|(?P<label>[^<>]*))?>")
 _BARE_AT = re.compile(r"(?<![\w.])[@＠﹫]")
 
@@ -546,9 +557,10 @@ def task_from_message(text: str, link: str, users: UserDirectory | None = None,
     """The task form's title and note for a message: its first line, and its text with its link."""
     plain = plain_message(text, users, token).strip()
     first = next((line.strip() for line in plain.splitlines() if line.strip()), "")
-    title = first if len(first) <= TITLE_FROM_MESSAGE else first[: TITLE_FROM_MESSAGE - 1] + "…"
+    # "..." rather than "…": the core reads text NFKC-normalised, where "…" grows to three dots.
+    title = first if len(first) <= TITLE_FROM_MESSAGE else first[: TITLE_FROM_MESSAGE - 3] + "..."
     room = forms.MAX_NOTE - len(link) - 1
-    body = plain if len(plain) <= room else plain[: max(0, room - 1)] + "…"
+    body = plain if len(plain) <= room else plain[: max(0, room - 3)] + "..."
     return {"title": title, "note": "\n".join(x for x in (body, link) if x)}
 
 

@@ -1,8 +1,11 @@
 """The Slack app manifest (`teambot manifest`): paste it at https://api.slack.com/apps -> Create New
-App -> From an app manifest.
+App -> From an app manifest; the app then works in one step (install it, copy its tokens).
 
 One slash command per entry of commands.router.ROUTES (a command module added to the router
-shows up here once it has a line in COMMANDS below; without one it still gets a generic line).
+shows up here once it has a line in COMMANDS below; without one it still gets a generic line),
+the message shortcut "Create task from message", interactivity (buttons, modals, the shortcut),
+the Home tab and the events the adapter listens to. In HTTP mode every URL is <url>/slack/events,
+and the OAuth redirect URL (<url>/slack/oauth_redirect) is listed for multi-workspace installs.
 """
 from __future__ import annotations
 
@@ -13,6 +16,12 @@ from commands.router import ROUTES
 
 MODES = ("http", "socket")
 EVENTS_PATH = "/slack/events"
+OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
+#: The message shortcut (bot/slack/app.py listens to this callback_id).
+SHORTCUTS: tuple[dict, ...] = (
+    {"name": "Create task from message", "type": "message", "callback_id": "create_task_from_message",
+     "description": "把这条消息变成任务 · Turn this message into a task for someone"},
+)
 
 #: Route name -> (description, usage hint). Bilingual; Slack shows them in the command picker.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -34,7 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 #: Bot token scopes: the minimal set the adapter uses.
 BOT_SCOPES: dict[str, str] = {
-    "commands": "receive the slash commands",
+    "commands": "receive the slash commands and the “Create task from message” shortcut",
     "chat:write": "post DMs, reminders, agendas and KPI summaries (chat.postMessage / postEphemeral)",
     "im:write": "open a DM with a member (conversations.open) for reminders and approvals",
     "im:history": "read the messages people send to the bot in its DM (message.im events)",
@@ -53,6 +62,11 @@ LONG_DESCRIPTION = (
     "and KPI summaries, and a weekly meeting agenda posted before the meeting. Every command works "
     "in Chinese and English."
 )
+
+
+def _base_url(url: str) -> str:
+    base = url.strip().rstrip("/")
+    return base.removesuffix(EVENTS_PATH)
 
 
 def _events_url(url: str | None) -> str:
@@ -82,6 +96,10 @@ def manifest(mode: str = "http", url: str | None = None) -> dict:
             cmd["url"] = request_url
         commands.append(cmd)
 
+    oauth: dict = {"scopes": {"bot": list(BOT_SCOPES)}}
+    if request_url:
+        # Used only in multi-workspace mode (SLACK_CLIENT_ID/SECRET): "Add to Slack" returns here.
+        oauth = {"redirect_urls": [_base_url(request_url) + OAUTH_REDIRECT_PATH], **oauth}
     events: dict = {"bot_events": list(BOT_EVENTS)}
     interactivity: dict = {"is_enabled": True}
     if request_url:
@@ -103,9 +121,10 @@ def manifest(mode: str = "http", url: str | None = None) -> dict:
                 "messages_tab_read_only_enabled": False,
             },
             "bot_user": {"display_name": "teambot", "always_online": True},
+            "shortcuts": [dict(sc) for sc in SHORTCUTS],
             "slash_commands": commands,
         },
-        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "oauth_config": oauth,
         "settings": {
             "event_subscriptions": events,
             "interactivity": interactivity,

@@ -125,7 +125,7 @@ class UserDirectory:
     def _fetch(self, user_id: str, token: str | None = None) -> Profile:
         ttl = self._ttl
         try:
-            extra = {"token": token} if token else {}
+            extra = {"token": token} if token and token != self._client.token else {}
             resp = self._client.users_info(user=user_id, include_locale=True, **extra)
             profile = profile_from_user(resp.get("user") or {})
         except Exception as e:  # noqa: BLE001 - logged; the command goes on

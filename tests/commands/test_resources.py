@@ -244,10 +244,10 @@ def test_walk_through_zh_from_request_to_feedback(uow, clock):
                     timedelta(days=1, hours=3))]
     assert _history(show) == [
         (at[0], "<@li>", "提交申请", "— → 待经理批准", "2 人", ""),
-        (at[1], "<@wang>", "经理批准", "待经理批准 → 待资源审核", "", "同意,注意控制成本"),  # NFKC: the router normalises full-width input
+        (at[1], "<@wang>", "经理批准", "待经理批准 → 待资源审核", "", "同意，注意控制成本"),  # Chinese prose punctuation is kept as typed
         (at[2], "<@zhao>", "资源审核通过", "待资源审核 → 待分配", "", ""),
         (at[3], "<@zhao>", "分配", "待分配 → 已分配待反馈", "2 人", ""),
-        (at[4], "<@li>", "反馈并关闭", "已分配待反馈 → 已关闭", "", "展会新增客户12家,人手刚好"),
+        (at[4], "<@li>", "反馈并关闭", "已分配待反馈 → 已关闭", "", "展会新增客户12家，人手刚好"),
     ]
     assert _stock(uow) == 3
 

@@ -48,3 +48,19 @@ def test_time_zone_and_away(uow, clock):
     ])
     with uow() as u:
         assert u.session.get(UserPref, ("console", "amy")).away_until is None
+
+
+def test_export_through_teambot_command(uow, clock, tmp_path, monkeypatch):
+    monkeypatch.setenv("TEAMBOT_EXPORT_DIR", str(tmp_path))
+    chat = Chat(uow, clock)
+    chat.say("wang", "/team setup 华东销售一组")
+    chat.say("wang", "/progress 签约ACME，很顺利 销售额=50万")
+    reply = chat.say("wang", "/teambot 导出 进展 本周")
+    assert reply.ok and reply.private, reply.plain()
+    from commands.reply import File
+    file = next(p for p in reply.parts if isinstance(p, File))
+    data = open(file.path, "rb").read()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert "签约ACME，很顺利" in data.decode("utf-8-sig")
+    bad = chat.say("wang", "/teambot export salaries")
+    assert not bad.ok and "salaries" in bad.plain()

@@ -13,9 +13,10 @@ What it serves
   * `POST|GET /api/<method>`: form-encoded, JSON or query-string parameters, token from the
     `Authorization: Bearer` header or a `token` parameter. Canned answers for auth.test, api.test,
     users.info (per-user profiles, see set_user), chat.postMessage, chat.postEphemeral,
-    chat.update, chat.delete, conversations.open (user U2 -> channel "DU2"), views.open/update/
-    publish/push, files.getUploadURLExternal + the upload URL it hands out + files.completeUploadExternal
-    (the files.uploadV2 flow). Any other method answers {"ok": false, "error": "unknown_method"}.
+    chat.update, chat.delete, chat.getPermalink, conversations.open (user U2 -> channel "DU2"),
+    views.open/update/publish/push, files.getUploadURLExternal + the upload URL it hands out +
+    files.completeUploadExternal (the files.uploadV2 flow), oauth.v2.access (codes registered with
+    add_install). Any other method answers {"ok": false, "error": "unknown_method"}.
   * `POST /response/<token>`: a response_url; `.response_url(token)` builds one, `.responses(token)`
     returns what was posted to it.
   * `POST /upload/<file_id>`: the upload URL of files.getUploadURLExternal; the bytes are kept in
@@ -112,6 +113,8 @@ class FakeSlack:
         self.default_tz = default_tz
         self.users: dict[str, FakeUser] = {}
         self.uploads: dict[str, bytes] = {}
+        #: OAuth code -> what oauth.v2.access answers for it (add_install).
+        self.installs: dict[str, dict] = {}
         self._calls: list[Call] = []
         self._scripts: dict[str, list[_Script]] = {}
         self._cond = threading.Condition()
@@ -171,6 +174,17 @@ class FakeSlack:
         with self._cond:
             self.users[user_id] = user
         return user
+
+    def add_install(self, code: str, *, team_id: str = "T9", team_name: str = "Other Co",
+                    token: str = "xoxb-installed", bot_user_id: str = "UBOT9", user_id: str = "U900",
+                    scopes: str = "commands,chat:write") -> None:
+        """Make oauth.v2.access exchange `code` for a bot installation in workspace `team_id`."""
+        with self._cond:
+            self.installs[code] = {
+                "ok": True, "app_id": "A1", "access_token": token, "token_type": "bot", "scope": scopes,
+                "bot_user_id": bot_user_id, "team": {"id": team_id, "name": team_name}, "enterprise": None,
+                "is_enterprise_install": False, "authed_user": {"id": user_id},
+            }
 
     def fail(self, method: str, status: int = 500, headers: dict | None = None, times: int | None = 1,
              body: dict | None = None, when: Callable[[dict], bool] | None = None) -> None:
@@ -304,6 +318,18 @@ class FakeSlack:
 
     def _api_chat_delete(self, p: dict) -> dict:
         return {"ok": True, "channel": p.get("channel"), "ts": p.get("ts")}
+
+    def _api_chat_getPermalink(self, p: dict) -> dict:
+        channel, ts = p.get("channel") or "", str(p.get("message_ts") or "")
+        if not channel or not ts:
+            return {"ok": False, "error": "message_not_found"}
+        return {"ok": True, "channel": channel,
+                "permalink": f"https://teambot-test.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
+
+    def _api_oauth_v2_access(self, p: dict) -> dict:
+        with self._cond:
+            found = self.installs.get(p.get("code") or "")
+        return found or {"ok": False, "error": "invalid_code"}
 
     def _api_conversations_open(self, p: dict) -> dict:
         users = str(p.get("users") or "")

@@ -45,9 +45,11 @@ from tests.kit.slack_signing import (
     action_body,
     dm_event,
     event_body,
+    message_shortcut_body,
     new_trigger_id,
     signed_headers,
     slash_body,
+    view_submission_body,
 )
 
 BOT_TOKEN = "xoxb-test-token"
@@ -78,6 +80,8 @@ class Answer:
     status: int
     body: str
     headers: dict
+    #: For a view submission: the view it submitted (errors must name its inputs).
+    view: dict | None = None
 
     @property
     def json(self) -> dict:
@@ -124,6 +128,8 @@ class SlackHarness:
         self.app = build_app(self.settings, self.dispatcher, clock)
         self.asgi = build_asgi(self.app)
         self.client = TestClient(self.asgi, raise_server_exceptions=False)
+        #: Every HTTP answer given, to check them all against Slack's limits (tests/kit/block_limits).
+        self.http_answers: list[Answer] = []
 
     def close(self) -> None:
         self.client.close()
@@ -135,7 +141,9 @@ class SlackHarness:
         if headers is None:
             headers = signed_headers(body, secret or self.secret, timestamp, retry_num=retry_num)
         r = self.client.post("/slack/events", content=body.encode(), headers=headers)
-        return Answer(r.status_code, r.text, dict(r.headers))
+        answer = Answer(r.status_code, r.text, dict(r.headers))
+        self.http_answers.append(answer)
+        return answer
 
     def slash(self, command: str, text: str = "", user: str = "U1", channel: str = "C1", *,
               trigger_id: str | None = None, retry_num: int | None = None, timestamp: int | None = None,
@@ -154,6 +162,28 @@ class SlackHarness:
 
     def dm(self, text: str, user: str = "U1", channel: str = "D1", **kw) -> Answer:
         return self.event(dm_event(text, user, channel), **kw)
+
+    def submit(self, view: dict, values: dict | None = None, user: str = "U1", *, view_id: str | None = None,
+               retry_num: int | None = None) -> Answer:
+        """Submit a modal we opened (`view`, as views.open got it) with `values` (field -> value)."""
+        body = view_submission_body(view, values, user, view_id=view_id or f"V{id(view) % 10**8:08d}")
+        answer = self.post(body, retry_num=retry_num)
+        answer.view = view
+        return answer
+
+    def shortcut(self, text: str, user: str = "U1", channel: str = "C1", **kw) -> Answer:
+        """The message shortcut "Create task from message" on a message saying `text`."""
+        kw.setdefault("response_url", self.fake.response_url("shortcut"))
+        return self.post(message_shortcut_body(text, user, channel, **kw))
+
+    def home(self, user: str = "U1") -> Answer:
+        """`app_home_opened` for `user` (the bot answers with views.publish)."""
+        return self.event({"type": "app_home_opened", "user": user, "channel": "D" + user, "tab": "home",
+                           "event_ts": "1764122400.000100"})
+
+    def views(self, method: str = "views.open") -> list[dict]:
+        """The views sent with `method`, in order."""
+        return [c.json("view") for c in self.fake.calls(method)]
 
     def counts(self) -> dict[str, int]:
         return row_counts(self.engine)

@@ -133,3 +133,92 @@ def dm_event(text: str, user_id: str = "U1", channel_id: str = "D1", **extra) ->
     """A `message.im` event: a person writing to the bot in its DM."""
     return {"type": "message", "channel_type": "im", "user": user_id, "channel": channel_id,
             "text": text, "ts": f"{time.time():.6f}", "event_ts": f"{time.time():.6f}", **extra}
+
+
+def view_state(view: dict, values: dict | None = None) -> dict:
+    """`view.state.values` as Slack sends it for `view` (a modal we opened) with `values` filled in
+    (field name -> value; a field not named keeps its initial value, None clears it)."""
+    values = values or {}
+    state: dict = {}
+    for b in view.get("blocks") or []:
+        if b.get("type") != "input":
+            continue
+        el = b["element"]
+        kind, bid = el["type"], b["block_id"]
+        given = bid in values
+        v = values.get(bid)
+        if kind == "users_select":
+            entry = {"selected_user": v if given else el.get("initial_user")}
+        elif kind == "conversations_select":
+            entry = {"selected_conversation": v if given else el.get("initial_conversation")}
+        elif kind == "datepicker":
+            entry = {"selected_date": v if given else el.get("initial_date")}
+        elif kind == "timepicker":
+            entry = {"selected_time": v if given else el.get("initial_time")}
+        elif kind == "static_select":
+            if given:
+                option = next((o for o in el.get("options", []) if o["value"] == v), None)
+                if v is not None and option is None:
+                    raise ValueError(f"{bid}: {v!r} is not one of the options")
+            else:
+                option = el.get("initial_option")
+            entry = {"selected_option": option}
+        else:
+            entry = {"value": v if given else el.get("initial_value")}
+        state[bid] = {el.get("action_id", "v"): {"type": kind, **entry}}
+    return {"values": state}
+
+
+def view_submission_payload(view: dict, values: dict | None = None, user_id: str = "U1", *,
+                            view_id: str = "V000001", team_id: str = "T1") -> dict:
+    """A `view_submission` of `view` (as views.open got it) with `values` filled in."""
+    return {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "teambot-test"},
+        "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id},
+        "api_app_id": "A1",
+        "token": "deprecated-verification-token",
+        "trigger_id": new_trigger_id(),
+        "view": {
+            "id": view_id, "team_id": team_id, "type": "modal", "app_id": "A1", "bot_id": "BBOT",
+            "hash": f"{int(time.time())}.hash{next(_seq)}", "state": view_state(view, values),
+            **{k: view[k] for k in ("callback_id", "private_metadata", "title", "submit", "close", "blocks")
+               if k in view},
+        },
+        "response_urls": [],
+        "is_enterprise_install": False,
+    }
+
+
+def view_submission_body(view: dict, values: dict | None = None, user_id: str = "U1", **kw) -> str:
+    return urlencode({"payload": json.dumps(view_submission_payload(view, values, user_id, **kw),
+                                            ensure_ascii=False)})
+
+
+def message_shortcut_payload(text: str, user_id: str = "U1", channel_id: str = "C1", *,
+                             callback_id: str = "create_task_from_message", message_ts: str = "1764122400.000200",
+                             author: str = "U2", response_url: str | None = "https://hooks.slack.test/actions/T1/9/x",
+                             team_id: str = "T1") -> dict:
+    """A message shortcut (`message_action`) on a message by `author` saying `text`."""
+    payload = {
+        "type": "message_action",
+        "callback_id": callback_id,
+        "trigger_id": new_trigger_id(),
+        "action_ts": f"{time.time():.6f}",
+        "team": {"id": team_id, "domain": "teambot-test"},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id, "name": user_id.lower()},
+        "channel": {"id": channel_id, "name": "sales"},
+        "is_enterprise_install": False,
+        "api_app_id": "A1",
+        "token": "deprecated-verification-token",
+        "message_ts": message_ts,
+        "message": {"type": "message", "user": author, "ts": message_ts, "text": text},
+    }
+    if response_url is not None:
+        payload["response_url"] = response_url
+    return payload
+
+
+def message_shortcut_body(text: str, user_id: str = "U1", channel_id: str = "C1", **kw) -> str:
+    return urlencode({"payload": json.dumps(message_shortcut_payload(text, user_id, channel_id, **kw),
+                                            ensure_ascii=False)})

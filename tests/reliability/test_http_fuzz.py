@@ -62,7 +62,15 @@ INTERNAL = [t(lang, "core.internal_error", incident="")[:20] for lang in ("zh", 
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", 'File "/', "NoneType", "KeyError(")
 
 any_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
-ids = st.one_of(st.sampled_from(USERS), st.text("UW0123456789", min_size=0, max_size=12))
+#: Mostly people the bot knows (so that commands get past the membership check), sometimes anyone.
+ids = st.one_of(st.sampled_from(USERS), st.sampled_from(USERS), st.sampled_from(USERS),
+                st.text("UW0123456789", min_size=0, max_size=12))
+#: Well-formed commands, so that the fuzz also walks the paths that write.
+VALID = ["/progress 拜访ACME visits=1", "/progress signed ACME sales=500k customers=1", "/progress list",
+         "/progress blocker: legal review", "/task add <@UREP> call ACME due tomorrow", "/task list team",
+         "/task add 写周报 due 明天", "/team", "/kpi", "/kpi team", "/goal list", "/goal review", "/agenda",
+         "/resource request budget 5000 for the expo", "/resource list pending", "/resource stock",
+         "/teambot help", "/teambot lang zh"]
 
 
 def free_port() -> int:
@@ -125,6 +133,8 @@ def server(fake_slack, sqlite_url):
     s.slash("/goal", "set sales 1m 2026-Q4 for <@UREP>", "UMGR")
     s.replies.clear()
     yield s
+    ok = sum(1 for _, reply in s.replies if reply.ok)
+    print(f"core ran {len(s.replies)} times: {ok} done, {len(s.replies) - ok} refused")
     s.close()
 
 
@@ -182,8 +192,11 @@ def assert_refused_unsigned(r: httpx.Response, what: str) -> None:
 
 @st.composite
 def slash_requests(draw):
-    command = draw(st.one_of(st.sampled_from(COMMANDS), st.text(max_size=20).map(lambda x: "/" + x)))
-    text = draw(st.one_of(any_text, st.sampled_from(BUTTON_VALUES).map(lambda v: v.partition(" ")[2])))
+    if draw(st.integers(0, 3)) == 0:
+        command, _, text = draw(st.sampled_from(VALID)).partition(" ")
+    else:
+        command = draw(st.one_of(st.sampled_from(COMMANDS), st.text(max_size=20).map(lambda x: "/" + x)))
+        text = draw(st.one_of(any_text, st.sampled_from(BUTTON_VALUES).map(lambda v: v.partition(" ")[2])))
     body = slash_body(command, text, draw(ids), draw(st.sampled_from(CHANNELS)),
                       trigger_id=draw(st.one_of(st.just(new_trigger_id()), any_text)))
     return f"slash {command} {text[:80]!r}", body, "application/x-www-form-urlencoded"
@@ -191,12 +204,12 @@ def slash_requests(draw):
 
 @st.composite
 def action_requests(draw):
-    value = draw(st.one_of(st.sampled_from(BUTTON_VALUES), any_text))
-    action_id = draw(st.one_of(st.just("tb:click:0"), st.just("tb:task.done:1"), any_text))
+    value = draw(st.one_of(st.sampled_from(BUTTON_VALUES), st.sampled_from(VALID), any_text))
+    action_id = draw(st.one_of(st.just("tb:click:0"), st.just("tb:task.done:1"), st.just("tb:x"), any_text))
     payload = action_payload(value, action_id, draw(ids), draw(st.sampled_from([TEAM, "DUREP", None])))
     # A response_url pointing at the FakeSlack (filled in by the test), or none (a Home-tab click).
     payload["response_url"] = "RESPONSE_URL" if draw(st.booleans()) else None
-    if draw(st.booleans()):
+    if draw(st.integers(0, 4)) == 0:
         payload["type"] = draw(st.sampled_from(["view_submission", "shortcut", "message_action",
                                                 "block_suggestion", "view_closed", "interactive_message", ""]))
     if draw(st.integers(0, 9)) == 0:
@@ -209,7 +222,8 @@ def event_requests(draw):
     kind = draw(st.sampled_from(["dm", "home", "other", "bot", "weird"]))
     user = draw(ids)
     if kind == "dm":
-        event = dm_event(draw(st.one_of(st.sampled_from(BUTTON_VALUES), any_text)), user, f"D{user}")
+        event = dm_event(draw(st.one_of(st.sampled_from(BUTTON_VALUES), st.sampled_from(VALID), any_text)),
+                         user, f"D{user}")
     elif kind == "home":
         event = {"type": "app_home_opened", "user": user, "channel": "DHOME",
                  "tab": draw(st.sampled_from(["home", "messages", "", "x"]))}
@@ -259,7 +273,7 @@ def garbage_requests(draw):
 
 # -- tests --------------------------------------------------------------------------------------------------
 
-FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
+FUZZ = settings(max_examples=200, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
@@ -330,7 +344,10 @@ def test_refused_requests_never_reach_the_core(server):
                           ("garbage timestamp", {**signed_headers(body), "X-Slack-Request-Timestamp": "soon"}),
                           ("signature of another body", signed_headers(body + "x"))]:
         r = check(server, body, headers, what)
-        assert r.status_code == 401, what
+        if what == "garbage timestamp":  # int("soon") raises inside Bolt's verifier: generic 200
+            assert_refused_unsigned(r, what)
+        else:
+            assert r.status_code == 401, what
     assert server.replies == []
     # And the same request, correctly signed, does run (so the refusals above were the signature's).
     assert check(server, body, signed_headers(body), "signed").status_code == 200

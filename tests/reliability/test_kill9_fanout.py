@@ -130,7 +130,7 @@ def test_kill9_mid_fanout_then_restart_delivers_everything_with_bounded_duplicat
 
         restarted = _worker(db_url, fake, "bot-2")
         try:
-            out, err = restarted.communicate(timeout=120)
+            _, err = restarted.communicate(timeout=120)
         finally:
             if restarted.poll() is None:
                 restarted.kill()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from commands.reply import Actions, Fields, Table
 from reminders import jobs
 from reminders.jobs import JobRun
-from reminders.workdays import calendar_for
+from commands.workdays import calendar_for
 from tests.reminders.helpers import add_member, add_progress, add_task, add_team, local, set_pref
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from commands.clock import FixedClock
 from reminders import resource_jobs, schedule
 from reminders.jobs import JobRun
-from reminders.workdays import calendar_for
+from commands.workdays import calendar_for
 from storage.models import FireLedger, OutboxMessage, Team
 from tests.kit.dialog import Chat
 from tests.reminders.helpers import local

@@ -28,6 +28,9 @@ from tests.reminders.helpers import (
 
 NY = ZoneInfo("America/New_York")
 
+#: The task reminder jobs only: these tests count their messages.
+REMINDER_KINDS = {k: schedule.DEFAULT_KINDS[k] for k in ("deadline_reminders", "overdue_nudges", "progress_nudges")}
+
 
 def ping_job(session, run: jobs.JobRun) -> list[Outgoing]:
     stamp = run.slot.astimezone(run.tz).strftime("%Y-%m-%d %H:%M %Z")
@@ -93,17 +96,17 @@ def test_missed_beyond_grace_is_skipped_within_grace_caught_up_once(uow):
         add_task(u.session, team, "U1", "A", local("2026-10-13", "18:00"))  # Tue
         add_task(u.session, team, "U1", "B", local("2026-10-14", "18:00"))  # Wed
     # Mon Oct 12 09:00 (before-reminder of A) missed; first tick at 14:00 -> caught up.
-    r1 = schedule.tick(uow, local("2026-10-12", "14:00"))
+    r1 = schedule.tick(uow, local("2026-10-12", "14:00"), kinds=REMINDER_KINDS)
     assert r1.messages == 1
     assert all(slot < local("2026-10-12", "00:00") for _, _, slot in r1.skipped)  # Sat Oct 10 (调休)
-    r1b = schedule.tick(uow, local("2026-10-12", "14:05"))
+    r1b = schedule.tick(uow, local("2026-10-12", "14:05"), kinds=REMINDER_KINDS)
     assert r1b.messages == 0 and not r1b.fired
     # Tue Oct 13 09:00 (due of A, before of B) missed; first tick at 15:01 -> beyond the grace.
-    r2 = schedule.tick(uow, local("2026-10-13", "15:01"))
+    r2 = schedule.tick(uow, local("2026-10-13", "15:01"), kinds=REMINDER_KINDS)
     assert r2.messages == 0
     assert {(k, slot) for _, k, slot in r2.skipped} == {("deadline_reminders", local("2026-10-13", "09:00")),
                                                        ("overdue_nudges", local("2026-10-13", "09:00"))}
-    r3 = schedule.tick(uow, local("2026-10-13", "15:06"))
+    r3 = schedule.tick(uow, local("2026-10-13", "15:06"), kinds=REMINDER_KINDS)
     assert not r3.fired and not r3.skipped
     with uow() as u:
         rows = outbox_rows(u.session)
@@ -163,10 +166,10 @@ def test_claim_is_exactly_once_and_jobs_are_idempotent(uow):
         rows = u.session.scalars(select(FireLedger)).all()
         assert [(r.claimed_by, r.status) for r in rows] == [("a", "fired")]
     # A job run twice for the same day queues its messages once (dedupe keys).
-    r1 = schedule.tick(uow, now)
+    r1 = schedule.tick(uow, now, kinds=REMINDER_KINDS)
     with uow() as u:
         u.session.execute(FireLedger.__table__.delete())
-    r2 = schedule.tick(uow, now + timedelta(minutes=1))
+    r2 = schedule.tick(uow, now + timedelta(minutes=1), kinds=REMINDER_KINDS)
     assert r1.messages == 1 and r2.messages == 0 and r2.duplicates == 1
     with uow() as u:
         assert len(outbox_rows(u.session)) == 1

@@ -18,7 +18,7 @@ from commands.metrics import seed_metrics, team_metrics
 from commands.reply import Image, Table, reply_from_dict
 from reminders import outbox, schedule, summary_jobs
 from reminders.jobs import JobRun
-from reminders.workdays import calendar_for
+from commands.workdays import calendar_for
 from storage.models import Goal, Member, OutboxMessage, Team
 from tests.commands import kpi_data as K
 from tests.kit.fake_slack import FakeSlack

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reminders.workdays import QuietHours, calendar_for, validate_calendar
+from commands.workdays import QuietHours, calendar_for, validate_calendar
 
 D = date.fromisoformat
 SH = ZoneInfo("Asia/Shanghai")

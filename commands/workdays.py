@@ -87,6 +87,11 @@ class _Base:
             day += timedelta(days=1)
         return n
 
+    def workdays(self, a: date, b: date) -> int:
+        """Working days d with a <= d < b (the half-open range [a, b)); 0 when b <= a. For pace and
+        forecasts: the working days of a period, or those left in it."""
+        return self.workdays_between(a - timedelta(days=1), b - timedelta(days=1))
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.code}>"
 
