@@ -8,7 +8,7 @@ import logging
 import uuid
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -83,17 +83,11 @@ class Dispatcher:
 
     def context(self, s: Session, inv: Invocation) -> Ctx:
         actor = inv.actor
-        team = s.scalars(select(Team).where(Team.platform == actor.platform,
-                                            Team.channel_id == inv.channel)).first()
-        member = None
-        if team is not None:
-            member = s.scalars(select(Member).where(Member.team_id == team.id,
-                                                    Member.user_id == actor.user_id)).first()
-        else:
+        keys = {"platform": actor.platform, "channel": inv.channel, "user": actor.user_id}
+        team, member = s.execute(_TEAM_AND_MEMBER, keys).first() or (None, None)
+        if team is None:
             # In a DM (or any unbound channel) the person's only team is meant.
-            rows = s.execute(select(Team, Member).join(Member, Member.team_id == Team.id)
-                             .where(Team.platform == actor.platform, Member.user_id == actor.user_id)
-                             ).all()
+            rows = s.execute(_ONLY_TEAM, keys).all()
             if len(rows) == 1:
                 team, member = rows[0]
         pref = s.get(UserPref, (actor.platform, actor.user_id))
@@ -127,7 +121,16 @@ def usage_reply(lang: str, e: UsageError, feature: str) -> Reply:
     return Reply(parts=tuple(parts), private=True, ok=False, summary=message, error=e.key)
 
 
+# Built once: on the hot path, building a statement costs more than running it.
+_RECEIPT = select(InboundReceipt.reply_json).where(InboundReceipt.platform == bindparam("platform"),
+                                                   InboundReceipt.key == bindparam("key"))
+_TEAM_AND_MEMBER = (select(Team, Member)
+                    .outerjoin(Member, and_(Member.team_id == Team.id, Member.user_id == bindparam("user")))
+                    .where(Team.platform == bindparam("platform"), Team.channel_id == bindparam("channel")))
+_ONLY_TEAM = (select(Team, Member).join(Member, Member.team_id == Team.id)
+              .where(Team.platform == bindparam("platform"), Member.user_id == bindparam("user")).limit(2))
+
+
 def _receipt(s: Session, inv: Invocation) -> Reply | None:
-    row = s.scalars(select(InboundReceipt).where(InboundReceipt.platform == inv.actor.platform,
-                                                 InboundReceipt.key == inv.delivery_key)).first()
-    return reply_from_dict(json.loads(row.reply_json)) if row else None
+    raw = s.execute(_RECEIPT, {"platform": inv.actor.platform, "key": inv.delivery_key}).scalar()
+    return reply_from_dict(json.loads(raw)) if raw is not None else None

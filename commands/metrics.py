@@ -1,7 +1,7 @@
 """Metrics: the seed's defaults per team, and resolving what people type to a metric."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from commands.errors import UsageError
@@ -24,8 +24,11 @@ def seed_metrics(session: Session, team_id: int) -> None:
                            aggregation=agg, aliases=aliases))
 
 
+_TEAM_METRICS = select(Metric).where(Metric.team_id == bindparam("team")).order_by(Metric.id)
+
+
 def team_metrics(session: Session, team_id: int) -> list[Metric]:
-    return list(session.scalars(select(Metric).where(Metric.team_id == team_id).order_by(Metric.id)))
+    return list(session.scalars(_TEAM_METRICS, {"team": team_id}))
 
 
 def metric_name(m: Metric, lang: str) -> str:
