@@ -107,7 +107,7 @@ def cmd_run(args, settings: Settings) -> int:
             from bot.slack import run_slack
             log.info("Slack in %s mode", "Socket" if settings.slack.socket_mode
                      else f"HTTP on port {settings.http_port}")
-            run_slack(settings, w.dispatcher, w.clock)
+            run_slack(settings, w.dispatcher, w.clock, engine=w.engine)
         elif settings.platform == "dingtalk":
             from bot.dingtalk import run_dingtalk
             log.info("DingTalk in %s mode", settings.dingtalk.mode)

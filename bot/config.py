@@ -29,10 +29,18 @@ class SlackSettings:
     user_cache_seconds: int = 3600
     #: users.info is asked while Slack waits for our ack; never let it eat the 3-second budget.
     users_info_timeout: float = 1.0
+    #: Multi-workspace mode (Slack OAuth), on when both are set. Off by default.
+    client_id: str | None = None
+    client_secret: str | None = None
+    redirect_uri: str | None = None
+
+    @property
+    def oauth(self) -> bool:
+        return bool(self.client_id and self.client_secret)
 
     @property
     def configured(self) -> bool:
-        return bool(self.bot_token and self.signing_secret)
+        return bool(self.signing_secret and (self.bot_token or self.oauth))
 
     @property
     def socket_mode(self) -> bool:
@@ -181,7 +189,15 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         api_url=get("slack", "api_url", None),
         user_cache_seconds=get("slack", "user_cache_seconds", 3600),
         users_info_timeout=get("slack", "users_info_timeout", 1.0),
+        client_id=env.get("SLACK_CLIENT_ID") or None,
+        client_secret=env.get("SLACK_CLIENT_SECRET") or None,
+        redirect_uri=env.get("SLACK_REDIRECT_URI") or None,
     )
+    if bool(slack.client_id) != bool(slack.client_secret):
+        raise ConfigError("set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (multi-workspace mode), or neither")
+    if slack.oauth and slack.app_token:
+        raise ConfigError("multi-workspace mode (SLACK_CLIENT_ID) serves /slack/install over HTTP: "
+                          "unset SLACK_APP_TOKEN")
     dingtalk = DingTalkSettings(
         app_key=env.get("DINGTALK_APP_KEY") or None,
         app_secret=env.get("DINGTALK_APP_SECRET") or None,
@@ -208,7 +224,8 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         platform = next((name for name, conf in (("slack", slack), ("dingtalk", dingtalk), ("wecom", wecom))
                          if conf.configured), "console")
     required = {
-        "slack": (("SLACK_BOT_TOKEN", slack.bot_token), ("SLACK_SIGNING_SECRET", slack.signing_secret)),
+        "slack": (() if slack.oauth else (("SLACK_BOT_TOKEN", slack.bot_token),))
+                 + (("SLACK_SIGNING_SECRET", slack.signing_secret),),
         "dingtalk": (("DINGTALK_APP_KEY", dingtalk.app_key), ("DINGTALK_APP_SECRET", dingtalk.app_secret)),
         "wecom": (("WECOM_CORP_ID", wecom.corp_id), ("WECOM_AGENT_ID", wecom.agent_id),
                   ("WECOM_SECRET", wecom.secret), ("WECOM_TOKEN", wecom.token),

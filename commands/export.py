@@ -28,7 +28,7 @@ from commands.errors import UsageError
 from commands.i18n import t
 from commands.metrics import metric_name, team_metrics
 from commands.people import require_member
-from commands.reply import File, Reply, Text
+from commands.reply import File, Outgoing, Reply, Text
 from storage.models import ProgressEntry, ProgressValue, ResourceRequest, Task
 from storage.uow import UnitOfWork
 
@@ -86,8 +86,12 @@ def export(kind: str, period_text: str, uow: UnitOfWork, ctx: Ctx, *,
     scope = fmt.period_label(period, ctx.lang) if period else t(ctx.lang, "export.all_time")
     text = t(ctx.lang, "export.done", what=what, period=scope, rows=len(rows))
     title = f"{ctx.team.name} {what} {scope}.csv"
-    return Reply(parts=(Text(text), File(path=str(path), title=title, mime="text/csv")), private=True,
-                 summary=text)
+    file = File(path=str(path), title=title, mime="text/csv")
+    # A private reply cannot carry a file on every platform (Slack's ephemeral messages can't), so the
+    # file also goes to the caller's DM through the outbox, where the sender uploads it.
+    ctx.send(Outgoing(destination=f"user:{ctx.actor.user_id}", reply=Reply(parts=(Text(text), file),
+                                                                          summary=text)))
+    return Reply(parts=(Text(text), file), private=True, summary=text)
 
 
 def _local(dt: datetime | None, ctx: Ctx) -> str:

@@ -343,10 +343,10 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
             label = ((action.get("text") or {}).get("text")) or "teambot"
             if form is not None and open_modal(client, trigger, form, channel_id):
                 pass  # a button running a bare command ("New task"): its form
-            elif (from_home and not reply.ok and reply.error in forms.NEEDS_TEXT
+            elif (not reply.ok and reply.error in forms.NEEDS_TEXT
                   and open_modal(client, trigger, forms.prompt(value, title=label, label=plain_text(reply.summary),
                                                                submit=label), channel_id)):
-                pass  # Reject on the Home tab: ask for the reason in a modal
+                pass  # Reject (or Feedback) needs a text: ask for it in a modal
             else:
                 payload = message_payload(reply, _lang(inv))
         except Exception:

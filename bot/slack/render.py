@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from commands.reply import Actions, Button, Fields, Image, Reply, Table, Text
+from commands.reply import Actions, Button, Fields, File, Image, Reply, Table, Text
 
 MAX_BLOCKS = 50
 MAX_TEXT = 3000
@@ -201,6 +201,10 @@ def blocks(reply: Reply, lang: str | None = None, *, max_blocks: int = MAX_BLOCK
             buttons_seen += len(part.buttons)
         elif isinstance(part, Image):
             out.extend(_image_blocks(part))
+        elif isinstance(part, File):
+            # The file itself is uploaded by the sender (bot/slack/sender.py); the message names it.
+            out.append({"type": "context", "elements": [{"type": "mrkdwn",
+                                                         "text": _clip("📎 " + escape(part.title), MAX_TEXT)}]})
     if len(out) > max_blocks:
         # The reply's closing buttons (a More button, the next step) survive the cut.
         tail = out[-1:] if reply.parts and isinstance(reply.parts[-1], Actions) and out[-1]["type"] == "actions" \

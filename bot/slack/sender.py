@@ -31,7 +31,7 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from commands.reply import Image, Reply, reply_from_dict
+from commands.reply import File, Image, Reply, reply_from_dict
 from reminders.outbox import SendResult
 
 log = logging.getLogger("teambot.slack.sender")
@@ -114,7 +114,9 @@ class SlackSender:
         except Exception as e:  # an unrenderable payload never gets better
             log.exception("cannot render outbox payload for %s", destination)
             return SendResult.permanent(f"render failed: {type(e).__name__}: {e}")
-        images = [p for p in reply.parts if isinstance(p, Image) and p.path and os.path.isfile(p.path)]
+        # Charts (Image) and exports (File) that live on local disk are uploaded after the text.
+        images = [p for p in reply.parts
+                  if isinstance(p, (Image, File)) and p.path and os.path.isfile(p.path)]
         key = (destination, hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest())
         try:
             channel = self._dm_channel(ident) if kind == "user" else ident
@@ -129,7 +131,8 @@ class SlackSender:
                 if image.path in done:
                     continue
                 try:
-                    self.client.files_upload_v2(channel=channel, file=image.path, title=image.alt,
+                    title = image.alt if isinstance(image, Image) else image.title
+                    self.client.files_upload_v2(channel=channel, file=image.path, title=title,
                                                 filename=os.path.basename(image.path), request_file_info=False)
                 except SlackApiError as e:
                     if classify(e).status == "permanent":

@@ -13,6 +13,7 @@ import logging
 
 import uvicorn
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -48,11 +49,17 @@ def to_response(resp: BoltResponse) -> Response:
     return out
 
 
-def build_asgi(app: App) -> Starlette:
+def build_asgi(app: App, signing_secret: str | None = None) -> Starlette:
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
+
     async def events(request: Request) -> Response:
         raw = await request.body()
         if len(raw) > MAX_BODY:
             return JSONResponse({"error": "request too large"}, status_code=413)
+        # Check the signature before anything reads the body: Bolt parses first, so an unsigned body
+        # it cannot parse (or a non-numeric timestamp) would otherwise get its generic 200, not a 401.
+        if verifier is not None and not _signed(verifier, raw, request):
+            return JSONResponse({"error": "invalid request"}, status_code=401)
         try:
             bolt_resp = await run_in_threadpool(app.dispatch, to_bolt_request(request, raw))
         except Exception:  # Bolt catches its own; this is the last guard
@@ -80,6 +87,14 @@ def build_asgi(app: App) -> Starlette:
     return Starlette(routes=routes)
 
 
+def _signed(verifier: SignatureVerifier, raw: bytes, request: Request) -> bool:
+    try:
+        return verifier.is_valid(raw, request.headers.get("x-slack-request-timestamp"),
+                                 request.headers.get("x-slack-signature"))
+    except (ValueError, TypeError):
+        return False
+
+
 async def _oauth(step, request: Request) -> Response:
     try:
         return to_response(await run_in_threadpool(step, to_bolt_request(request, b"")))
@@ -92,7 +107,7 @@ def build_server(settings: Settings, app: App) -> uvicorn.Server:
     """The uvicorn server, not yet running: `serve()` runs it; tests run it in a thread and
     stop it with `server.should_exit = True`."""
     config = uvicorn.Config(
-        build_asgi(app),
+        build_asgi(app, settings.slack.signing_secret),
         host=settings.http_host,
         port=settings.http_port,
         access_log=False,

@@ -51,6 +51,13 @@ def test_platform_order_slack_dingtalk_wecom():
     assert load_settings(None, env=slack | ding | wecom).platform == "slack"
 
 
+def test_multi_workspace_mode_needs_no_bot_token():
+    s = load_settings(None, env={"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c", "SLACK_SIGNING_SECRET": "s"})
+    assert s.platform == "slack" and s.slack.oauth and s.slack.bot_token is None
+    with pytest.raises(ConfigError, match="set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET"):
+        load_settings(None, env={"SLACK_CLIENT_ID": "1.2", "SLACK_SIGNING_SECRET": "s"})
+
+
 def test_environment_overrides_file(tmp_path):
     p = _write(tmp_path, '[database]\nurl = "sqlite:///from-file.db"\n[http]\nport = 4000\n')
     s = load_settings(p, env={"TEAMBOT_DATABASE_URL": "postgresql+psycopg://u@h/db"})

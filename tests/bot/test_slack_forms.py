@@ -397,14 +397,20 @@ def test_reject_on_the_home_tab_asks_for_the_reason_in_a_form(slack):
     assert dm["channel"] == "U1" and "本季度预算已用完" in payload_text(dm)
 
 
-def test_reject_in_a_message_still_answers_with_the_usage(slack):
+def test_reject_in_a_message_asks_for_the_reason_in_a_form(slack):
     setup_team(slack)
     slack.slash("/resource", "申请 人力 2 用于 华南展会", user="U2")
     body = action_body("/resource reject 1 ", "tb:resource.reject:1", "U1", "DU1",
-                       response_url=slack.fake.response_url("msg"))
+                       response_url=slack.fake.response_url("msg"), trigger_id="trig-msg")
     assert slack.post(body).status == 200
-    [resp] = slack.fake.responses("msg")
-    assert "驳回需要写明理由" in payload_text(resp.params) and slack.fake.calls("views.open") == []
+    [call] = slack.fake.calls("views.open")
+    view = call.json("view")
+    assert "驳回需要写明理由" in inputs(view)["text"]["label"]["text"]
+    with Session(slack.engine) as s:
+        assert s.get(ResourceRequest, 1).state == "submitted"  # nothing happens until the reason comes
+    assert slack.submit(view, {"text": "预算不足"}, user="U1").body == ""
+    with Session(slack.engine) as s:
+        assert s.get(ResourceRequest, 1).state == "rejected"
 
 
 # -- the neutral side ---------------------------------------------------------------------------------

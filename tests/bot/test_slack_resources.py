@@ -171,14 +171,18 @@ def test_a_forwarded_approve_button_clicked_by_a_rep_is_refused(slack):
     assert "🚫 申请 #1 已经由经理批准" in click(slack, value, "U1")
 
 
-def test_the_reject_button_without_a_reason_asks_for_one(slack):
+def test_the_reject_button_opens_a_reason_form(slack):
     setup_team(slack)
     bring_to(slack, "submitted")
     value = button_from_dm(slack, "U1", "驳回")
     assert value.strip() == "/resource reject 1"
-    text = click(slack, value, "U1")
-    assert "驳回需要写明理由" in text and "正确示例" in text
+    r = slack.click(value, user="U1", channel="DU1", trigger_id="trig-reject")
+    assert r.status == 200
+    [view] = slack.views("views.open")
+    assert view["title"]["text"] == "驳回" and "驳回需要写明理由" in json.dumps(view, ensure_ascii=False)
     assert state(slack) == "submitted"
+    assert slack.submit(view, {"text": "本季度预算已用完"}, user="U1").body == ""
+    assert state(slack) == "rejected"
 
 
 # -- the Chinese walk-through over Slack HTTP ---------------------------------------------------------

@@ -520,7 +520,7 @@ def test_list_marks_overdue_and_snoozed_and_sorts_by_due(uow, clock):
         ("wang", "/task list @amy", ["#3", "amy的"], ["#1", "#2"]),
         ("wang", "/task 列表 @li", ["#1", "#2"], ["#3"]),
         ("wang", "/task list team", ["（3 项）"]),
-        ("amy", "/task", ["assigned to you (1)", "#3", "Sat 11-28 18:00"]),
+        ("amy", "/task list", ["assigned to you (1)", "#3", "Sat 11-28 18:00"]),
         ("wang", "/task list @zhao", ["<@zhao> 不是团队“华东销售一组”的成员"], [], False),
         ("wang", "/task list @li @amy", ["请 @ 提及一位成员"], [], False),
         ("wang", "/task list", ["没有我的进行中任务"]),

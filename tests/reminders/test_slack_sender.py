@@ -153,3 +153,20 @@ def test_local_image_is_uploaded_after_the_text_and_a_failed_upload_does_not_rep
     # An upload that can never work is logged; the message (its text went out) counts as sent.
     fake.error("files.getUploadURLExternal", "missing_scope")
     assert sender.send("slack", "channel:C2", payload).ok
+
+
+def test_an_export_file_is_uploaded_to_the_persons_dm(fake, tmp_path):
+    from commands.reply import File
+
+    csv = tmp_path / "progress.csv"
+    csv.write_bytes("\ufeff成员,进展\nli,签约ACME\n".encode())
+    payload = reply_to_dict(Reply(parts=(Text("导出完成"), File(str(csv), "华东 进展.csv")), summary="导出完成"))
+    sender = SlackSender("xoxb-test", base_url=fake.url)
+    assert sender.send("slack", "user:U42", payload).ok
+    dm = fake.calls("conversations.open")[0]
+    assert "U42" in str(dm.params.get("users"))
+    done = fake.calls("files.completeUploadExternal")
+    import json
+    assert len(done) == 1 and done[0].params["channel_id"] == "DU42"
+    assert json.loads(done[0].params["files"])[0]["title"] == "华东 进展.csv"
+    assert next(iter(fake.uploads.values())).startswith("\ufeff成员".encode())
