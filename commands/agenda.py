@@ -28,6 +28,7 @@ from commands import fmt, goals, kpi, parsing, workdays
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.i18n import t
+from commands.keywords import keyword
 from commands.metrics import metric_name, team_metrics
 from commands.people import mention, require_member
 from commands.reply import Reply, Table, Text
@@ -74,16 +75,11 @@ class ScheduleMeeting:
     minutes: int
 
 
-def _keyword(word: str) -> str | None:
-    w = word.casefold()
-    return next((k for k, names in KEYWORDS.items() if w in names), None)
-
-
 def parse(text: str, ctx: Ctx):
     if not text:
         return PreviewAgenda()
     head, _, rest = text.partition(" ")
-    kw = _keyword(head)
+    kw = keyword(head, KEYWORDS)
     if kw is None:
         raise UsageError("agenda.unknown_keyword", word=head, example="agenda.example")
     if kw == "preview":

@@ -34,6 +34,7 @@ from commands import fmt, parsing, workdays
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.i18n import t
+from commands.keywords import keyword
 from commands.metrics import metric_name, names_of, team_metrics
 from commands.people import member_of, mention, require_member, resolve_person
 from commands.reply import Reply, Table, Text
@@ -112,11 +113,6 @@ class GoalHistory:
 # -- parsing -----------------------------------------------------------------------------------
 
 
-def _keyword(word: str) -> str | None:
-    w = word.casefold()
-    return next((k for k, names in KEYWORDS.items() if w in names), None)
-
-
 def _with_example(e: UsageError, example: str) -> UsageError:
     """The router's fallback example would be "goal.example"; this feature's catalog is goals.toml."""
     if e.example is None:
@@ -136,11 +132,11 @@ def _parse(text: str, ctx: Ctx):
         return ListGoals()
     head, _, rest = text.partition(" ")
     rest = rest.strip()
-    kw = _keyword(head)
+    kw = keyword(head, KEYWORDS)
     if kw is None:
         for name in sorted((n for ns in KEYWORDS.values() for n in ns if not n.isascii()), key=len, reverse=True):
             if text.startswith(name):
-                kw, rest = _keyword(name), text[len(name):].strip()
+                kw, rest = keyword(name, KEYWORDS), text[len(name):].strip()
                 break
     if kw is None:
         raise UsageError("goals.unknown_keyword", word=head, example="goals.example")

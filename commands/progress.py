@@ -10,10 +10,10 @@ from commands import fmt, paging, parsing
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.i18n import t
+from commands.keywords import keyword
 from commands.metrics import metric_name, resolve, team_metrics
 from commands.people import mention, require_member, resolve_person
 from commands.reply import Actions, Button, Reply, Table, Text
-from commands.team import keyword
 from storage.models import Metric, ProgressEntry, ProgressValue
 from storage.uow import UnitOfWork
 

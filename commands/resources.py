@@ -41,6 +41,7 @@ from commands import fmt, parsing
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.i18n import has, t
+from commands.keywords import keyword, split_head
 from commands.people import member_of, mention, require_member
 from commands.reply import Actions, Button, Fields, Outgoing, Reply, Table, Text
 from storage.models import Member, ResourceRequest, ResourceStock, ResourceTransition, Team, UserPref
@@ -251,22 +252,6 @@ _TRIM = " \t\n,，;；:：、。"
 EXAMPLE = "resources.example"
 
 
-def _keyword(word: str, table: dict[str, tuple[str, ...]]) -> str | None:
-    w = word.casefold()
-    return next((k for k, names in table.items() if w in names), None)
-
-
-def _split_head(text: str) -> tuple[str | None, str, str]:
-    """-> (keyword, the word as typed, rest). Chinese keywords may run into what follows ("批准7")."""
-    head, _, rest = text.partition(" ")
-    kw = _keyword(head, KEYWORDS)
-    if kw is not None:
-        return kw, head, rest.strip()
-    for name in sorted((n for names in KEYWORDS.values() for n in names if not n.isascii()),
-                       key=len, reverse=True):
-        if text.startswith(name):
-            return _keyword(name, KEYWORDS), name, text[len(name):].strip()
-    return None, head, rest.strip()
 
 
 def _with_example(e: UsageError, example: str) -> UsageError:
@@ -287,8 +272,8 @@ def parse(text: str, ctx: Ctx):
 def _parse(text: str, ctx: Ctx):
     if not text:
         return ListRequests("auto")
-    kw, head, rest = _split_head(text)
-    if kw is None and _keyword(head, SCOPES):
+    kw, head, rest = split_head(text, KEYWORDS)
+    if kw is None and keyword(head, SCOPES):
         kw, rest = "list", text  # "/resource pending", "/resource 我的"
     if kw is None and _match_type(text) is not None:
         kw, rest = "request", text  # "/resource 人力 2 用于 华南展会"
@@ -427,7 +412,7 @@ def _parse_list(rest: str) -> ListRequests:
     rest = rest.strip(_TRIM)
     if not rest:
         return ListRequests("auto")
-    scope = _keyword(rest, SCOPES)
+    scope = keyword(rest, SCOPES)
     if scope is None:
         raise UsageError("resources.bad_scope", value=rest, example="resources.example_list")
     return ListRequests(scope)

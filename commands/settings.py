@@ -9,8 +9,8 @@ from commands import export, fmt, parsing, router
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.i18n import normalize_lang, t
+from commands.keywords import keyword
 from commands.reply import Reply, Text
-from commands.team import keyword
 from storage.models import UserPref
 from storage.uow import UnitOfWork
 

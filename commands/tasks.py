@@ -43,6 +43,7 @@ from commands import fmt, paging, parsing
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.i18n import t
+from commands.keywords import keyword, split_head
 from commands.people import member_of, mention, require_member, resolve_person
 from commands.reply import Actions, Button, Fields, Outgoing, Reply, Table, Text
 from storage.models import OutboxMessage, Task, Team, UserPref
@@ -164,23 +165,6 @@ _ID = re.compile(r"#?(\d+)")
 _TRIM = " \t\n,，;；:：、。"
 
 
-def _keyword(word: str, table: dict[str, tuple[str, ...]]) -> str | None:
-    w = word.casefold()
-    return next((k for k, names in table.items() if w in names), None)
-
-
-def _split_head(text: str) -> tuple[str | None, str, str]:
-    """-> (keyword, the word as typed, rest). Chinese keywords may run into what follows
-    ("完成12", "新建@李雷 ...")."""
-    head, _, rest = text.partition(" ")
-    kw = _keyword(head, KEYWORDS)
-    if kw is not None:
-        return kw, head, rest.strip()
-    for name in sorted((n for names in KEYWORDS.values() for n in names if not n.isascii()),
-                       key=len, reverse=True):
-        if text.startswith(name):
-            return _keyword(name, KEYWORDS), name, text[len(name):].strip()
-    return None, head, rest.strip()
 
 
 def _with_example(e: UsageError, example: str) -> UsageError:
@@ -208,8 +192,8 @@ def parse(text: str, ctx: Ctx):
 def _parse(text: str, ctx: Ctx):
     if not text:
         return ListTasks("mine")
-    kw, head, rest = _split_head(text)
-    if kw is None and _keyword(head, SCOPES):
+    kw, head, rest = split_head(text, KEYWORDS)
+    if kw is None and keyword(head, SCOPES):
         kw, rest = "list", text  # "/task overdue", "/task 我的"
     if kw is None and head.startswith(("@", "<@")):
         kw, rest = "add", text  # "/task @li call ACME due friday"
@@ -307,7 +291,7 @@ def _parse_list(rest: str) -> ListTasks:
         return ListTasks("mine") if who is None else ListTasks("user", who)
     if not leftover:
         return ListTasks("mine")
-    scope = _keyword(leftover, SCOPES)
+    scope = keyword(leftover, SCOPES)
     if scope is None:
         raise UsageError("tasks.bad_scope", value=leftover, example="tasks.example_list")
     return ListTasks(scope)

@@ -11,8 +11,9 @@ from commands import parsing, workdays
 from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.i18n import normalize_lang, t
+from commands.keywords import keyword
 from commands.metrics import seed_metrics
-from commands.people import mention, member_of, require_member, require_team, resolve_person
+from commands.people import member_of, mention, require_member, require_team, resolve_person
 from commands.reply import Reply, Table, Text
 from commands.roles import ROLES, find_role, require_manager, role_duty, role_name
 from storage.models import Member, Team, TeamRobot
@@ -66,11 +67,6 @@ KEYWORDS = {
     "list": ("list", "roster", "show", "成员", "名单", "列表"),
     "robot": ("robot", "webhook", "机器人"),
 }
-
-
-def keyword(word: str, table: dict[str, tuple[str, ...]]) -> str | None:
-    w = word.casefold()
-    return next((k for k, names in table.items() if w in names), None)
 
 
 def parse(text: str, ctx: Ctx):

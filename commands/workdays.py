@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -37,7 +38,7 @@ class WorkdayCalendar(Protocol):
     def workdays_between(self, a: date, b: date) -> int: ...
 
 
-class _Base:
+class _Base(ABC):
     code: str = ""
 
     def is_workday(self, d: date) -> bool:
@@ -54,8 +55,9 @@ class _Base:
         self._memo[d] = value
         return value
 
-    def _compute(self, d: date) -> bool:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def _compute(self, d: date) -> bool:
+        """Whether `d` is a working day, uncached."""
 
     def next_workday(self, d: date, inclusive: bool = True) -> date:
         """`d` itself when it is a working day and inclusive, else the first working day after it."""
