@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import json
 import logging
 import sys
@@ -14,8 +15,9 @@ DESCRIPTION = """teambot: a sales team's routine in its chat (progress, tasks, r
 
 With no platform credentials in the environment, `teambot run` starts the local console on SQLite.
 Configuration: config.toml (see config.example.toml) and environment variables
-(SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, TEAMBOT_DATABASE_URL,
-TEAMBOT_HTTP_PORT)."""
+(SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, DINGTALK_APP_KEY,
+DINGTALK_APP_SECRET, WECOM_CORP_ID and the other WECOM_* variables, TEAMBOT_DATABASE_URL,
+TEAMBOT_HTTP_PORT). The README explains each."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
 
     sub.add_parser("run", help="run the bot and its scheduler on the configured platform "
-                   "(Slack when SLACK_* are set, else the local console)")
+                   "(Slack, DingTalk or WeCom when their credentials are set, else the local console)")
 
     c = sub.add_parser("console", help="chat with the bot locally as a named user")
     c.add_argument("--as", dest="user", metavar="USER", help="who you are (default: your login name)")
@@ -57,7 +59,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    # `teambot outbox --dead` hands its own options to bot/outbox_cli.py.
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.cmd != "outbox":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.cmd == "outbox":
+        args.args = list(args.args) + extra
     if args.cmd is None:
         _parser().print_help()
         return 0
@@ -187,5 +195,16 @@ def cmd_db(args, settings: Settings) -> int:
 
 _COMMANDS = {"run": cmd_run, "console": cmd_console, "demo": cmd_demo, "db": cmd_db, "outbox": cmd_outbox}
 
+def entry() -> None:
+    """Console-script entry: `teambot manifest | head` closing the pipe early is not an error."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

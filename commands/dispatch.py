@@ -8,7 +8,7 @@ import logging
 import uuid
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -60,10 +60,12 @@ class Dispatcher:
                                          payload=reply_to_dict(msg.reply), now=ctx.now,
                                          dedupe_key=msg.dedupe_key)
                 if inv.delivery_key:
-                    s.add(InboundReceipt(platform=inv.actor.platform, key=inv.delivery_key,
-                                         reply_json=json.dumps(reply_to_dict(reply), ensure_ascii=False),
-                                         received_at=ctx.now))
-                    uow.flush()
+                    # A Core insert, executed now (a concurrent retry's receipt raises IntegrityError
+                    # here, inside the unit of work, which then rolls everything back).
+                    s.connection().execute(_INSERT_RECEIPT, {
+                        "platform": inv.actor.platform, "key": inv.delivery_key,
+                        "reply_json": json.dumps(reply_to_dict(reply), ensure_ascii=False),
+                        "received_at": ctx.now})
             return reply
         except UsageError as e:
             lang = ctx.lang if ctx else self._fallback_lang(inv)
@@ -90,10 +92,10 @@ class Dispatcher:
             rows = s.execute(_ONLY_TEAM, keys).all()
             if len(rows) == 1:
                 team, member = rows[0]
-        pref = s.get(UserPref, (actor.platform, actor.user_id))
-        lang = ((pref.lang if pref else None) or (team.lang if team else None)
+        pref_lang, pref_tz = s.execute(_PREF, keys).first() or (None, None)
+        lang = (pref_lang or (team.lang if team else None)
                 or normalize_lang(actor.locale) or self.default_lang)
-        tz_name = (pref.tz if pref else None) or (team.tz if team else None) or actor.tz or self.default_tz
+        tz_name = pref_tz or (team.tz if team else None) or actor.tz or self.default_tz
         try:
             tz = ZoneInfo(tz_name)
         except (KeyError, ValueError, OSError):
@@ -129,6 +131,11 @@ _TEAM_AND_MEMBER = (select(Team, Member)
                     .where(Team.platform == bindparam("platform"), Team.channel_id == bindparam("channel")))
 _ONLY_TEAM = (select(Team, Member).join(Member, Member.team_id == Team.id)
               .where(Team.platform == bindparam("platform"), Member.user_id == bindparam("user")).limit(2))
+
+
+_PREF = select(UserPref.lang, UserPref.tz).where(UserPref.platform == bindparam("platform"),
+                                                 UserPref.user_id == bindparam("user"))
+_INSERT_RECEIPT = insert(InboundReceipt.__table__)
 
 
 def _receipt(s: Session, inv: Invocation) -> Reply | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 
 from commands import fmt, paging, parsing
 from commands.context import Ctx
@@ -113,22 +113,29 @@ def _log(s, req: LogProgress, ctx: Ctx) -> Reply:
         if m.unit == "%" and not 0 <= amount.value <= 100:
             raise UsageError("progress.percent_range", metric=metric_name(m, lang))
         resolved.append((m, amount.value))
-    entry = ProgressEntry(team_id=ctx.team.id, user_id=ctx.actor.user_id, note=req.note,
-                          is_blocker=req.blocker, created_at=ctx.now)
-    s.add(entry)
-    s.flush()
-    for m, value in resolved:
-        s.add(ProgressValue(entry_id=entry.id, team_id=ctx.team.id, metric_id=m.id,
-                            user_id=ctx.actor.user_id, value=value, created_at=ctx.now))
+    # Core inserts on the session's connection (the same transaction): no ORM objects, no flush.
+    conn = s.connection()
+    team_id, user_id = ctx.team.id, ctx.actor.user_id
+    entry_id = conn.execute(_INSERT_ENTRY, {"team_id": team_id, "user_id": user_id, "note": req.note,
+                                            "is_blocker": req.blocker, "created_at": ctx.now}).scalar_one()
+    if resolved:
+        conn.execute(_INSERT_VALUE, [{"entry_id": entry_id, "team_id": team_id, "metric_id": m.id,
+                                      "user_id": user_id, "value": value, "created_at": ctx.now}
+                                     for m, value in resolved])
     if req.blocker:
         text = t(lang, "progress.blocker_logged", note=req.note)
     else:
         echoed = " · ".join(f"{metric_name(m, lang)} {fmt.amount(v, m.unit, lang)}" for m, v in resolved)
         text = t(lang, "progress.logged", note=req.note or "—",
                  values=echoed or t(lang, "progress.no_values"))
-    undo = Button(label=t(lang, "progress.undo_button"), action_id="progress.undo", value=str(entry.id),
+    undo = Button(label=t(lang, "progress.undo_button"), action_id="progress.undo", value=str(entry_id),
                   command="/progress undo")
     return Reply(parts=(Text(text), Actions((undo,))), summary=text.split("\n")[0])
+
+
+# Built once: on the hot path, building a statement costs more than running it.
+_INSERT_ENTRY = insert(ProgressEntry.__table__).returning(ProgressEntry.__table__.c.id)
+_INSERT_VALUE = insert(ProgressValue.__table__)
 
 
 def _undo(s, ctx: Ctx) -> Reply:

@@ -90,3 +90,13 @@ def test_console_in_process_renders_mentions_and_channel_posts(uow, clock):
     assert "[#channel] ✅ 已把 @li 加入" in text
     assert "(now speaking as @li)" in text
     assert text.count("@li> /team") == 1  # nothing after /quit
+
+
+def test_outbox_command_takes_its_own_options(tmp_path):
+    for argv in (["outbox", "--dead"], ["outbox"], ["outbox", "--sent", "--limit", "5"]):
+        r = subprocess.run([sys.executable, "-m", "bot.cli", *argv], cwd=tmp_path, env=_env(tmp_path),
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, (argv, r.stderr)
+    r = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--bogus"], cwd=tmp_path, env=_env(tmp_path),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "unrecognized arguments: --bogus" in r.stderr
