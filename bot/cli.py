@@ -59,13 +59,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    # `teambot outbox --dead` hands its own options to bot/outbox_cli.py.
-    args, extra = parser.parse_known_args(argv)
-    if extra and args.cmd != "outbox":
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `teambot outbox --dead --limit 5` hands everything after "outbox" to bot/outbox_cli.py, in order.
+    outbox_args: list[str] = []
+    head = 2 if argv[:1] == ["--config"] else 0
+    if len(argv) > head and argv[head] == "outbox" and not {"-h", "--help"} & set(argv[head + 1:]):
+        argv, outbox_args = argv[:head + 1], argv[head + 1:]
+    args = _parser().parse_args(argv)
     if args.cmd == "outbox":
-        args.args = list(args.args) + extra
+        args.args = outbox_args
     if args.cmd is None:
         _parser().print_help()
         return 0

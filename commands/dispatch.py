@@ -92,7 +92,7 @@ class Dispatcher:
             rows = s.execute(_ONLY_TEAM, keys).all()
             if len(rows) == 1:
                 team, member = rows[0]
-        pref_lang, pref_tz = s.execute(_PREF, keys).first() or (None, None)
+        pref_lang, pref_tz = s.connection().execute(_PREF, keys).first() or (None, None)
         lang = (pref_lang or (team.lang if team else None)
                 or normalize_lang(actor.locale) or self.default_lang)
         tz_name = pref_tz or (team.tz if team else None) or actor.tz or self.default_tz
@@ -139,5 +139,5 @@ _INSERT_RECEIPT = insert(InboundReceipt.__table__)
 
 
 def _receipt(s: Session, inv: Invocation) -> Reply | None:
-    raw = s.execute(_RECEIPT, {"platform": inv.actor.platform, "key": inv.delivery_key}).scalar()
+    raw = s.connection().execute(_RECEIPT, {"platform": inv.actor.platform, "key": inv.delivery_key}).scalar()
     return reply_from_dict(json.loads(raw)) if raw is not None else None

@@ -232,7 +232,10 @@ class AdapterChat:
         if not direct:
             at_sender = (answer.get("at") or {}).get("atUserIds", [None])[0] == uid
             assert at_sender, f"{user}: {message!r}: a group answer must @ the sender: {answer}"
-        return dt_render.message_text(answer), direct, at_sender
+        text = dt_render.message_text(answer)
+        if at_sender and text.startswith(f"@{uid} "):  # the @ of the person answered, checked above
+            text = text[len(uid) + 2:]
+        return text, direct, at_sender
 
     # -- WeCom: encrypted callback in, messages sent through the fake WeCom API out ---------------------
     def _wecom(self, uid: str, user: str, message: str, channel: str, direct: bool) -> tuple[str, bool]:
