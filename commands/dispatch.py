@@ -86,13 +86,14 @@ class Dispatcher:
     def context(self, s: Session, inv: Invocation) -> Ctx:
         actor = inv.actor
         keys = {"platform": actor.platform, "channel": inv.channel, "user": actor.user_id}
-        team, member = s.execute(_TEAM_AND_MEMBER, keys).first() or (None, None)
+        # The person's saved language and time zone come with the team (one query, not two).
+        team, member, pref_lang, pref_tz = s.execute(_TEAM_AND_MEMBER, keys).first() or (None,) * 4
         if team is None:
             # In a DM (or any unbound channel) the person's only team is meant.
             rows = s.execute(_ONLY_TEAM, keys).all()
             if len(rows) == 1:
                 team, member = rows[0]
-        pref_lang, pref_tz = s.connection().execute(_PREF, keys).first() or (None, None)
+            pref_lang, pref_tz = s.connection().execute(_PREF, keys).first() or (None, None)
         lang = (pref_lang or (team.lang if team else None)
                 or normalize_lang(actor.locale) or self.default_lang)
         tz_name = pref_tz or (team.tz if team else None) or actor.tz or self.default_tz
@@ -126,15 +127,16 @@ def usage_reply(lang: str, e: UsageError, feature: str) -> Reply:
 # Built once: on the hot path, building a statement costs more than running it.
 _RECEIPT = select(InboundReceipt.reply_json).where(InboundReceipt.platform == bindparam("platform"),
                                                    InboundReceipt.key == bindparam("key"))
-_TEAM_AND_MEMBER = (select(Team, Member)
+_PREF = select(UserPref.lang, UserPref.tz).where(UserPref.platform == bindparam("platform"),
+                                                 UserPref.user_id == bindparam("user"))
+_TEAM_AND_MEMBER = (select(Team, Member, _PREF.with_only_columns(UserPref.lang).scalar_subquery(),
+                           _PREF.with_only_columns(UserPref.tz).scalar_subquery())
                     .outerjoin(Member, and_(Member.team_id == Team.id, Member.user_id == bindparam("user")))
                     .where(Team.platform == bindparam("platform"), Team.channel_id == bindparam("channel")))
 _ONLY_TEAM = (select(Team, Member).join(Member, Member.team_id == Team.id)
               .where(Team.platform == bindparam("platform"), Member.user_id == bindparam("user")).limit(2))
 
 
-_PREF = select(UserPref.lang, UserPref.tz).where(UserPref.platform == bindparam("platform"),
-                                                 UserPref.user_id == bindparam("user"))
 _INSERT_RECEIPT = insert(InboundReceipt.__table__)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 
 from commands import fmt, paging, parsing
 from commands.context import Ctx
@@ -100,7 +100,9 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
 
 def _log(s, req: LogProgress, ctx: Ctx) -> Reply:
     lang = ctx.lang
-    metrics = team_metrics(s, ctx.team.id)
+    # Plain rows (id, code, names, unit, aliases), read on the connection: resolve() and
+    # metric_name() only read those attributes, so no Metric objects need to be built here.
+    metrics = s.connection().execute(_METRIC_ROWS, {"team": ctx.team.id}).all() if req.values else []
     resolved: list[tuple[Metric, float]] = []
     seen: set[int] = set()
     for name, amount in req.values:
@@ -136,6 +138,8 @@ def _log(s, req: LogProgress, ctx: Ctx) -> Reply:
 # Built once: on the hot path, building a statement costs more than running it.
 _INSERT_ENTRY = insert(ProgressEntry.__table__).returning(ProgressEntry.__table__.c.id)
 _INSERT_VALUE = insert(ProgressValue.__table__)
+_METRIC_ROWS = (select(Metric.id, Metric.code, Metric.name_zh, Metric.name_en, Metric.unit, Metric.aliases)
+                .where(Metric.team_id == bindparam("team")).order_by(Metric.id))
 
 
 def _undo(s, ctx: Ctx) -> Reply:

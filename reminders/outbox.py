@@ -181,26 +181,38 @@ def claim(uow_factory: UowFactory, clock: Clock, worker_id: str, *, batch: int =
     out: list[Claimed] = []
     with uow_factory() as uow:
         s = uow.session
+        conn = s.connection()
         q = _claim_statement(config.pacing, batch, _is_pg(s))
-        for row in s.scalars(q, {"now": now}).all():
+        # Core rows and one UPDATE for the whole batch: no ORM objects, no per-row flush.
+        take: list[int] = []
+        for row in conn.execute(q, {"now": now}).all():
             if row.status == SENDING:
                 log.warning("outbox %s: lease of %s expired; taking it over", row.id, row.leased_by)
             if row.attempts >= config.max_attempts:
                 # Only reachable through expired leases: the message keeps killing its sender.
-                row.status, row.lease_until = DEAD, None
-                row.last_error = (f"gave up after {row.attempts} attempts; last lease held by "
-                                  f"{row.leased_by} expired (sender crashed?)"
-                                  + (f"; before that: {row.last_error}" if row.last_error else ""))
-                s.add(row)
+                conn.execute(_CLAIM_DEAD, {"p_id": row.id, "p_error": (
+                    f"gave up after {row.attempts} attempts; last lease held by "
+                    f"{row.leased_by} expired (sender crashed?)"
+                    + (f"; before that: {row.last_error}" if row.last_error else ""))})
                 continue
-            row.status = SENDING
-            row.attempts += 1
-            row.lease_until = now + timedelta(seconds=lease_seconds)
-            row.leased_by = worker_id
-            s.add(row)
+            take.append(row.id)
             out.append(Claimed(row.id, row.platform, row.destination, json.loads(row.payload),
-                               row.attempts, row.dedupe_key))
+                               row.attempts + 1, row.dedupe_key))
+        if take:
+            conn.execute(_CLAIM_TAKE, {"p_ids": take, "p_lease": now + timedelta(seconds=lease_seconds),
+                                       "p_worker": worker_id})
     return out
+
+
+_CLAIM_TAKE = (update(OutboxMessage).where(OutboxMessage.id.in_(bindparam("p_ids", expanding=True)))
+               .values(status=SENDING, attempts=OutboxMessage.attempts + 1,
+                       lease_until=bindparam("p_lease", type_=UTCDateTime()), leased_by=bindparam("p_worker")))
+_CLAIM_DEAD = (update(OutboxMessage).where(OutboxMessage.id == bindparam("p_id"))
+               .values(status=DEAD, lease_until=None, last_error=bindparam("p_error")))
+#: The hot path of record(): a delivered message (built once; see _claim_statement).
+_MARK_SENT = (update(OutboxMessage).where(OutboxMessage.id == bindparam("p_id"), OutboxMessage.status != SENT)
+              .values(status=SENT, sent_at=bindparam("p_now", type_=UTCDateTime()), lease_until=None,
+                      leased_by=bindparam("p_worker")))
 
 
 # --- record results -------------------------------------------------------------------------------------
@@ -223,8 +235,8 @@ def record(uow_factory: UowFactory, clock: Clock, worker_id: str, msg: Claimed, 
         s = uow.session
         if result.ok:
             # Delivered is delivered, even if our lease ran out meanwhile: mark it so nobody resends.
-            n = s.connection().execute(update(O).where(O.id == msg.id, O.status != SENT).values(
-                status=SENT, sent_at=now, lease_until=None, leased_by=worker_id)).rowcount
+            n = s.connection().execute(_MARK_SENT, {"p_id": msg.id, "p_now": now,
+                                                    "p_worker": worker_id}).rowcount
             if not n:
                 log.warning("outbox %s: already marked sent by another sender (duplicate delivery)", msg.id)
             pace = config.pace_for(msg.platform)

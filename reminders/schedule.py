@@ -60,7 +60,8 @@ from commands.clock import Clock
 from commands.reply import Outgoing, reply_to_dict
 from reminders import jobs, ledger, resource_jobs, summary_jobs
 from reminders.jobs import JobRun
-from reminders.outbox import DrainStats, OutboxConfig, Sender, drain, enqueue, prune_sent
+from reminders.outbox import DrainStats, OutboxConfig, Sender, drain, enqueue, prune_sent  # noqa: F401
+from storage.outbox_store import enqueue_many
 from commands.workdays import DEFAULT_QUIET_HOURS, QuietHours, WorkdayCalendar, calendar_for
 from storage.models import Schedule, Team
 from storage.uow import UowFactory
@@ -363,16 +364,12 @@ def _fire(uow_factory: UowFactory, report: TickReport, kind: Kind, team_id: int,
         if team is None:
             return
         run = JobRun(team=team, kind=kind.name, slot=occ.slot, fire_at=occ.fire_at, now=now, calendar=cal)
-        messages = kind.job(s, run)
+        messages = list(kind.job(s, run))
         not_before = quiet_hours.release(now, tz) if quiet_hours else now
-        queued = dup = 0
-        for msg in messages:
-            if enqueue(s, platform=team.platform, destination=msg.destination,
-                       payload=reply_to_dict(msg.reply), now=now, dedupe_key=msg.dedupe_key,
-                       not_before=not_before):
-                queued += 1
-            else:
-                dup += 1
+        # One multi-row INSERT for the job's messages, in order (a dedupe_key already queued is skipped).
+        queued = enqueue_many(s, [(team.platform, msg.destination, reply_to_dict(msg.reply), msg.dedupe_key)
+                                  for msg in messages], now=now, not_before=not_before)
+        dup = len(messages) - queued
         ledger.set_detail(s, team_id=team_id, kind=kind.name, occurrence=occ.slot,
                           detail=f"queued {queued}" + (f", {dup} already queued" if dup else ""))
     report.fired.append((team_id, kind.name, occ.slot))

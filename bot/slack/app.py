@@ -327,8 +327,6 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
             page = int(value) if value.isdigit() and len(value) <= 6 else 1
             publish_home(client, user_id, page=page, token=token)
             return
-        container = body.get("container") or {}
-        from_home = container.get("type") == "view" and (body.get("view") or {}).get("type") == "home"
         reply, payload = None, None
         try:
             # Only the command text and the clicking user are taken from the payload; the core

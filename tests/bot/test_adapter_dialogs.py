@@ -465,8 +465,10 @@ def test_dialog_through_adapter(adapter, mod_name, name, params, sqlite_url, clo
     try:
         factory = env.chat
         for target in (mod, kit_dialog):
-            monkeypatch.setattr(target, "Chat", factory)
-        monkeypatch.setattr(mod, "run_dialog", adapter_run_dialog)
+            if hasattr(target, "Chat"):
+                monkeypatch.setattr(target, "Chat", factory)
+        if hasattr(mod, "run_dialog"):
+            monkeypatch.setattr(mod, "run_dialog", adapter_run_dialog)
         if hasattr(mod, "row_counts"):
             monkeypatch.setattr(mod, "row_counts", _adapter_row_counts)
         monkeypatch.setattr(kpi_data, "generate", _mapped_generate(env.ids))
