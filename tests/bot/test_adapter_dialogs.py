@@ -11,9 +11,19 @@ monkeypatch, undone after each case) the module's `Chat` and `run_dialog` names 
     to POST /wecom/callback (both through Starlette's TestClient into the real dispatcher and DB).
   * rendered reply out: DingTalk: the HTTP response body (markdown / actionCard text); WeCom: the app
     messages the fake WeCom API (tests/kit/fake_wecom.py) received while the callback ran.
-  * `.plain()` is that rendered text, `.ok` comes from the neutral Reply the dispatcher returned (a
+  * `.plain()` is that rendered text (a str whose `in` normalises the needle like the text, so the
+    tests' own literal checks compare modulo markup); buttons listed as typed commands in markdown
+    (`> 完成：`/task done 1``: WeCom when the reply does not fit a template card, DingTalk beyond 5
+    buttons) read as Reply.plain()'s `[完成] (/task done 1)`; DingTalk's leading `@sender ` in a group
+    is dropped after checking atUserIds[0] is the sender. `.parts` are the neutral reply's parts with
+    platform ids shown as console names. `.ok` comes from the neutral Reply the dispatcher returned (a
     spy on Dispatcher.handle), `.private` is whether the adapter actually delivered the answer
-    privately (WeCom: only to the person's chat with the app; DingTalk: only in a 1:1 conversation).
+    privately (WeCom: only to the person's chat with the app; DingTalk: only in a 1:1 conversation),
+    except for the tests in DINGTALK_PRIVATE_AS_MENTION (see there: an open product gap).
+  * `row_counts` ignores `inbound_receipt` (the adapter's per-message dedupe record); the generated
+    KPI/goal progress (tests/commands/kpi_data.generate) is written under the platform ids; a test's
+    `session.get(UserPref, ("console", name))` reads the adapter's (platform, id) key.
+  * The permission matrices run only the parameter sets in PARAM_SUBSET through the adapters.
   * `adapter_run_dialog` checks the same (user, input, expected, absent, ok) rows as
     tests/kit/dialog.run_dialog, after normalising both sides alike (`normalize`): mentions
     `<@id>` / `<@id|name>` -> `@id`, `*` and backticks dropped, DingTalk's markdown hard breaks
@@ -27,11 +37,14 @@ WeCom, `@userid` (the id the adapter looks up with /cgi-bin/user/get, which the 
 Channels: the console channel id is the DingTalk conversationId / WeCom ChatId; `direct=True` is a
 1:1 conversation (DingTalk conversationType 1, WeCom no ChatId).
 
-Replayed (each through both adapters; parametrised tests with every parameter set):
+Replayed (each through both adapters; parametrised tests with every parameter set, except
+PARAM_SUBSET):
 {REPLAYED_DOC}
 
 Not replayed (they check the neutral Reply's parts, outbox payloads or parsing, not a dialog), and
-rows skipped for a product reason, are listed in NOT_REPLAYED and SKIPS below, each with its reason.
+cases skipped for a product reason, are listed in NOT_REPLAYED and SKIPS below, each with its reason
+(both empty at present: nothing is skipped). The one exception to "skip" is `Chat.locales` (a
+console-only per-user locale): a case using it would skip with that reason; none of the replayed do.
 """
 from __future__ import annotations
 
@@ -345,8 +358,27 @@ NOT_REPLAYED: dict[str, str] = {}
 #: mistake gets a private answer").
 DINGTALK_PRIVATE_AS_MENTION: frozenset[str] = frozenset({
     "test_tasks::test_permission_rules", "test_tasks::test_bad_adds_are_refused_and_write_nothing",
-    "test_resources::test_permission_matrix", "test_resources::test_nothing_changes_after_the_end",
+    "test_resources::test_permission_matrix",
 })
+
+#: The big permission matrices run in full on the console (tests/commands); through each adapter,
+#: for runtime, only these parameter sets: every step/action once allowed and once refused.
+PARAM_SUBSET: dict[str, list[dict]] = {
+    "test_resources::test_permission_matrix": [
+        {"step": step, "actor": actor} for step, actors in {
+            "request": ("li", "stranger"), "approve@submitted": ("wang", "li"),
+            "reject@submitted": ("wang", "zhao"), "approve@approved": ("zhao", "wang"),
+            "reject@approved": ("zhao", "li"), "allocate@reviewed": ("zhao", "wang"),
+            "feedback@allocated": ("li", "wang"), "cancel@submitted": ("li", "wang"),
+            "cancel@approved": ("li", "zhao"), "cancel@reviewed": ("li", "chen"),
+            "stock": ("zhao", "wang"), "show": ("chen", "stranger"), "list": ("mei", "stranger"),
+        }.items() for actor in actors],
+    "test_tasks::test_permission_rules": [
+        {"action": action, "position": position} for action, positions in {
+            "done": ("assignee", "creator"), "snooze": ("manager", "other"), "reopen": ("creator", "assignee"),
+            "due": ("creator", "other"), "assign": ("manager", "assignee"), "cancel": ("creator", "other"),
+        }.items() for position in positions],
+}
 
 #: (adapter, "module::test") -> the product reason the case cannot pass through that adapter.
 SKIPS: dict[tuple[str, str], str] = {}
@@ -376,9 +408,12 @@ def _cases():
         mod = importlib.import_module(mod_name)
         for name in names:
             fn = getattr(mod, name)
+            key = f"{mod_name.rsplit('.', 1)[1]}::{name}"
+            subset = PARAM_SUBSET.get(key)
             for pid, params in _param_sets(fn):
+                if subset is not None and params not in subset:
+                    continue
                 for adapter in ("dingtalk", "wecom"):
-                    key = f"{mod_name.rsplit('.', 1)[1]}::{name}"
                     marks = []
                     reason = SKIPS.get((adapter, key)) or SKIPS.get((adapter, f"{key}[{pid}]"))
                     if reason:
