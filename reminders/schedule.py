@@ -61,9 +61,9 @@ from commands.reply import Outgoing, reply_to_dict
 from reminders import jobs, ledger, resource_jobs, summary_jobs
 from reminders.jobs import JobRun
 from reminders.outbox import DrainStats, OutboxConfig, Sender, drain, enqueue, prune_sent  # noqa: F401
-from storage.outbox_store import enqueue_many
 from commands.workdays import DEFAULT_QUIET_HOURS, QuietHours, WorkdayCalendar, calendar_for
 from storage.models import Schedule, Team
+from storage.outbox_store import enqueue_many
 from storage.uow import UowFactory
 
 log = logging.getLogger("teambot.schedule")
