@@ -23,7 +23,8 @@ from commands import router
 from commands.clock import Clock
 from commands.context import Actor, Invocation
 from commands.dispatch import Dispatcher
-from commands.reply import Reply
+from commands.reply import Reply, Text, reply_to_dict
+from storage import outbox_store
 from storage.models import InboundReceipt
 
 log = logging.getLogger("teambot.dingtalk")
@@ -32,6 +33,10 @@ PLATFORM = "dingtalk"
 MAX_TEXT = 4000
 TEXT_ONLY = ("🙂 我只看得懂文字命令，例如 /teambot help。\n"
              "I only read text commands, e.g. /teambot help.")
+#: In a group, a private reply goes to the sender 1:1 (through the outbox); the group gets this notice.
+PRIVATE_NOTICE = {"zh": "已私信回复你。", "en": "I've replied to you in a direct message."}
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
 #: Words that mean the sender themself in a mention (`@我`): never paired with an atUsers entry.
 SELF_NAMES = frozenset({"me", "myself", "self", "我", "自己", "本人"})
 
@@ -147,6 +152,28 @@ def to_invocation(inb: Inbound, received_at: datetime) -> Invocation:
                       received_at=received_at, delivery_key=inb.msg_id, direct=not inb.group)
 
 
+def private_dm_key(msg_id: str) -> str:
+    """The outbox dedupe key of the 1:1 message carrying a private reply to message `msg_id`."""
+    return f"dingtalk:private:{msg_id}"
+
+
+def reply_lang(reply: Reply, default: str = "zh") -> str:
+    """The language a reply is written in, guessed from its text: mostly CJK -> zh, mostly Latin
+    letters -> en (a Chinese team or person name inside an English sentence stays en)."""
+    sample = reply.summary or reply.plain()
+    cjk, latin = len(_CJK.findall(sample)), len(_LATIN.findall(sample))
+    if not cjk and not latin:
+        return default if default in PRIVATE_NOTICE else "zh"
+    return "zh" if cjk * 2 >= latin else "en"
+
+
+def private_notice(reply: Reply, user_id: str, default_lang: str = "zh") -> Reply:
+    """What the group sees instead of a private reply: `@sender 已私信回复你。`. The mention is part
+    of the text, so the notice @s the sender also when it is queued in the outbox."""
+    text = f"<@{user_id}> " + PRIVATE_NOTICE[reply_lang(reply, default_lang)]
+    return Reply(parts=(Text(text),), private=False, ok=reply.ok, summary=text)
+
+
 class DingTalkBot:
     """The adapter's core, shared by HTTP and Stream mode. Blocking: call from a worker thread."""
 
@@ -166,7 +193,21 @@ class DingTalkBot:
         # Dispatcher.handle answers every failure with a Reply (and dedupes by delivery_key).
         return self.dispatcher.handle(to_invocation(inb, self.clock.now()))
 
+    def route(self, inb: Inbound, reply: Reply) -> Reply:
+        """What to answer in the conversation. DingTalk has no message only one person in a group
+        sees, so a private reply to a group message is queued in the outbox as a 1:1 message to the
+        sender (DingTalkSender sends `user:` destinations with the robot's 1:1 API) and the group gets
+        a short notice instead. The dedupe key (per msgId) keeps a redelivery from queueing it twice.
+        Non-private replies and 1:1 conversations are answered as they are."""
+        if not inb.group or not reply.private:
+            return reply
+        with self.dispatcher.uow() as uow:
+            outbox_store.enqueue(uow.session, platform=PLATFORM, destination=f"user:{inb.user_id}",
+                                 payload=reply_to_dict(reply), now=self.clock.now(),
+                                 dedupe_key=private_dm_key(inb.msg_id))
+        return private_notice(reply, inb.user_id, getattr(self.dispatcher, "default_lang", "zh"))
+
     def answer(self, inb: Inbound) -> dict:
         """The rendered answer (HTTP mode sends it as the response body)."""
-        reply = self.handle(inb)
+        reply = self.route(inb, self.handle(inb))
         return render(reply, at_user=inb.user_id if inb.group else None, group=inb.group)

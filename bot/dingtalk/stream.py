@@ -7,8 +7,10 @@ HTTP replies) runs in a thread executor (`await loop.run_in_executor(...)`), so 
 never stalls the connection or other messages. The reply goes to the message's sessionWebhook (the
 same thing the SDK's `reply_markdown` helper does, but with our ActionCards and without blocking the
 loop); if that fails or has expired, it is queued in the outbox for the DingTalk sender, which keeps
-retrying with pacing. A redelivered message (same msgId, e.g. after a reconnect before our ack) is
-acknowledged without running the command or replying again.
+retrying with pacing. A private reply (refusal, usage error, personal list) to a group message is not
+posted in the group: it is queued in the outbox as a 1:1 message to the sender, and the group gets a
+short @-mention notice (DingTalkBot.route). A redelivered message (same msgId, e.g. after a reconnect
+before our ack) is acknowledged without running the command or replying again.
 """
 from __future__ import annotations
 
@@ -62,7 +64,9 @@ class TeambotHandler(dingtalk_stream.ChatbotHandler):
         if self.bot.seen(inb):
             log.info("DingTalk message %s was already handled; not answering twice", inb.msg_id)
             return None
-        reply = self.bot.handle(inb)
+        # A private reply to a group message goes to the sender 1:1 (queued in the outbox); the
+        # group gets a short notice (DingTalkBot.route).
+        reply = self.bot.route(inb, self.bot.handle(inb))
         result = self.post_reply(inb, reply)
         if not result.ok:
             log.warning("reply to %s via sessionWebhook failed (%s); queued in the outbox", inb.msg_id,

@@ -18,9 +18,14 @@ monkeypatch, undone after each case) the module's `Chat` and `run_dialog` names 
     is dropped after checking atUserIds[0] is the sender. `.parts` are the neutral reply's parts with
     platform ids shown as console names. `.ok` comes from the neutral Reply the dispatcher returned (a
     spy on Dispatcher.handle), `.private` is whether the adapter actually delivered the answer
-    privately (WeCom: only to the person's chat with the app; DingTalk: only in a 1:1 conversation),
-    except for the tests in DINGTALK_PRIVATE_AS_MENTION (see there: an open product gap).
-  * `row_counts` ignores `inbound_receipt` (the adapter's per-message dedupe record); the generated
+    privately (WeCom: only to the person's chat with the app; DingTalk: in a 1:1 conversation, or, for
+    a group message, as the 1:1 message the adapter queued in the outbox for the sender while the
+    group got only the `@sender 已私信回复你。` notice: then the text is that queued message's payload,
+    rendered like DingTalkSender renders it).
+  * `row_counts` ignores `inbound_receipt` (the adapter's per-message dedupe record) and the outbox
+    rows carrying DingTalk's private answers (dedupe key `dingtalk:private:<msgId>`), and a module's
+    `_outbox(uow)` helper does not list those rows: they are the adapter's delivery of the reply, not
+    a message the command sent; the generated
     KPI/goal progress (tests/commands/kpi_data.generate) is written under the platform ids; a test's
     `session.get(UserPref, ("console", name))` reads the adapter's (platform, id) key.
   * The permission matrices run only the parameter sets in PARAM_SUBSET through the adapters.
@@ -58,6 +63,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import pytest
+from sqlalchemy import func, select
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -66,12 +72,13 @@ with warnings.catch_warnings():
 from bot.config import DingTalkSettings, Settings, WeComSettings
 from bot.dingtalk import render as dt_render
 from bot.dingtalk.http import build_asgi as dt_asgi
+from bot.dingtalk.inbound import private_dm_key
 from bot.wecom import render as wc_render
 from bot.wecom.http import build_asgi as wc_asgi
 from commands.dispatch import Dispatcher
-from commands.reply import Reply
+from commands.reply import Reply, reply_from_dict
 from storage.db import make_engine
-from storage.models import UserPref
+from storage.models import OutboxMessage, UserPref
 from storage.uow import uow_factory
 from tests.commands import kpi_data
 from tests.kit import dialog as kit_dialog
@@ -211,23 +218,18 @@ class AdapterChat:
         ids = self.env.ids
         uid = ids(user)
         if self.adapter == "dingtalk":
-            text, private, at_sender = self._dingtalk(uid, user, message, channel or self.channel, direct)
+            text, private = self._dingtalk(uid, user, message, channel or self.channel, direct)
         else:
             text, private = self._wecom(uid, user, message, channel or self.channel, direct)
-            at_sender = False
         assert len(self.spy.replies) == before + 1, f"{user}: {message!r}: the dispatcher ran " \
                                                     f"{len(self.spy.replies) - before} times"
         neutral = self.spy.replies[-1]
-        if self.adapter == "dingtalk" and not private and neutral.private and self.env.private_as_mention:
-            # DINGTALK_PRIVATE_AS_MENTION: the private answer went to the group, @-mentioning the sender.
-            assert at_sender, f"{user}: {message!r}: a private answer in a DingTalk group must @ the sender"
-            private = True
         reply = Rendered(normalize(ids.back(listed_buttons(text))), neutral.ok, private, neutral, ids)
         self.transcript.append((user, message, reply))
         return reply
 
     # -- DingTalk: signed callback in, HTTP response body out ----------------------------------------
-    def _dingtalk(self, uid: str, user: str, message: str, channel: str, direct: bool) -> tuple[str, bool, bool]:
+    def _dingtalk(self, uid: str, user: str, message: str, channel: str, direct: bool) -> tuple[str, bool]:
         at_ids = []
         if not direct:
             for m in _mentions(message):
@@ -246,9 +248,24 @@ class AdapterChat:
             at_sender = (answer.get("at") or {}).get("atUserIds", [None])[0] == uid
             assert at_sender, f"{user}: {message!r}: a group answer must @ the sender: {answer}"
         text = dt_render.message_text(answer)
+        if not direct:
+            # A private answer: queued in the outbox as a 1:1 message to the sender (the one thing
+            # the adapter queues under this message's id); the group got only the notice.
+            with self.uow() as u:
+                rows = list(u.session.scalars(select(OutboxMessage).where(
+                    OutboxMessage.dedupe_key == private_dm_key(body["msgId"]))))
+                dm = [(r.destination, r.platform, json.loads(r.payload)) for r in rows]
+            if dm:
+                [(destination, platform, payload)] = dm
+                assert (destination, platform) == (f"user:{uid}", "dingtalk"), dm
+                assert text in (f"@{uid} 已私信回复你。", f"@{uid} I've replied to you in a direct message."), \
+                    f"{user}: {message!r}: the group should see only the notice: {text}"
+                dm_message = dt_render.render(reply_from_dict(payload), group=False)
+                assert "at" not in dm_message
+                return dt_render.message_text(dm_message), True
         if at_sender and text.startswith(f"@{uid} "):  # the @ of the person answered, checked above
             text = text[len(uid) + 2:]
-        return text, direct, at_sender
+        return text, direct
 
     # -- WeCom: encrypted callback in, messages sent through the fake WeCom API out ---------------------
     def _wecom(self, uid: str, user: str, message: str, channel: str, direct: bool) -> tuple[str, bool]:
@@ -282,8 +299,6 @@ class AdapterEnv:
     fake: object
     ids: Ids = field(default_factory=Ids)
     clients: list = field(default_factory=list)
-    #: The case is listed in DINGTALK_PRIVATE_AS_MENTION.
-    private_as_mention: bool = False
 
     def chat(self, uow, clock, **kw) -> AdapterChat:
         return AdapterChat(self.adapter, self, uow, clock, **kw)
@@ -349,18 +364,6 @@ REPLAYED: dict[str, list[str]] = {
 #: Dialog-free or neutral-Reply-only tests of those modules, not replayed.
 NOT_REPLAYED: dict[str, str] = {}
 
-#: Tests that assert `reply.private` on answers to group messages. DingTalk has no message only one
-#: person in a group sees (no ephemeral message; the outgoing robot and the Stream sessionWebhook
-#: answer into the conversation), so the adapter answers a private reply in the group @-mentioning the
-#: sender first. For these tests, and only on DingTalk, `.private` is True when the neutral reply was
-#: private AND the group answer @-mentions the sender first (asserted); everywhere else `.private` is
-#: the actual delivery. OPEN product gap: the answer is visible to the whole group (README: "a
-#: mistake gets a private answer").
-DINGTALK_PRIVATE_AS_MENTION: frozenset[str] = frozenset({
-    "test_tasks::test_permission_rules", "test_tasks::test_bad_adds_are_refused_and_write_nothing",
-    "test_resources::test_permission_matrix",
-})
-
 #: The big permission matrices run in full on the console (tests/commands); through each adapter,
 #: for runtime, only these parameter sets: every step/action once allowed and once refused.
 PARAM_SUBSET: dict[str, list[dict]] = {
@@ -423,14 +426,32 @@ def _cases():
     return out
 
 
+_PRIVATE_DM = private_dm_key("%")
+
+
 def _adapter_row_counts(uow) -> dict[str, int]:
     """kit row_counts without `inbound_receipt`: the adapter records each message id it acted on
     (so a redelivery never runs twice) -- also for a refused command. That receipt is the adapter's
     bookkeeping, not a change the command made; the console Chat sends no message id, so its runs
-    write none."""
+    write none. Likewise the outbox rows carrying DingTalk's private answers to group messages (a
+    refusal in a group is delivered 1:1 through the outbox) are the adapter's delivery of the reply."""
     counts = kit_dialog.row_counts(uow)
     counts.pop("inbound_receipt", None)
+    with uow() as u:
+        private = u.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.dedupe_key.like(_PRIVATE_DM)))
+    counts[OutboxMessage.__tablename__] -= private
     return counts
+
+
+def _without_private_dms(real):
+    """A module's `_outbox(uow)` -> [(destination, dedupe_key, payload)], without the rows that carry
+    DingTalk's private answers (the adapter's delivery of the reply, not a message the command sent)."""
+
+    def outbox(uow):
+        return [row for row in real(uow) if not (row[1] or "").startswith(_PRIVATE_DM[:-1])]
+
+    return outbox
 
 
 class _UowView:
@@ -491,12 +512,11 @@ def test_dialog_through_adapter(adapter, mod_name, name, params, sqlite_url, clo
 
     mod = importlib.import_module(mod_name)
     fn = getattr(mod, name)
-    key = f"{mod_name.rsplit('.', 1)[1]}::{name}"
     engine = make_engine(sqlite_url)
     uow = uow_factory(engine)
     fake = FakeDingTalk() if adapter == "dingtalk" else FakeWeCom(corp_id=WC_CORP, secret=WC_SECRET)
     fake.start()
-    env = AdapterEnv(adapter, fake, private_as_mention=adapter == "dingtalk" and key in DINGTALK_PRIVATE_AS_MENTION)
+    env = AdapterEnv(adapter, fake)
     try:
         factory = env.chat
         for target in (mod, kit_dialog):
@@ -506,6 +526,8 @@ def test_dialog_through_adapter(adapter, mod_name, name, params, sqlite_url, clo
             monkeypatch.setattr(mod, "run_dialog", adapter_run_dialog)
         if hasattr(mod, "row_counts"):
             monkeypatch.setattr(mod, "row_counts", _adapter_row_counts)
+        if hasattr(mod, "_outbox"):
+            monkeypatch.setattr(mod, "_outbox", _without_private_dms(mod._outbox))
         monkeypatch.setattr(kpi_data, "generate", _mapped_generate(env.ids))
         view = _UowView(uow, adapter, env.ids)
         kwargs = {}

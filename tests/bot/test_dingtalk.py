@@ -29,11 +29,11 @@ from bot.config import DingTalkSettings, Settings
 from bot.dingtalk import render, signing
 from bot.dingtalk.api import DingTalkApi
 from bot.dingtalk.http import build_asgi
-from bot.dingtalk.inbound import DingTalkBot, pair_mentions, parse_message, strip_bot_mention
+from bot.dingtalk.inbound import DingTalkBot, pair_mentions, parse_message, private_dm_key, strip_bot_mention
 from bot.dingtalk.sender import DingTalkSender, RobotHook, StaticRobots
 from bot.dingtalk.stream import TeambotHandler
 from commands.dispatch import Dispatcher
-from commands.reply import Actions, Button, Fields, Reply, Table, Text, reply_to_dict
+from commands.reply import Actions, Button, Fields, Reply, Table, Text, reply_from_dict, reply_to_dict
 from reminders.outbox import DEFAULT_PACE_SECONDS, OutboxConfig, drain
 from storage import outbox_store
 from storage.db import make_engine
@@ -52,14 +52,22 @@ _AT_NAME = re.compile(r"@(\w+)")
 class Answer:
     status: int
     body: str
+    #: A private reply to a group message: the 1:1 message queued in the outbox for the sender,
+    #: rendered as DingTalkSender would send it (the group `body` is then only the notice).
+    dm: dict | None = None
 
     @property
     def json(self) -> dict:
         return json.loads(self.body) if self.body.startswith("{") else {}
 
     @property
-    def text(self) -> str:
+    def group_text(self) -> str:
         return render.message_text(self.json)
+
+    @property
+    def text(self) -> str:
+        """What the sender reads: the 1:1 message when the reply was private in a group."""
+        return render.message_text(self.dm) if self.dm is not None else self.group_text
 
 
 def normalize(s: str) -> str:
@@ -108,7 +116,31 @@ class DingTalkHarness:
         if headers is None:
             headers = signed_headers(APP_SECRET, timestamp if timestamp is not None else self.now_ms())
         r = self.client.post("/dingtalk/events", content=raw, headers=headers)
-        return Answer(r.status_code, r.text)
+        answer = Answer(r.status_code, r.text)
+        if isinstance(body, dict) and r.status_code == 200:
+            self.attach_dm(body, answer)
+        return answer
+
+    def attach_dm(self, body: dict, answer: Answer) -> None:
+        """A private reply to a group message: check the group got only the @-notice and the sender's
+        1:1 message was queued (once), and attach that message to the answer."""
+        dm = [r for r in self.private_dms() if r.dedupe_key == private_dm_key(body.get("msgId", ""))]
+        if not dm:
+            return
+        [row] = dm
+        user = body.get("senderStaffId")
+        assert body["conversationType"] == "2" and row.destination == f"user:{user}", row.destination
+        assert answer.json["at"]["atUserIds"][0] == user
+        assert answer.group_text in (f"@{user} 已私信回复你。", f"@{user} I've replied to you in a direct message.")
+        answer.dm = render.render(reply_from_dict(json.loads(row.payload)), group=False)
+
+    def private_dms(self) -> list[OutboxMessage]:
+        """The outbox rows carrying private replies to group messages, oldest first."""
+        with self.uow() as u:
+            rows = list(u.session.scalars(select(OutboxMessage).where(
+                OutboxMessage.dedupe_key.like("dingtalk:private:%")).order_by(OutboxMessage.id)))
+            u.session.expunge_all()
+            return rows
 
     def say(self, user: str, text: str, **kw) -> Answer:
         answer = self.post(self.message(user, text, **kw))
@@ -233,14 +265,14 @@ def test_progress_list_by_week_and_person(dt):
 def test_undo_button_is_an_action_card_that_sends_the_typed_command(dt):
     _team(dt)
     answer = dt.say("li", "/progress 拜访 visits=1")
-    card = answer.json
+    card = answer.dm  # the confirmation is private: it comes 1:1
     assert card["msgtype"] == "actionCard"
     url = card["actionCard"]["btns"][0]["actionURL"]
     assert url.startswith("dtmd://dingtalkclient/sendMessage?content=")
     command = render.command_from_url(url)
     assert command == "/progress undo"
-    # A tap makes the client send the command as a message: it runs like typing it.
-    undone = dt.say("li", command)
+    # A tap makes the client send the command as a message (in the 1:1 chat): it runs like typing it.
+    undone = dt.say("li", command, group=False)
     assert "已撤销" in undone.text
     assert dt.count(ProgressEntry) == 0
 
@@ -323,6 +355,48 @@ def test_a_redelivered_message_runs_once(dt):
     assert dt.count(ProgressEntry) == 1
 
 
+def test_a_refusal_in_a_group_goes_to_the_sender_1_to_1_and_the_group_sees_only_a_notice(dt, fake_dt):
+    _team(dt)
+    before = dt.count(OutboxMessage)
+    msg = dt.message("li", "/team add @zhao rep", msg_id="msgPRIVATE1")
+    first = dt.post(msg)
+    assert first.status == 200
+    # The group: only the notice, @-mentioning li; nothing of the refusal.
+    assert first.group_text == "@li 已私信回复你。"
+    assert first.json["at"] == {"atUserIds": ["li"], "isAtAll": False}
+    assert "只有销售经理" not in first.body
+    # li: one 1:1 message in the outbox with the refusal.
+    with dt.uow() as u:
+        [row] = u.session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == "dingtalk:private:msgPRIVATE1"))
+        assert row.destination == "user:li" and row.platform == "dingtalk"
+        payload = json.loads(row.payload)
+    assert payload["ok"] is False and payload["private"] is True
+    assert "只有销售经理可以这样做" in render.message_text(render.render(reply_from_dict(payload)))
+    assert dt.count(OutboxMessage) == before + 1
+    # A redelivery (same msgId) answers the same and queues nothing new.
+    second = dt.post(msg)
+    assert second.status == 200 and second.json == first.json
+    assert dt.count(OutboxMessage) == before + 1
+    # The outbox sends it with the robot's 1:1 API.
+    drain(dt.uow, DingTalkSender(DingTalkApi(APP_KEY, APP_SECRET, api_url=fake_dt.url)), dt.clock, "w1")
+    [dm] = [c for c in fake_dt.delivered("robot.oToMessages") if c.json["userIds"] == ["li"]]
+    assert "只有销售经理可以这样做" in json.loads(dm.json["msgParam"])["text"]
+    assert not any("只有销售经理" in c.json.get("msgParam", "") for c in fake_dt.delivered("robot.groupMessages"))
+
+
+def test_the_notice_speaks_the_replys_language_and_public_answers_and_dms_stay_as_they_are(dt):
+    _team(dt)
+    refused = dt.say("amy", "/team add @zhao rep")  # amy reads English
+    assert refused.group_text == "@amy I've replied to you in a direct message."
+    assert "Only the sales manager can do that." in refused.text
+    public = dt.say("wang", "/team add @chen account_manager")
+    assert public.dm is None and "已把 @chen 加入" in normalize(public.group_text)
+    before = dt.count(OutboxMessage)
+    direct = dt.say("li", "/team add @zhao rep", group=False)
+    assert direct.dm is None and "只有销售经理可以这样做" in direct.text and "at" not in direct.json
+    assert dt.count(OutboxMessage) == before
+
+
 # --- Stream mode ------------------------------------------------------------------------------------
 
 def _callback(data: dict, message_id: str = "stream-1") -> CallbackMessage:
@@ -355,8 +429,12 @@ def test_stream_handler_runs_off_the_event_loop_and_replies_once(dt, fake_dt):
     assert threads and all(t != loop_thread for t in threads)
     posts = fake_dt.calls("session")
     assert len(posts) == 1
-    assert "已记录进展：流式签约" in render.message_text(posts[0].json)
+    # The confirmation is private: the group gets the notice, li the confirmation 1:1 (queued once).
+    assert render.message_text(posts[0].json) == "@li 已私信回复你。"
     assert posts[0].json["at"]["atUserIds"][0] == "li"
+    [dm] = [r for r in dt.private_dms() if "msgSTREAM" in r.dedupe_key]
+    assert (dm.destination, dm.dedupe_key) == ("user:li", "dingtalk:private:msgSTREAM1")
+    assert "已记录进展：流式签约" in json.loads(dm.payload)["summary"]
     assert dt.count(ProgressEntry) == 1
 
 
@@ -370,13 +448,17 @@ def test_stream_reply_that_cannot_be_posted_goes_through_the_outbox(dt, fake_dt)
     result = handler.deliver(parse_message(data))
     assert result is not None and result.status == "rate_limited"
     with dt.uow() as u:
-        row = u.session.scalars(select(OutboxMessage)).one()
-        assert (row.destination, row.dedupe_key) == ("channel:cidG1", "dingtalk-reply:msgSTREAM2")
+        rows = {(r.destination, r.dedupe_key) for r in u.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key.like("%msgSTREAM2")))}
+    # The confirmation is private: li's 1:1 message, and the group's notice that could not be posted.
+    assert rows == {("channel:cidG1", "dingtalk-reply:msgSTREAM2"), ("user:li", "dingtalk:private:msgSTREAM2")}
     stats = drain(dt.uow, DingTalkSender(api), dt.clock, "w1")
-    assert stats.sent == 1
+    assert stats.sent == 3  # with amy's private answer to `/teambot lang en` in _team
     sent = fake_dt.delivered("robot.groupMessages")
     assert sent[0].json["openConversationId"] == "cidG1"
-    assert "补发" in json.loads(sent[0].json["msgParam"])["text"]
+    assert json.loads(sent[0].json["msgParam"])["text"] == "@li 已私信回复你。"
+    [dm] = [c for c in fake_dt.delivered("robot.oToMessages") if c.json["userIds"] == ["li"]]
+    assert "补发" in json.loads(dm.json["msgParam"])["text"]
 
 
 # --- (4) the outbox against a robot that says "too fast" ---------------------------------------------
