@@ -131,15 +131,16 @@ class ChinaCalendar(_Base):
         import chinese_calendar  # local: importing it is cheap but keeps module import light
 
         self._cc = chinese_calendar
+        # The years the package has the State Council's schedule for (it raises outside them).
+        self._years = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
         self._fallback: CountryCalendar | None = None
         self._warned: set[int] = set()
         self._lock = threading.Lock()
 
     def _compute(self, d: date) -> bool:
-        try:
+        if d.year in self._years:
             return bool(self._cc.is_workday(d))
-        except NotImplementedError:
-            return self._fallback_is_workday(d)
+        return self._fallback_is_workday(d)
 
     def _fallback_is_workday(self, d: date) -> bool:
         with self._lock:

@@ -10,11 +10,10 @@ import json
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from bot.http_json import DEFAULT_TIMEOUT, HttpAnswer, NetworkError, request_json
 
 log = logging.getLogger("teambot.dingtalk.api")
 
@@ -22,66 +21,10 @@ API = "https://api.dingtalk.com"
 OAPI = "https://oapi.dingtalk.com"
 #: Hosts a group's custom-robot webhook may point at (besides the API_URL override's host).
 WEBHOOK_HOSTS = frozenset({"oapi.dingtalk.com"})
-DEFAULT_TIMEOUT = 10.0
-MAX_ANSWER = 1_000_000
-
-
-@dataclass(frozen=True)
-class HttpAnswer:
-    status: int
-    data: dict | None
-    text: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def get(self, key: str, default=None):
-        return (self.data or {}).get(key, default)
-
-
-class NetworkError(Exception):
-    """No HTTP answer at all: DNS, refused connection, timeout, TLS."""
 
 
 class TokenError(Exception):
     """The app access token could not be obtained."""
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, never followed: a webhook must not lead the bot elsewhere."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
-def request_json(method: str, url: str, body: dict | None = None, *, headers: dict | None = None,
-                 timeout: float = DEFAULT_TIMEOUT) -> HttpAnswer:
-    """One JSON request; an HTTP error status is an answer, not an exception."""
-    data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
-    hdrs = {"Accept": "application/json"}
-    if data is not None:
-        hdrs["Content-Type"] = "application/json; charset=utf-8"
-    hdrs.update(headers or {})
-    req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
-    try:
-        with _OPENER.open(req, timeout=timeout) as r:  # URLs are ours or allow-listed
-            status, raw, rh = r.status, r.read(MAX_ANSWER), r.headers
-    except urllib.error.HTTPError as e:
-        status, rh = e.code, e.headers
-        try:
-            raw = e.read(MAX_ANSWER)
-        except OSError:
-            raw = b""
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as e:
-        raise NetworkError(f"{type(e).__name__}: {getattr(e, 'reason', e)}") from None
-    text = raw.decode("utf-8", errors="replace")
-    try:
-        parsed = json.loads(text) if text.strip() else None
-    except ValueError:
-        parsed = None
-    return HttpAnswer(status, parsed if isinstance(parsed, dict) else None, text[:2000],
-                      {k.lower(): v for k, v in (rh or {}).items()})
 
 
 def robot_msg_param(message: dict) -> tuple[str, dict]:

@@ -7,49 +7,20 @@ Base URL `https://qyapi.weixin.qq.com`; `WECOM_API_URL` (settings.wecom.api_url)
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
+
+from bot.http_json import DEFAULT_TIMEOUT, HttpAnswer, NetworkError, request_json
 
 log = logging.getLogger("teambot.wecom.api")
 
 API = "https://qyapi.weixin.qq.com"
 WEBHOOK_HOSTS = frozenset({"qyapi.weixin.qq.com"})
-DEFAULT_TIMEOUT = 10.0
-MAX_ANSWER = 1_000_000
 #: errcodes meaning the access token is invalid or expired: fetch a new one.
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
-
-
-@dataclass(frozen=True)
-class HttpAnswer:
-    status: int
-    data: dict | None
-    text: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def errcode(self) -> int | None:
-        if self.data is None:
-            return None
-        try:
-            return int(self.data.get("errcode", 0))
-        except (TypeError, ValueError):
-            return None
-
-    @property
-    def errmsg(self) -> str:
-        return str((self.data or {}).get("errmsg") or "")
-
-
-class NetworkError(Exception):
-    """No HTTP answer at all: DNS, refused connection, timeout, TLS."""
 
 
 class TokenError(Exception):
@@ -58,43 +29,6 @@ class TokenError(Exception):
     def __init__(self, message: str, errcode: int | None = None):
         super().__init__(message)
         self.errcode = errcode
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, never followed: a webhook must not lead the bot elsewhere."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
-def request_json(method: str, url: str, body: dict | None = None, *,
-                 timeout: float = DEFAULT_TIMEOUT) -> HttpAnswer:
-    data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
-    headers = {"Accept": "application/json"}
-    if data is not None:
-        headers["Content-Type"] = "application/json; charset=utf-8"
-    req = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with _OPENER.open(req, timeout=timeout) as r:  # URLs are ours or allow-listed
-            status, raw, rh = r.status, r.read(MAX_ANSWER), r.headers
-    except urllib.error.HTTPError as e:
-        status, rh = e.code, e.headers
-        try:
-            raw = e.read(MAX_ANSWER)
-        except OSError:
-            raw = b""
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as e:
-        raise NetworkError(f"{type(e).__name__}: {getattr(e, 'reason', e)}") from None
-    text = raw.decode("utf-8", errors="replace")
-    try:
-        parsed = json.loads(text) if text.strip() else None
-    except ValueError:
-        parsed = None
-    return HttpAnswer(status, parsed if isinstance(parsed, dict) else None, text[:2000],
-                      {k.lower(): v for k, v in (rh or {}).items()})
 
 
 class WeComApi:
