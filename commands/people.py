@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from commands.errors import Refused, UsageError
-from storage.models import Member
+from storage.models import Member, Team
 
 # Platforms whose mentions carry only a name, so a name is the id (the local console).
 NAME_IS_ID = {"console"}
@@ -52,3 +52,17 @@ def member_of(session: Session, team_id: int, user_id: str) -> Member | None:
 def mention(user_id: str) -> str:
     """Neutral mention markup; renderers turn it into a platform mention or @name."""
     return f"<@{user_id}>"
+
+
+def adopt_team_of(session: Session, ctx, model, row_id: int, max_id: int) -> None:
+    """A button clicked in a DM by someone in several teams: the row (a task, a request) says which
+    team is meant, provided the clicker is a member of it (else the usual "no team" answer follows)."""
+    row = session.get(model, row_id) if 0 < row_id <= max_id else None
+    if row is None:
+        return
+    team = session.get(Team, row.team_id)
+    if team is None or team.platform != ctx.actor.platform:
+        return
+    member = member_of(session, team.id, ctx.actor.user_id)
+    if member is not None:
+        ctx.team, ctx.member = team, member

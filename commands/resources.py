@@ -42,7 +42,7 @@ from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.i18n import has, t
 from commands.keywords import keyword, split_head
-from commands.people import member_of, mention, require_member
+from commands.people import adopt_team_of, mention, require_member
 from commands.reply import Actions, Button, Fields, Outgoing, Reply, Table, Text
 from storage.models import Member, ResourceRequest, ResourceStock, ResourceTransition, Team, UserPref
 from storage.uow import UnitOfWork
@@ -454,7 +454,7 @@ def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
         return Reply.text(t(ctx.lang, "resources.help"))
     request_id = getattr(req, "request_id", None)
     if ctx.team is None and request_id is not None:
-        _team_of_request(s, ctx, request_id)
+        adopt_team_of(s, ctx, ResourceRequest, request_id, MAX_ID)
     require_member(ctx)
     if isinstance(req, SubmitRequest):
         return _submit(s, req, ctx)
@@ -472,18 +472,6 @@ def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     return handler(s, req, row, ctx)
 
 
-def _team_of_request(s, ctx: Ctx, request_id: int) -> None:
-    """A button clicked in a DM by someone in several teams: the request says which team is meant,
-    provided the clicker is a member of it (else the usual "no team" answer follows)."""
-    row = s.get(ResourceRequest, request_id) if 0 < request_id <= MAX_ID else None
-    if row is None:
-        return
-    team = s.get(Team, row.team_id)
-    if team is None or team.platform != ctx.actor.platform:
-        return
-    member = member_of(s, team.id, ctx.actor.user_id)
-    if member is not None:
-        ctx.team, ctx.member = team, member
 
 
 def _load(s, ctx: Ctx, request_id: int, *, lock: bool) -> ResourceRequest:

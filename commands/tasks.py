@@ -44,9 +44,9 @@ from commands.context import Ctx
 from commands.errors import Refused, UsageError
 from commands.i18n import t
 from commands.keywords import keyword, split_head
-from commands.people import member_of, mention, require_member, resolve_person
+from commands.people import adopt_team_of, member_of, mention, require_member, resolve_person
 from commands.reply import Actions, Button, Fields, Outgoing, Reply, Table, Text
-from storage.models import OutboxMessage, Task, Team, UserPref
+from storage.models import OutboxMessage, Task, UserPref
 from storage.uow import UnitOfWork
 
 MAX_TITLE = 200
@@ -311,7 +311,7 @@ def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     s = uow.session
     task_id = getattr(req, "task_id", None)
     if ctx.team is None and task_id is not None:
-        _team_of_task(s, ctx, task_id)
+        adopt_team_of(s, ctx, Task, task_id, MAX_ID)
     require_member(ctx)
     if isinstance(req, AddTask):
         return _add(s, req, ctx)
@@ -323,18 +323,6 @@ def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     return handler(s, req, task, ctx)
 
 
-def _team_of_task(s, ctx: Ctx, task_id: int) -> None:
-    """A button clicked in a DM by someone in several teams: the task says which team is meant,
-    provided the clicker is a member of it (else the usual "no team" answer follows)."""
-    task = s.get(Task, task_id) if 0 < task_id <= MAX_ID else None
-    if task is None:
-        return
-    team = s.get(Team, task.team_id)
-    if team is None or team.platform != ctx.actor.platform:
-        return
-    member = member_of(s, team.id, ctx.actor.user_id)
-    if member is not None:
-        ctx.team, ctx.member = team, member
 
 
 def _is_manager(ctx: Ctx) -> bool:
