@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 

@@ -10,9 +10,9 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings
 from commands.clock import Clock, SystemClock
 from commands.dispatch import Dispatcher
+from commands.workdays import QuietHours
 from reminders.outbox import OutboxConfig, Sender
 from reminders.schedule import Scheduler, SchedulerConfig
-from commands.workdays import QuietHours
 from storage import migrate
 from storage.db import make_engine
 from storage.uow import UowFactory, uow_factory

@@ -12,6 +12,13 @@ class UsageError(Exception):
         #: Catalog key of a correct example (defaults to the command's usage example).
         self.example = example
 
+    def with_example(self, example: str) -> UsageError:
+        """Name the example for an error raised deeper down (a date parser knows no command), unless
+        it already has one: `raise e.with_example("tasks.example_due") from None`."""
+        if self.example is None:
+            self.example = example
+        return self
+
 
 class Refused(UsageError):
     """The input is fine but the caller may not do this (permission, state)."""

@@ -113,18 +113,11 @@ class GoalHistory:
 # -- parsing -----------------------------------------------------------------------------------
 
 
-def _with_example(e: UsageError, example: str) -> UsageError:
-    """The router's fallback example would be "goal.example"; this feature's catalog is goals.toml."""
-    if e.example is None:
-        e.example = example
-    return e
-
-
 def parse(text: str, ctx: Ctx):
     try:
         return _parse(text, ctx)
     except UsageError as e:
-        raise _with_example(e, "goals.example") from None
+        raise e.with_example("goals.example") from None
 
 
 def _parse(text: str, ctx: Ctx):
@@ -467,7 +460,7 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     try:
         return _run(req, uow, ctx)
     except UsageError as e:
-        raise _with_example(e, "goals.example") from None
+        raise e.with_example("goals.example") from None
 
 
 def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:

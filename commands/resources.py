@@ -252,21 +252,11 @@ _TRIM = " \t\n,，;；:：、。"
 EXAMPLE = "resources.example"
 
 
-
-
-def _with_example(e: UsageError, example: str) -> UsageError:
-    """The dispatcher's fallback example is `<route>.example` ("resource.example") while this feature's
-    catalog is resources.toml, so every error leaving this module names its example itself."""
-    if e.example is None:
-        e.example = example
-    return e
-
-
 def parse(text: str, ctx: Ctx):
     try:
         return _parse(text, ctx)
     except UsageError as e:
-        raise _with_example(e, EXAMPLE) from None
+        raise e.with_example(EXAMPLE) from None
 
 
 def _parse(text: str, ctx: Ctx):
@@ -361,7 +351,7 @@ def _whole(raw: str, example: str, *, allow_zero: bool = False) -> int:
     try:
         a = parsing.parse_amount(raw)
     except UsageError as e:
-        raise _with_example(e, example) from None
+        raise e.with_example(example) from None
     if a.percent:
         raise UsageError("parse.bad_amount", value=raw, example=example)
     if a.value < 0 or (a.value == 0 and not allow_zero):
@@ -400,7 +390,7 @@ def _parse_request(rest: str, ctx: Ctx) -> SubmitRequest:
         try:
             needed_by = parsing.parse_due(when, ctx.now, ctx.tz)
         except UsageError as e:
-            raise _with_example(e, example) from None
+            raise e.with_example(example) from None
     if not tail:
         raise UsageError("resources.purpose_required", example=example)
     if len(tail) > MAX_PURPOSE:
@@ -445,7 +435,7 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     try:
         return _run(req, uow, ctx)
     except UsageError as e:
-        raise _with_example(e, EXAMPLE) from None
+        raise e.with_example(EXAMPLE) from None
 
 
 def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
@@ -470,8 +460,6 @@ def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     handler = {ApproveRequest: _approve, RejectRequest: _reject, AllocateRequest: _allocate,
                GiveFeedback: _feedback, CancelRequest: _cancel}[type(req)]
     return handler(s, req, row, ctx)
-
-
 
 
 def _load(s, ctx: Ctx, request_id: int, *, lock: bool) -> ResourceRequest:

@@ -165,28 +165,18 @@ _ID = re.compile(r"#?(\d+)")
 _TRIM = " \t\n,，;；:：、。"
 
 
-
-
-def _with_example(e: UsageError, example: str) -> UsageError:
-    """The dispatcher's fallback example is `<route>.example` ("task.example") while this feature's
-    catalog is tasks.toml, so every error leaving this module names its example itself."""
-    if e.example is None:
-        e.example = example
-    return e
-
-
 def _due(text: str, ctx: Ctx, example: str) -> datetime:
     try:
         return parsing.parse_due(text, ctx.now, ctx.tz)
     except UsageError as e:
-        raise _with_example(e, example) from None
+        raise e.with_example(example) from None
 
 
 def parse(text: str, ctx: Ctx):
     try:
         return _parse(text, ctx)
     except UsageError as e:
-        raise _with_example(e, "tasks.example") from None
+        raise e.with_example("tasks.example") from None
 
 
 def _parse(text: str, ctx: Ctx):
@@ -304,7 +294,7 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     try:
         return _run(req, uow, ctx)
     except UsageError as e:
-        raise _with_example(e, "tasks.example") from None
+        raise e.with_example("tasks.example") from None
 
 
 def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
@@ -321,8 +311,6 @@ def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     handler = {CompleteTask: _done, ReopenTask: _reopen, RescheduleTask: _reschedule,
                AssignTask: _assign, CancelTask: _cancel, SnoozeTask: _snooze}[type(req)]
     return handler(s, req, task, ctx)
-
-
 
 
 def _is_manager(ctx: Ctx) -> bool:

@@ -1,10 +1,9 @@
 """The console's outbox sender: DMs and channel posts are printed as they go out."""
 from __future__ import annotations
 
+from bot.console.render import text as render
 from commands.reply import reply_from_dict
 from reminders.outbox import SendResult
-
-from bot.console.render import text as render
 
 
 class ConsoleSender:

@@ -27,6 +27,7 @@ from starlette.routing import Route
 from bot.config import Settings
 from bot.dingtalk.inbound import BadCallback, DingTalkBot, parse_message
 from bot.dingtalk.signing import SignatureError, verify_callback
+from bot.http_body import BodyTooLarge, read_limited
 from commands.clock import Clock
 from commands.dispatch import Dispatcher
 
@@ -36,24 +37,6 @@ EVENTS_PATH = "/dingtalk/events"
 #: Robot callbacks are a few kilobytes.
 MAX_BODY = 256_000
 GENERIC = {"msgtype": "text", "text": {"content": "⚠️ 出了点问题，请稍后再试。 / Something went wrong, please try again."}}
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -68,7 +51,7 @@ def build_routes(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
     async def events(request: Request) -> Response:
         try:
             raw = await read_limited(request, MAX_BODY)
-        except _TooLarge:
+        except BodyTooLarge:
             return _error(413, "request too large")
         now_ms = int(clock.now().timestamp() * 1000)
         try:

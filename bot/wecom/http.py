@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.config import Settings
+from bot.http_body import BodyTooLarge, read_limited
 from bot.wecom.api import WeComApi
 from bot.wecom.crypto import WeComCrypto, WeComCryptoError
 from bot.wecom.inbound import MAX_XML, BadXml, WeComBot, parse_xml, to_inbound
@@ -35,24 +36,6 @@ from commands.dispatch import Dispatcher
 log = logging.getLogger("teambot.wecom.http")
 
 CALLBACK_PATH = "/wecom/callback"
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _bad() -> Response:
@@ -79,8 +62,8 @@ def build_routes(settings: Settings, dispatcher: Dispatcher, clock: Clock, *, ap
     async def callback(request: Request) -> Response:
         q = request.query_params
         try:
-            raw = await _read_limited(request, MAX_XML)
-        except _TooLarge:
+            raw = await read_limited(request, MAX_XML)
+        except BodyTooLarge:
             return PlainTextResponse("request too large", status_code=413)
         try:
             outer = parse_xml(raw.decode("utf-8"))
