@@ -5,6 +5,8 @@ dispatch in Starlette's thread pool), in its own process.
     python bench/bare_bolt.py --port 3001 --secret S --api-url http://127.0.0.1:9/api/ [--pbr]
 
 --pbr: process_before_response=True (what teambot uses); without it, Bolt's defaults.
+--inline: slash commands are dispatched on the event loop's thread, as teambot's typed commands
+are on SQLite (bot.slack.server.build_asgi's `inline`); without it, in Starlette's thread pool.
 The signature check (Bolt's RequestVerification) runs as in any Bolt app; auth.test goes to
 --api-url (the bench's FakeSlack) once, like Bolt's single-workspace authorization does.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from urllib.parse import parse_qsl
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,16 +43,23 @@ def build(secret: str, api_url: str, pbr: bool) -> App:
     return app
 
 
+def slash_command(body: bytes) -> bool:
+    form = dict(parse_qsl(body.decode("utf-8", errors="replace")))
+    return "payload" not in form and form.get("command", "").startswith("/")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--secret", required=True)
     p.add_argument("--api-url", required=True)
     p.add_argument("--pbr", action="store_true", help="process_before_response=True")
+    p.add_argument("--inline", action="store_true", help="slash commands on the event loop's thread")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     app = build(args.secret, args.api_url, args.pbr)
-    build_server(Settings(http_host="127.0.0.1", http_port=args.port, log_level="WARNING"), app).run()
+    build_server(Settings(http_host="127.0.0.1", http_port=args.port, log_level="WARNING"), app,
+                 inline=slash_command if args.inline else None).run()
     return 0
 
 

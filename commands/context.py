@@ -1,6 +1,7 @@
 """Who is asking, where, and what they typed: the only inputs a command sees besides storage."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -35,15 +36,54 @@ class Invocation:
 
 @dataclass
 class Ctx:
-    """Everything parse() and run() may consult. parse() uses only lang, tz and now."""
+    """Everything parse() and run() may consult. parse() uses only lang, tz and now.
+
+    The team and the membership are known by id and role from the dispatcher's one query; the ORM
+    objects `team` and `member` are loaded on first use (a progress entry needs only the ids)."""
     inv: Invocation
     lang: str
     tz: ZoneInfo
     now: datetime  # aware UTC
-    team: Team | None = None
-    member: Member | None = None
+    team_id: int | None = None
+    member_id: int | None = None
+    #: The member's role as the dispatcher read it (see `role`).
+    member_role: str | None = None
     #: Messages the command causes besides its reply; written to the outbox in the same transaction.
     outgoing: list[Outgoing] = field(default_factory=list)
+    #: (model, id) -> the ORM object in this unit of work's Session.
+    load: Callable[[type, int], object] | None = field(default=None, repr=False, compare=False)
+    _team: Team | None = field(default=None, repr=False)
+    _member: Member | None = field(default=None, repr=False)
+
+    @property
+    def team(self) -> Team | None:
+        if self._team is None and self.team_id is not None and self.load is not None:
+            self._team = self.load(Team, self.team_id)
+        return self._team
+
+    @team.setter
+    def team(self, team: Team | None) -> None:
+        self._team = team
+        self.team_id = team.id if team is not None else None
+
+    @property
+    def member(self) -> Member | None:
+        if self._member is None and self.member_id is not None and self.load is not None:
+            self._member = self.load(Member, self.member_id)
+        return self._member
+
+    @member.setter
+    def member(self, member: Member | None) -> None:
+        self._member = member
+        self.member_id = member.id if member is not None else None
+        self.member_role = member.role if member is not None else None
+
+    @property
+    def role(self) -> str | None:
+        """The asker's role in the team ("manager", "rep"...), None when not a member."""
+        if self._member is not None:
+            return self._member.role
+        return self.member_role if self.member_id is not None else None
 
     @property
     def actor(self) -> Actor:

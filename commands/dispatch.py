@@ -9,8 +9,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, insert, select
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from commands import forms, router
 from commands.clock import Clock
@@ -20,9 +19,14 @@ from commands.i18n import normalize_lang, t
 from commands.reply import Reply, Text, reply_from_dict, reply_to_dict
 from storage import outbox_store
 from storage.models import InboundReceipt, Member, Team, UserPref
-from storage.uow import UowFactory
+from storage.prepared import Prepared
+from storage.uow import UnitOfWork, UowFactory
 
 log = logging.getLogger("teambot.dispatch")
+
+
+class _StaleConnection(Exception):
+    """The command failed because its pooled database connection had gone away."""
 
 
 class Dispatcher:
@@ -34,82 +38,121 @@ class Dispatcher:
         self.default_tz = default_tz
 
     def handle(self, inv: Invocation) -> Reply:
+        try:
+            return self._handle(inv)
+        except _StaleConnection:
+            # The database dropped a pooled connection (a restart, a failover); SQLAlchemy has
+            # thrown the pool's connections away and the command's transaction was rolled back,
+            # so it runs once more on a fresh connection. (Cheaper than pinging the server before
+            # every command, which is what the pool would otherwise have to do.)
+            log.warning("database connection lost; running the command again: %s %s",
+                        inv.actor.user_id, inv.command)
+            try:
+                return self._handle(inv)
+            except _StaleConnection as e:
+                return self._crash(inv, None, e.__cause__)
+
+    def _handle(self, inv: Invocation) -> Reply:
         route = router.find(inv.command)
         text = router.normalize(inv.text)
         ctx: Ctx | None = None
         try:
             with self.uow() as uow:
-                s = uow.session
-                if inv.delivery_key:
-                    earlier = _receipt(s, inv)
-                    if earlier is not None:
-                        return earlier
-                ctx = self.context(s, inv)
+                ctx = self.context(uow, inv)
                 if route is None:
                     raise UsageError("core.unknown_command", example="settings.example",
                                      command=inv.command)
                 # Issue 6: a bare /task, /progress, /resource or /goal opens a form (a Slack modal;
                 # a usage card elsewhere). It only reads, so no receipt is kept for it.
                 if not text and forms.has_form(route.name):
-                    return forms.form_reply(route.name, s, ctx)
+                    return forms.form_reply(route.name, uow.session, ctx)
                 feature = router.module(route)
                 req = feature.parse(text, ctx)
                 reply = feature.run(req, uow, ctx)
                 for msg in ctx.outgoing:
-                    outbox_store.enqueue(s, platform=inv.actor.platform, destination=msg.destination,
+                    outbox_store.enqueue(uow.session, platform=inv.actor.platform, destination=msg.destination,
                                          payload=reply_to_dict(msg.reply), now=ctx.now,
                                          dedupe_key=msg.dedupe_key)
                 if inv.delivery_key:
-                    # A Core insert, executed now (a concurrent retry's receipt raises IntegrityError
-                    # here, inside the unit of work, which then rolls everything back).
-                    s.connection().execute(_INSERT_RECEIPT, {
+                    # The receipt goes in last, in the command's own transaction: a retry of a
+                    # delivery that was already answered fails here on the unique key, everything it
+                    # did is rolled back, and it gets the first answer (below). Cheaper than looking
+                    # the receipt up first, which every command would pay for.
+                    _INSERT_RECEIPT.execute(uow.connection, {
                         "platform": inv.actor.platform, "key": inv.delivery_key,
                         "reply_json": json.dumps(reply_to_dict(reply), ensure_ascii=False),
                         "received_at": ctx.now})
             return reply
         except UsageError as e:
+            # A retry may be refused now because its first delivery changed things (a task already
+            # done): it gets the first answer all the same.
+            earlier = self._earlier(inv)
+            if earlier is not None:
+                return earlier
             lang = ctx.lang if ctx else self._fallback_lang(inv)
             # Catalogs are named after the feature module (tasks.toml for the `task` route).
             feature = route.module.rsplit(".", 1)[-1] if route else "settings"
             return usage_reply(lang, e, feature)
         except IntegrityError:
-            # A concurrent delivery of the same retry won the receipt insert: answer as it did.
-            if inv.delivery_key:
-                with self.uow() as uow:
-                    earlier = _receipt(uow.session, inv)
-                if earlier is not None:
-                    return earlier
+            # The delivery was answered before (or a concurrent delivery of it just was).
+            earlier = self._earlier(inv)
+            if earlier is not None:
+                return earlier
+            return self._crash(inv, ctx)
+        except DBAPIError as e:
+            if e.connection_invalidated:
+                raise _StaleConnection from e
             return self._crash(inv, ctx)
         except Exception:
             return self._crash(inv, ctx)
 
-    def context(self, s: Session, inv: Invocation) -> Ctx:
+    def _earlier(self, inv: Invocation) -> Reply | None:
+        """The answer kept for this delivery, when it was answered before."""
+        if not inv.delivery_key:
+            return None
+        try:
+            with self.uow() as uow:
+                raw = uow.connection.execute(_RECEIPT, {"platform": inv.actor.platform,
+                                                        "key": inv.delivery_key}).scalar()
+        except Exception:  # noqa: BLE001 - the caller answers as if there were none
+            log.exception("could not read the receipt of %s", inv.delivery_key)
+            return None
+        return reply_from_dict(json.loads(raw)) if raw is not None else None
+
+    def context(self, uow: UnitOfWork, inv: Invocation) -> Ctx:
+        """Who is asking and in which team, read with one Core query (plain columns, no ORM objects:
+        the Team and Member objects are loaded only if the command asks for them)."""
         actor = inv.actor
+        conn = uow.connection
         keys = {"platform": actor.platform, "channel": inv.channel, "user": actor.user_id}
         # The person's saved language and time zone come with the team (one query, not two).
-        team, member, pref_lang, pref_tz = s.execute(_TEAM_AND_MEMBER, keys).first() or (None,) * 4
-        if team is None:
+        row = _TEAM_AND_MEMBER.first(conn, keys)
+        if row is not None:
+            team_id, team_lang, team_tz, member_id, role, pref_lang, pref_tz = row
+        else:
+            team_id = team_lang = team_tz = member_id = role = None
             # In a DM (or any unbound channel) the person's only team is meant.
-            rows = s.execute(_ONLY_TEAM, keys).all()
+            rows = _ONLY_TEAM.all(conn, keys)
             if len(rows) == 1:
-                team, member = rows[0]
-            pref_lang, pref_tz = s.connection().execute(_PREF, keys).first() or (None, None)
-        lang = (pref_lang or (team.lang if team else None)
-                or normalize_lang(actor.locale) or self.default_lang)
-        tz_name = pref_tz or (team.tz if team else None) or actor.tz or self.default_tz
+                team_id, team_lang, team_tz, member_id, role = rows[0]
+            pref_lang, pref_tz = _PREF.first(conn, keys) or (None, None)
+        lang = pref_lang or team_lang or normalize_lang(actor.locale) or self.default_lang
+        tz_name = pref_tz or team_tz or actor.tz or self.default_tz
         try:
             tz = ZoneInfo(tz_name)
         except (KeyError, ValueError, OSError):
             tz = ZoneInfo(self.default_tz)
-        return Ctx(inv=inv, lang=lang, tz=tz, now=self.clock.now(), team=team, member=member)
+        return Ctx(inv=inv, lang=lang, tz=tz, now=self.clock.now(), team_id=team_id, member_id=member_id,
+                   member_role=role, load=lambda model, key: uow.session.get(model, key))
 
     def _fallback_lang(self, inv: Invocation) -> str:
         return normalize_lang(inv.actor.locale) or self.default_lang
 
-    def _crash(self, inv: Invocation, ctx: Ctx | None) -> Reply:
+    def _crash(self, inv: Invocation, ctx: Ctx | None, error: BaseException | None = None) -> Reply:
         incident = uuid.uuid4().hex[:8]
-        log.exception("command failed: incident=%s platform=%s user=%s command=%s text=%r", incident,
-                      inv.actor.platform, inv.actor.user_id, inv.command, inv.text)
+        log.error("command failed: incident=%s platform=%s user=%s command=%s text=%r", incident,
+                  inv.actor.platform, inv.actor.user_id, inv.command, inv.text,
+                  exc_info=error if error is not None else True)
         lang = ctx.lang if ctx else self._fallback_lang(inv)
         return Reply.text(t(lang, "core.internal_error", incident=incident), ok=False)
 
@@ -127,19 +170,20 @@ def usage_reply(lang: str, e: UsageError, feature: str) -> Reply:
 # Built once: on the hot path, building a statement costs more than running it.
 _RECEIPT = select(InboundReceipt.reply_json).where(InboundReceipt.platform == bindparam("platform"),
                                                    InboundReceipt.key == bindparam("key"))
-_PREF = select(UserPref.lang, UserPref.tz).where(UserPref.platform == bindparam("platform"),
-                                                 UserPref.user_id == bindparam("user"))
-_TEAM_AND_MEMBER = (select(Team, Member, _PREF.with_only_columns(UserPref.lang).scalar_subquery(),
-                           _PREF.with_only_columns(UserPref.tz).scalar_subquery())
-                    .outerjoin(Member, and_(Member.team_id == Team.id, Member.user_id == bindparam("user")))
-                    .where(Team.platform == bindparam("platform"), Team.channel_id == bindparam("channel")))
-_ONLY_TEAM = (select(Team, Member).join(Member, Member.team_id == Team.id)
-              .where(Team.platform == bindparam("platform"), Member.user_id == bindparam("user")).limit(2))
+_PREF_SELECT = select(UserPref.lang, UserPref.tz).where(UserPref.platform == bindparam("platform"),
+                                                        UserPref.user_id == bindparam("user"))
+_PREF = Prepared(_PREF_SELECT)
+_TEAM_AND_MEMBER = Prepared(select(Team.id, Team.lang, Team.tz, Member.id, Member.role,
+                           _PREF_SELECT.with_only_columns(UserPref.lang).scalar_subquery(),
+                           _PREF_SELECT.with_only_columns(UserPref.tz).scalar_subquery())
+                           .select_from(Team)
+                           .outerjoin(Member, and_(Member.team_id == Team.id, Member.user_id == bindparam("user")))
+                           .where(Team.platform == bindparam("platform"), Team.channel_id == bindparam("channel")))
+_ONLY_TEAM = Prepared(select(Team.id, Team.lang, Team.tz, Member.id, Member.role)
+                      .join(Member, Member.team_id == Team.id)
+                      .where(Team.platform == bindparam("platform"), Member.user_id == bindparam("user")).limit(2))
 
 
-_INSERT_RECEIPT = insert(InboundReceipt.__table__)
+_INSERT_RECEIPT = Prepared(insert(InboundReceipt.__table__).values(
+    {c: bindparam(c) for c in ("platform", "key", "reply_json", "received_at")}))
 
-
-def _receipt(s: Session, inv: Invocation) -> Reply | None:
-    raw = s.connection().execute(_RECEIPT, {"platform": inv.actor.platform, "key": inv.delivery_key}).scalar()
-    return reply_from_dict(json.loads(raw)) if raw is not None else None

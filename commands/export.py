@@ -77,7 +77,7 @@ def export(kind: str, period_text: str, uow: UnitOfWork, ctx: Ctx, *,
     out.mkdir(parents=True, exist_ok=True)
     label = period.label if period else "all"
     stamp = ctx.now.astimezone(ctx.tz).strftime("%Y%m%d-%H%M%S")
-    path = out / f"teambot-{k}-team{ctx.team.id}-{label}-{stamp}-{ctx.actor.user_id[:16]}.csv"
+    path = out / f"teambot-{k}-team{ctx.team_id}-{label}-{stamp}-{ctx.actor.user_id[:16]}.csv"
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
         w.writerow(header)
@@ -109,10 +109,10 @@ def _h(ctx: Ctx, *cols: str) -> list[str]:
 
 
 def _progress(s, ctx: Ctx, period):
-    metrics = {m.id: m for m in team_metrics(s, ctx.team.id)}
+    metrics = {m.id: m for m in team_metrics(s, ctx.team_id)}
     q = (select(ProgressEntry, ProgressValue)
          .join(ProgressValue, ProgressValue.entry_id == ProgressEntry.id, isouter=True)
-         .where(ProgressEntry.team_id == ctx.team.id, ProgressEntry.created_at >= period.start,
+         .where(ProgressEntry.team_id == ctx.team_id, ProgressEntry.created_at >= period.start,
                 ProgressEntry.created_at < period.end)
          .order_by(ProgressEntry.created_at, ProgressEntry.id, ProgressValue.id))
     rows = []
@@ -125,7 +125,7 @@ def _progress(s, ctx: Ctx, period):
 
 
 def _tasks(s, ctx: Ctx, period):
-    q = select(Task).where(Task.team_id == ctx.team.id)
+    q = select(Task).where(Task.team_id == ctx.team_id)
     if period is not None:
         q = q.where(Task.due_at >= period.start, Task.due_at < period.end)
     rows = [[str(x.id), x.title, x.assignee, x.created_by, _local(x.due_at, ctx), x.status, x.note,
@@ -135,8 +135,8 @@ def _tasks(s, ctx: Ctx, period):
 
 
 def _resources(s, ctx: Ctx, period):
-    q = select(ResourceRequest).where(ResourceRequest.team_id == ctx.team.id)
-    if ctx.member.role not in RESOURCE_READERS:
+    q = select(ResourceRequest).where(ResourceRequest.team_id == ctx.team_id)
+    if ctx.role not in RESOURCE_READERS:
         q = q.where(ResourceRequest.requester == ctx.actor.user_id)
     if period is not None:
         q = q.where(ResourceRequest.created_at >= period.start, ResourceRequest.created_at < period.end)

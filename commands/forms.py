@@ -85,7 +85,7 @@ def build(route_name: str, s, ctx: Ctx) -> Form:
 def _teams(s, ctx: Ctx) -> list[Team]:
     """The team the command is for; for someone in several teams writing from outside them (a DM,
     the Home tab), each of their teams (the form then asks which one, by its channel)."""
-    if ctx.team is not None:
+    if ctx.team_id is not None:
         require_member(ctx)
         return [ctx.team]
     teams = list(s.scalars(select(Team).join(Member, Member.team_id == Team.id)

@@ -479,12 +479,12 @@ def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
 
 
 def _is_manager(ctx: Ctx) -> bool:
-    return ctx.member is not None and ctx.member.role == "manager"
+    return ctx.role == "manager"
 
 
 def _load(s, ctx: Ctx, goal_id: int) -> Goal:
     goal = s.get(Goal, goal_id) if 0 < goal_id <= MAX_ID else None
-    if goal is None or goal.team_id != ctx.team.id or goal.status != "active":
+    if goal is None or goal.team_id != ctx.team_id or goal.status != "active":
         raise UsageError("goals.not_found", id=goal_id, example="goals.example_list")
     return goal
 
@@ -533,7 +533,7 @@ def _scope(s, req: SetGoal, ctx: Ctx) -> tuple[str | None, str]:
     if user_id != ctx.actor.user_id:
         if not _is_manager(ctx):
             raise Refused("goals.others_need_manager", example="-")
-        if member_of(s, ctx.team.id, user_id) is None:
+        if member_of(s, ctx.team_id, user_id) is None:
             raise UsageError("goals.not_a_member", who=mention(user_id), example="goals.example_set")
     return user_id, mention(user_id)
 
@@ -644,10 +644,10 @@ def _basis(goal: Goal, metric: Metric, lang: str) -> str:
 
 def _list(s, ctx: Ctx) -> Reply:
     lang, tz = ctx.lang, ctx.tz
-    goals = current_goals(s, ctx.team.id, ctx.now)
+    goals = current_goals(s, ctx.team_id, ctx.now)
     if not goals:
         return Reply.text(t(lang, "goals.list_empty"))
-    metrics = {m.id: m for m in team_metrics(s, ctx.team.id)}
+    metrics = {m.id: m for m in team_metrics(s, ctx.team_id)}
     revs = _revisions(s, [g.id for g in goals])
     rows = []
     for g in goals:

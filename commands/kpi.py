@@ -269,7 +269,7 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
 def _add_metric(s, req: AddMetric, ctx: Ctx) -> Reply:
     require_manager(ctx)
     lang = ctx.lang
-    existing = team_metrics(s, ctx.team.id)
+    existing = team_metrics(s, ctx.team_id)
     if any(m.code == req.code for m in existing):
         raise Refused("kpi.metric_exists", code=req.code, example="kpi.example_metric_list")
     taken = {n.casefold(): m for m in existing for n in names_of(m)}
@@ -277,7 +277,7 @@ def _add_metric(s, req: AddMetric, ctx: Ctx) -> Reply:
         if name.casefold() in taken:
             raise UsageError("kpi.metric_name_taken", name=name, code=taken[name.casefold()].code,
                              example="kpi.example_metric_add")
-    m = Metric(team_id=ctx.team.id, code=req.code, name_zh=req.name_zh, name_en=req.name_en, unit=req.unit,
+    m = Metric(team_id=ctx.team_id, code=req.code, name_zh=req.name_zh, name_en=req.name_en, unit=req.unit,
                aggregation=req.aggregation, aliases=",".join(req.aliases))
     s.add(m)
     s.flush()
@@ -288,7 +288,7 @@ def _add_metric(s, req: AddMetric, ctx: Ctx) -> Reply:
 
 def _list_metrics(s, ctx: Ctx) -> Reply:
     lang = ctx.lang
-    metrics = team_metrics(s, ctx.team.id)
+    metrics = team_metrics(s, ctx.team_id)
     header = tuple(t(lang, f"kpi.col_{c}") for c in ("code", "name_zh", "name_en", "unit", "aggregation",
                                                      "aliases"))
     rows = tuple((m.code, m.name_zh, m.name_en, m.unit, t(lang, f"kpi.agg_{m.aggregation}"), m.aliases or "—")

@@ -192,29 +192,32 @@ def _multiplier(word: str | None) -> Decimal:
     return Decimal(_MULT_BASE[w])
 
 
+def _bad_amount(text: str) -> UsageError:
+    return UsageError("parse.bad_amount", value=_shown(text))
+
+
 def parse_amount(text: str) -> Amount:
     """'50k', '1.2m', '5万', '5w', '3亿', '1,200,000', '１２', '¥500', '50万元', '3人', '-5k', '+20%'.
 
     Raises UsageError('parse.bad_amount', value=text) for anything else.
     """
-    bad = UsageError("parse.bad_amount", value=_shown(text))
     s = _nfkc(text).strip().replace("−", "-").replace("﹣", "-")
     if not s or len(s) > _MAX_LEN:
-        raise bad
+        raise _bad_amount(text)
     m = _AMOUNT.fullmatch(s)
     if not m:
-        raise bad
+        raise _bad_amount(text)
     if m.group("s1") and m.group("s2"):
-        raise bad
+        raise _bad_amount(text)
     percent = bool(m.group("pct"))
     if percent and (m.group("cur") or m.group("unit")):
-        raise bad
+        raise _bad_amount(text)
     try:
         value = Decimal(m.group("num").replace(",", "")) * _multiplier(m.group("mult"))
     except InvalidOperation:  # pragma: no cover - the regex only lets digits through
-        raise bad from None
+        raise _bad_amount(text) from None
     if not value.is_finite() or abs(value) > _MAX_AMOUNT:
-        raise bad
+        raise _bad_amount(text)
     if (m.group("s1") or m.group("s2")) == "-":
         value = -value
     number = float(value)

@@ -16,8 +16,8 @@ def resolve_person(session: Session, ctx, mention) -> tuple[str, str]:
     if mention.user_id:
         return mention.user_id, mention.name or _display(session, ctx, mention.user_id) or ""
     name = mention.name or ""
-    if ctx.team is not None:
-        m = session.scalars(select(Member).where(Member.team_id == ctx.team.id,
+    if ctx.team_id is not None:
+        m = session.scalars(select(Member).where(Member.team_id == ctx.team_id,
                                                  (Member.display_name == name) | (Member.user_id == name))
                             ).first()
         if m is not None:
@@ -28,20 +28,20 @@ def resolve_person(session: Session, ctx, mention) -> tuple[str, str]:
 
 
 def _display(session: Session, ctx, user_id: str) -> str | None:
-    if ctx.team is None:
+    if ctx.team_id is None:
         return None
-    m = session.scalars(select(Member).where(Member.team_id == ctx.team.id, Member.user_id == user_id)).first()
+    m = session.scalars(select(Member).where(Member.team_id == ctx.team_id, Member.user_id == user_id)).first()
     return m.display_name if m else None
 
 
 def require_team(ctx) -> None:
-    if ctx.team is None:
+    if ctx.team_id is None:
         raise UsageError("core.no_team", example="team.example_setup")
 
 
 def require_member(ctx) -> None:
     require_team(ctx)
-    if ctx.member is None:
+    if ctx.member_id is None:
         raise Refused("core.not_member", team=ctx.team.name, example="-")
 
 

@@ -1,6 +1,7 @@
 """/progress (进展): log what you did with metric values, raise blockers, list and undo."""
 from __future__ import annotations
 
+
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from commands.metrics import metric_name, resolve, team_metrics
 from commands.people import mention, require_member, resolve_person
 from commands.reply import Actions, Button, Reply, Table, Text
 from storage.models import Metric, ProgressEntry, ProgressValue
+from storage.prepared import Prepared
 from storage.uow import UnitOfWork
 
 MAX_NOTE = 2000
@@ -90,19 +92,19 @@ def _check_length(note: str) -> None:
 
 def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     require_member(ctx)
-    s = uow.session
     if isinstance(req, LogProgress):
-        return _log(s, req, ctx)
+        return _log(uow.connection, req, ctx)
     if isinstance(req, UndoProgress):
-        return _undo(s, ctx)
-    return _list(s, req, ctx)
+        return _undo(uow.session, ctx)
+    return _list(uow.session, req, ctx)
 
 
-def _log(s, req: LogProgress, ctx: Ctx) -> Reply:
+def _log(conn, req: LogProgress, ctx: Ctx) -> Reply:
+    """The hot path (bench/run.py): Core statements on the unit of work's connection, no ORM."""
     lang = ctx.lang
-    # Plain rows (id, code, names, unit, aliases), read on the connection: resolve() and
-    # metric_name() only read those attributes, so no Metric objects need to be built here.
-    metrics = s.connection().execute(_METRIC_ROWS, {"team": ctx.team.id}).all() if req.values else []
+    # Plain rows (id, code, names, unit, aliases): resolve() and metric_name() only read those
+    # attributes, so no Metric objects need to be built here.
+    metrics = _METRIC_ROWS.all(conn, {"team": ctx.team_id}) if req.values else []
     resolved: list[tuple[Metric, float]] = []
     seen: set[int] = set()
     for name, amount in req.values:
@@ -115,15 +117,14 @@ def _log(s, req: LogProgress, ctx: Ctx) -> Reply:
         if m.unit == "%" and not 0 <= amount.value <= 100:
             raise UsageError("progress.percent_range", metric=metric_name(m, lang))
         resolved.append((m, amount.value))
-    # Core inserts on the session's connection (the same transaction): no ORM objects, no flush.
-    conn = s.connection()
-    team_id, user_id = ctx.team.id, ctx.actor.user_id
-    entry_id = conn.execute(_INSERT_ENTRY, {"team_id": team_id, "user_id": user_id, "note": req.note,
-                                            "is_blocker": req.blocker, "created_at": ctx.now}).scalar_one()
+    # Core inserts: no ORM objects, no flush.
+    team_id, user_id = ctx.team_id, ctx.actor.user_id
+    entry_id = _INSERT_ENTRY.first(conn, {"team_id": team_id, "user_id": user_id, "note": req.note,
+                                          "is_blocker": req.blocker, "created_at": ctx.now}).id
     if resolved:
-        conn.execute(_INSERT_VALUE, [{"entry_id": entry_id, "team_id": team_id, "metric_id": m.id,
-                                      "user_id": user_id, "value": value, "created_at": ctx.now}
-                                     for m, value in resolved])
+        _INSERT_VALUE.executemany(conn, [{"entry_id": entry_id, "team_id": team_id, "metric_id": m.id,
+                                          "user_id": user_id, "value": value, "created_at": ctx.now}
+                                         for m, value in resolved])
     if req.blocker:
         text = t(lang, "progress.blocker_logged", note=req.note)
     else:
@@ -136,16 +137,19 @@ def _log(s, req: LogProgress, ctx: Ctx) -> Reply:
 
 
 # Built once: on the hot path, building a statement costs more than running it.
-_INSERT_ENTRY = insert(ProgressEntry.__table__).returning(ProgressEntry.__table__.c.id)
-_INSERT_VALUE = insert(ProgressValue.__table__)
-_METRIC_ROWS = (select(Metric.id, Metric.code, Metric.name_zh, Metric.name_en, Metric.unit, Metric.aliases)
-                .where(Metric.team_id == bindparam("team")).order_by(Metric.id))
+_INSERT_ENTRY = Prepared(insert(ProgressEntry.__table__).values(
+    {c: bindparam(c) for c in ("team_id", "user_id", "note", "is_blocker", "created_at")})
+    .returning(ProgressEntry.__table__.c.id))
+_INSERT_VALUE = Prepared(insert(ProgressValue.__table__).values(
+    {c: bindparam(c) for c in ("entry_id", "team_id", "metric_id", "user_id", "value", "created_at")}))
+_METRIC_ROWS = Prepared(select(Metric.id, Metric.code, Metric.name_zh, Metric.name_en, Metric.unit, Metric.aliases)
+                        .where(Metric.team_id == bindparam("team")).order_by(Metric.id))
 
 
 def _undo(s, ctx: Ctx) -> Reply:
     lang = ctx.lang
     entry = s.scalars(select(ProgressEntry)
-                      .where(ProgressEntry.team_id == ctx.team.id, ProgressEntry.user_id == ctx.actor.user_id)
+                      .where(ProgressEntry.team_id == ctx.team_id, ProgressEntry.user_id == ctx.actor.user_id)
                       .order_by(ProgressEntry.created_at.desc(), ProgressEntry.id.desc())).first()
     if entry is None:
         raise UsageError("progress.nothing_to_undo", example="-")
@@ -160,7 +164,7 @@ def _undo(s, ctx: Ctx) -> Reply:
 def _list(s, req: ListProgress, ctx: Ctx) -> Reply:
     lang = ctx.lang
     q = (select(ProgressEntry)
-         .where(ProgressEntry.team_id == ctx.team.id,
+         .where(ProgressEntry.team_id == ctx.team_id,
                 ProgressEntry.created_at >= req.period.start, ProgressEntry.created_at < req.period.end)
          .order_by(ProgressEntry.created_at.desc(), ProgressEntry.id.desc()))
     who_label = ""
@@ -178,7 +182,7 @@ def _list(s, req: ListProgress, ctx: Ctx) -> Reply:
     if not entries:
         return Reply.text(t(lang, "progress.list_empty", period=" ".join(x for x in (period, who_label) if x)))
     shown = entries[:LIST_LIMIT]
-    metrics = {m.id: m for m in team_metrics(s, ctx.team.id)}
+    metrics = {m.id: m for m in team_metrics(s, ctx.team_id)}
     values: dict[int, list[str]] = {}
     for v in s.scalars(select(ProgressValue).where(ProgressValue.entry_id.in_([e.id for e in shown]))
                        .order_by(ProgressValue.id)):

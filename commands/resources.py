@@ -443,7 +443,7 @@ def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     if isinstance(req, ShowHelp):
         return Reply.text(t(ctx.lang, "resources.help"))
     request_id = getattr(req, "request_id", None)
-    if ctx.team is None and request_id is not None:
+    if ctx.team_id is None and request_id is not None:
         adopt_team_of(s, ctx, ResourceRequest, request_id, MAX_ID)
     require_member(ctx)
     if isinstance(req, SubmitRequest):
@@ -466,7 +466,7 @@ def _load(s, ctx: Ctx, request_id: int, *, lock: bool) -> ResourceRequest:
     row = None
     if 0 < request_id <= MAX_ID:
         q = select(ResourceRequest).where(ResourceRequest.id == request_id,
-                                          ResourceRequest.team_id == ctx.team.id)
+                                          ResourceRequest.team_id == ctx.team_id)
         # FOR UPDATE (PostgreSQL): two people acting on one request at once queue here, and the
         # second sees the state the first left. SQLite serialises writers with BEGIN IMMEDIATE.
         row = s.scalars(q.with_for_update() if lock else q).first()
@@ -476,7 +476,7 @@ def _load(s, ctx: Ctx, request_id: int, *, lock: bool) -> ResourceRequest:
 
 
 def _role(ctx: Ctx) -> str | None:
-    return ctx.member.role if ctx.member is not None else None
+    return ctx.role
 
 
 def _positions(row: ResourceRequest, ctx: Ctx) -> frozenset[str]:
@@ -499,7 +499,7 @@ def _record(s, ctx: Ctx, row: ResourceRequest, to_state: str, *, note: str = "",
 
 def _submit(s, req: SubmitRequest, ctx: Ctx) -> Reply:
     lang = ctx.lang
-    row = ResourceRequest(team_id=ctx.team.id, requester=ctx.actor.user_id, type=req.type, amount=req.amount,
+    row = ResourceRequest(team_id=ctx.team_id, requester=ctx.actor.user_id, type=req.type, amount=req.amount,
                           purpose=req.purpose, needed_by=req.needed_by, state=SUBMITTED, created_at=ctx.now,
                           updated_at=ctx.now)
     s.add(row)
@@ -541,7 +541,7 @@ def _allocate(s, req: AllocateRequest, row: ResourceRequest, ctx: Ctx) -> Reply:
     if n > row.amount:
         raise Refused("resources.allocate_too_much", id=row.id, amount=amount_text(row.type, n, lang),
                       requested=amount_text(row.type, row.amount, lang), example="-")
-    left = take_stock(s, ctx.team.id, row.type, n)
+    left = take_stock(s, ctx.team_id, row.type, n)
     if left is not None:
         key = "resources.stock_short" if left > 0 else "resources.stock_empty"
         raise Refused(key, id=row.id, type=type_name(row.type, lang), amount=amount_text(row.type, n, lang),
@@ -551,7 +551,7 @@ def _allocate(s, req: AllocateRequest, row: ResourceRequest, ctx: Ctx) -> Reply:
     partial = n < row.amount
     _tell_requester(s, ctx, row, "resources.dm_allocated", buttons=True,
                     allocated=lambda lang: amount_text(row.type, n, lang))
-    remaining = s.scalar(select(ResourceStock.available).where(ResourceStock.team_id == ctx.team.id,
+    remaining = s.scalar(select(ResourceStock.available).where(ResourceStock.team_id == ctx.team_id,
                                                                ResourceStock.type == row.type))
     text = t(lang, "resources.allocated", id=row.id, amount=amount_text(row.type, n, lang),
              type=type_name(row.type, lang), requester=mention(row.requester),
@@ -576,7 +576,7 @@ def _feedback(s, req: GiveFeedback, row: ResourceRequest, ctx: Ctx) -> Reply:
 
 def _cancel(s, req: CancelRequest, row: ResourceRequest, ctx: Ctx) -> Reply:
     lang = ctx.lang
-    holders = _approvers(s, ctx.team.id, row.state) if row.state in AWAITING_APPROVER else []
+    holders = _approvers(s, ctx.team_id, row.state) if row.state in AWAITING_APPROVER else []
     to_state = decide(row, "cancel", _positions(row, ctx), lang)
     _record(s, ctx, row, to_state, note=req.note)
     for user_id in holders:
@@ -690,7 +690,7 @@ def _notify_next(s, ctx: Ctx, row: ResourceRequest) -> list[str]:
     if key is None:
         return []
     out = []
-    for user_id in approvers(s, ctx.team.id, row.state):
+    for user_id in approvers(s, ctx.team_id, row.state):
         if user_id == ctx.actor.user_id:
             continue
         _dm(s, ctx, row, user_id, key, buttons=True, by=mention(ctx.actor.user_id))
@@ -738,7 +738,7 @@ def _list(s, req: ListRequests, ctx: Ctx) -> Reply:
     scope = req.scope
     if scope == "auto":
         scope = "pending" if role in (MANAGER, RESOURCE_ADMIN) else "mine"
-    q = select(ResourceRequest).where(ResourceRequest.team_id == ctx.team.id)
+    q = select(ResourceRequest).where(ResourceRequest.team_id == ctx.team_id)
     if scope == "pending":
         mine_to_do = [st for st, who in NEXT_ACTOR.items() if who == role]
         q = q.where(or_(ResourceRequest.state.in_(mine_to_do),
@@ -788,7 +788,7 @@ def _show(s, row: ResourceRequest, ctx: Ctx) -> Reply:
     header = tuple(t(lang, f"resources.col_{c}") for c in ("at", "actor", "step", "change", "amount", "note"))
     parts.append(Text(t(lang, "resources.history_title", tz=fmt.zone_name(tz))))
     parts.append(Table(header, tuple(rows)))
-    if ctx.member is not None and next_role in _positions(row, ctx):
+    if ctx.member_id is not None and next_role in _positions(row, ctx):
         actions = stage_buttons(row, lang)
         if actions is not None:
             parts.append(actions)
@@ -808,8 +808,8 @@ def _set_stock(s, req: SetStock, ctx: Ctx) -> Reply:
         raise Refused("resources.stock_admin_only", example="-")
     table = ResourceStock.__table__
     before = s.execute(select(table.c.available, table.c.needed)
-                       .where(table.c.team_id == ctx.team.id, table.c.type == req.type)).first()
-    values = {"team_id": ctx.team.id, "type": req.type, "available": req.available,
+                       .where(table.c.team_id == ctx.team_id, table.c.type == req.type)).first()
+    values = {"team_id": ctx.team_id, "type": req.type, "available": req.available,
               "needed": req.needed if req.needed is not None else 0, "updated_at": ctx.now}
     dialect = s.get_bind().dialect.name
     ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(**values)

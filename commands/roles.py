@@ -45,5 +45,5 @@ def role_duty(code: str, lang: str) -> str:
 
 def require_manager(ctx) -> None:
     """Manager-only steps. Checked on the server for typed commands and button clicks alike."""
-    if ctx.member is None or ctx.member.role != "manager":
+    if ctx.role != "manager":
         raise Refused("core.manager_only", example="-")

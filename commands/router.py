@@ -47,7 +47,13 @@ def find(command: str) -> Route | None:
 
 
 def module(route: Route) -> ModuleType:
-    return importlib.import_module(route.module)
+    found = _MODULES.get(route.module)
+    if found is None:
+        found = _MODULES[route.module] = importlib.import_module(route.module)
+    return found
+
+
+_MODULES: dict[str, ModuleType] = {}
 
 
 def split_command(message: str) -> tuple[str, str]:

@@ -300,7 +300,7 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
 def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     s = uow.session
     task_id = getattr(req, "task_id", None)
-    if ctx.team is None and task_id is not None:
+    if ctx.team_id is None and task_id is not None:
         adopt_team_of(s, ctx, Task, task_id, MAX_ID)
     require_member(ctx)
     if isinstance(req, AddTask):
@@ -314,13 +314,13 @@ def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
 
 
 def _is_manager(ctx: Ctx) -> bool:
-    return ctx.member is not None and ctx.member.role == "manager"
+    return ctx.role == "manager"
 
 
 def _load(s, ctx: Ctx, task_id: int) -> Task:
     task = None
     if 0 < task_id <= MAX_ID:
-        task = s.scalars(select(Task).where(Task.id == task_id, Task.team_id == ctx.team.id)
+        task = s.scalars(select(Task).where(Task.id == task_id, Task.team_id == ctx.team_id)
                          .with_for_update()).first()
     if task is None:
         raise UsageError("tasks.not_found", id=task_id, example="tasks.example_list")
@@ -334,7 +334,7 @@ def _check(action: str, task: Task, ctx: Ctx) -> None:
 
 def _resolve_assignee(s, ctx: Ctx, who: parsing.Mention | None) -> str:
     user_id = ctx.actor.user_id if who is None else resolve_person(s, ctx, who)[0]
-    if member_of(s, ctx.team.id, user_id) is None:
+    if member_of(s, ctx.team_id, user_id) is None:
         raise UsageError("tasks.assignee_not_member", who=mention(user_id), team=ctx.team.name,
                          example="-")
     if not may_assign_to(user_id, ctx.actor.user_id, _is_manager(ctx)):
@@ -345,7 +345,7 @@ def _resolve_assignee(s, ctx: Ctx, who: parsing.Mention | None) -> str:
 def _add(s, req: AddTask, ctx: Ctx) -> Reply:
     lang = ctx.lang
     assignee = _resolve_assignee(s, ctx, req.who)
-    task = Task(team_id=ctx.team.id, assignee=assignee, created_by=ctx.actor.user_id, title=req.title,
+    task = Task(team_id=ctx.team_id, assignee=assignee, created_by=ctx.actor.user_id, title=req.title,
                 note=req.note, due_at=req.due_at, status="open", created_at=ctx.now, updated_at=ctx.now)
     s.add(task)
     s.flush()
@@ -458,14 +458,14 @@ def _snooze(s, req, task: Task, ctx: Ctx) -> Reply:
 
 def _list(s, req: ListTasks, ctx: Ctx) -> Reply:
     lang = ctx.lang
-    q = select(Task).where(Task.team_id == ctx.team.id, Task.status == "open")
+    q = select(Task).where(Task.team_id == ctx.team_id, Task.status == "open")
     scope_arg = req.scope  # how the More button's command names the scope
     if req.scope == "mine":
         q = q.where(Task.assignee == ctx.actor.user_id)
         label = t(lang, "tasks.scope_mine")
     elif req.scope == "user":
         user_id, _ = resolve_person(s, ctx, req.who)
-        if member_of(s, ctx.team.id, user_id) is None:
+        if member_of(s, ctx.team_id, user_id) is None:
             raise UsageError("tasks.assignee_not_member", who=mention(user_id), team=ctx.team.name,
                              example="-")
         q = q.where(Task.assignee == user_id)

@@ -217,13 +217,13 @@ def roster(s, team: Team, lang: str) -> Reply:
 
 
 def _set_robot(s, req: SetRobot, ctx: Ctx) -> Reply:
-    robot = s.get(TeamRobot, ctx.team.id)
+    robot = s.get(TeamRobot, ctx.team_id)
     if req.webhook is None:
         if robot is not None:
             s.delete(robot)
         return Reply.text(t(ctx.lang, "team.robot_removed", team=ctx.team.name))
     if robot is None:
-        robot = TeamRobot(team_id=ctx.team.id, webhook=req.webhook, set_by=ctx.actor.user_id, updated_at=ctx.now)
+        robot = TeamRobot(team_id=ctx.team_id, webhook=req.webhook, set_by=ctx.actor.user_id, updated_at=ctx.now)
     robot.webhook, robot.secret = req.webhook, req.secret
     robot.set_by, robot.updated_at = ctx.actor.user_id, ctx.now
     s.add(robot)

@@ -13,14 +13,22 @@ def run_slack(settings: Settings, dispatcher: Dispatcher, clock: Clock, *, engin
     else HTTP mode on settings.http_port (POST /slack/events, GET /healthz; with Slack OAuth on,
     also GET /slack/install and /slack/oauth_redirect). `engine`: the database the OAuth
     installations are kept in (default: one opened on settings.database_url). Blocks."""
-    from bot.slack.app import build_app
+    from bot.slack.app import build_app, runs_inline
+    from bot.slack.users import UserDirectory
 
-    app = build_app(settings, dispatcher, clock, engine=engine)
+    users = UserDirectory.from_settings(settings)
+    # Over HTTP our server checks every signature before Bolt sees the request.
+    http_checks = not settings.slack.socket_mode and bool(settings.slack.signing_secret)
+    app = build_app(settings, dispatcher, clock, users=users, engine=engine, verified_upstream=http_checks)
     if settings.slack.socket_mode:
         from bot.slack.socket import serve_socket_mode
 
         serve_socket_mode(settings, app)
     else:
         from bot.slack.server import serve
+        from storage.db import is_sqlite_url
 
-        serve(settings, app)
+        # On SQLite a typed command's database work is local and short, so it runs on the event
+        # loop. On PostgreSQL every statement waits on the network: there the thread pool lets
+        # several commands wait at once (bench/run.py measured both ways).
+        serve(settings, app, inline=runs_inline(users) if is_sqlite_url(settings.database_url) else None)

@@ -6,8 +6,9 @@ dedupe of retries by `Invocation.delivery_key`). We answer inside Slack's 3-seco
 way a later `response_url` post can.
 
 Listeners:
-  * one slash-command listener per route in commands.router.ROUTES (`/team`, `/progress`, ...),
-    plus a catch-all so a command configured in Slack but unknown here gets a usage reply, not 404.
+  * one slash-command listener for every command: the routes of commands.router.ROUTES (`/team`,
+    `/progress`, ...) and any other configured in Slack but unknown here, which gets a usage reply,
+    not a 404.
     A bare `/task`, `/progress`, `/resource` or `/goal` gets a form from the core
     (commands/forms.py), opened as a modal with the command's trigger_id;
   * `^tb:` block actions: the button's value is a command text, run as the *clicking* user; a
@@ -31,6 +32,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from urllib.parse import unquote_plus
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
@@ -48,7 +51,7 @@ from commands.context import Actor, Invocation
 from commands.dispatch import Dispatcher
 from commands.i18n import normalize_lang, t
 from commands.reply import Form, Reply
-from commands.router import ROUTES, split_command
+from commands.router import split_command
 
 log = logging.getLogger("teambot.slack")
 
@@ -192,7 +195,7 @@ class SlackBridge:
         inv = self.invocation(user_id=user_id, channel_id=channel, command="home", text="",
                               delivery_key=None, direct=not channel, token=token)
         with self.dispatcher.uow() as uow:
-            ctx = self.dispatcher.context(uow.session, inv)
+            ctx = self.dispatcher.context(uow, inv)
             return fn(uow.session, ctx)
 
     def home(self, user_id: str, *, page: int = 1, token: str | None = None) -> tuple[Reply, str | None]:
@@ -220,11 +223,37 @@ def _lang(inv: Invocation) -> str | None:
     return normalize_lang(inv.actor.locale)
 
 
+_FIELD_PAYLOAD = re.compile(rb"(?:^|&)payload=")
+_FIELD_COMMAND = re.compile(rb"(?:^|&)command=([^&]*)")
+_FIELD_TEXT = re.compile(rb"(?:^|&)text=([^&]*)")
+_FIELD_USER = re.compile(rb"(?:^|&)user_id=([^&]*)")
+
+
+def _field(rx: re.Pattern, body: bytes) -> str:
+    found = rx.search(body)
+    return unquote_plus(found.group(1).decode("ascii", errors="replace")) if found else ""
+
+
+def runs_inline(users: UserDirectory) -> Callable[[bytes], bool]:
+    """Which HTTP deliveries the server may hand to Bolt on its event-loop thread (see
+    bot.slack.server.build_asgi): a typed slash command from someone whose profile is cached. It
+    calls no Slack API (a bare command opens a modal, a new user needs users.info: those go to the
+    thread pool, as do buttons, forms and events); what is left is the core's short database work."""
+    def check(body: bytes) -> bool:
+        # Slack's form has one `command`, `text` and `user_id` each; a button or form has `payload`.
+        if _FIELD_PAYLOAD.search(body):
+            return False
+        command, text, user = (_field(rx, body) for rx in (_FIELD_COMMAND, _FIELD_TEXT, _FIELD_USER))
+        return command.startswith("/") and bool(text.strip()) and users.cached(user)
+    return check
+
+
 def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
-              users: UserDirectory | None = None, engine=None) -> App:
+              users: UserDirectory | None = None, engine=None, verified_upstream: bool = False) -> App:
     """The Bolt app. With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set it serves several workspaces
     (Slack OAuth; installations kept in our database, `engine` or settings.database_url); else
-    the one workspace of SLACK_BOT_TOKEN."""
+    the one workspace of SLACK_BOT_TOKEN. `verified_upstream`: the HTTP server in front has checked
+    each request's signature already (bot.slack.server), so Bolt need not do it twice."""
     s = settings.slack
     base_url = api_base_url(s.api_url)
     bolt_log = logging.getLogger("teambot.slack.bolt")
@@ -234,7 +263,8 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
     if oauth is not None:
         # Each request's token comes from the installation of its workspace (Bolt's authorize).
         app = App(name="teambot", signing_secret=s.signing_secret or "", client=WebClient(base_url=base_url),
-                  oauth_settings=oauth, process_before_response=True, logger=bolt_log)
+                  oauth_settings=oauth, process_before_response=True, logger=bolt_log,
+                  request_verification_enabled=not verified_upstream)
     else:
         client = WebClient(token=s.bot_token, base_url=base_url)
         identity = BotIdentity(s.bot_token, WebClient(token=s.bot_token, base_url=base_url, timeout=10,
@@ -250,6 +280,7 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
             authorize=authorize,
             process_before_response=True,
             token_verification_enabled=False,
+            request_verification_enabled=not verified_upstream,
             logger=bolt_log,
         )
     bridge = SlackBridge(dispatcher, clock, users or UserDirectory.from_settings(settings),
@@ -305,9 +336,9 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
             log.exception("slash command failed: %s", body.get("command"))
             ack(response_type="ephemeral", text=GENERIC_ERROR)
 
-    for route in ROUTES:
-        app.command(f"/{route.name}")(on_command)
-    # Any other command pointed at us (a renamed or future one): the core answers with usage.
+    # One listener for every command: ours (commands.router.ROUTES) and any other pointed at us,
+    # which the core answers with usage. Bolt tries each listener's
+    # matcher in turn, so one listener is also the cheapest.
     app.command(re.compile(r"^/"))(on_command)
 
     # Buttons, forms and events: the work (core + the Web API calls) is done before the HTTP

@@ -1,15 +1,19 @@
 """HTTP mode: Starlette routes served by uvicorn.
 
-`POST /slack/events` takes every Slack delivery (slash commands, interactivity, events). Bolt's
-dispatch is synchronous, so it runs in a worker thread and the event loop never blocks; Bolt's
-RequestVerification answers 401 to a bad signature or a timestamp more than 5 minutes off.
+`POST /slack/events` takes every Slack delivery (slash commands, interactivity, events). The
+signature is checked first (401 for a bad one or a timestamp more than 5 minutes off). Bolt's
+dispatch is synchronous: a delivery that may call Slack runs in a worker thread so the event loop
+never waits on the network; a typed command that only does short local work may run on the event
+loop's own thread (`inline`, see build_asgi).
 `GET /healthz` answers 200 {"ok": true} for load balancers and probes.
 In multi-workspace mode (bot/slack/oauth.py) `GET /slack/install` and `GET /slack/oauth_redirect`
 run Bolt's OAuth flow ("Add to Slack", then storing the installation).
 """
 from __future__ import annotations
 
+import gc
 import logging
+from collections.abc import Callable
 
 import uvicorn
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -33,8 +37,9 @@ _GENERIC = {"response_type": "ephemeral", "text": "⚠️ 出了点问题，请�
 def to_bolt_request(request: Request, raw: bytes) -> BoltRequest:
     return BoltRequest(
         body=raw.decode("utf-8", errors="replace"),
-        query=request.url.query,
-        headers={k: v for k, v in request.headers.items()},
+        # From the ASGI scope: request.url would build a whole URL object per request.
+        query=request.scope.get("query_string", b"").decode("latin-1"),
+        headers=dict(request.headers.items()),
     )
 
 
@@ -49,7 +54,14 @@ def to_response(resp: BoltResponse) -> Response:
     return out
 
 
-def build_asgi(app: App, signing_secret: str | None = None) -> Starlette:
+def build_asgi(app: App, signing_secret: str | None = None, *,
+               inline: Callable[[bytes], bool] | None = None) -> Starlette:
+    """`inline(body)`: True for a delivery that Bolt may handle on the event loop's own thread,
+    one that makes no network call and only does short work (see bot.slack.app.runs_inline).
+    Everything else goes to Starlette's thread pool so that a slow Slack API call never holds up
+    other requests. Why not always the pool: each time a worker thread lets go of the GIL (every
+    SQLite or socket call does), the event loop takes it, and handing it back costs more CPU than
+    a whole typed command (bench/run.py measures both)."""
     verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     async def events(request: Request) -> Response:
@@ -61,7 +73,10 @@ def build_asgi(app: App, signing_secret: str | None = None) -> Starlette:
         if verifier is not None and not _signed(verifier, raw, request):
             return JSONResponse({"error": "invalid request"}, status_code=401)
         try:
-            bolt_resp = await run_in_threadpool(app.dispatch, to_bolt_request(request, raw))
+            if inline is not None and inline(raw):
+                bolt_resp = app.dispatch(to_bolt_request(request, raw))
+            else:
+                bolt_resp = await run_in_threadpool(app.dispatch, to_bolt_request(request, raw))
         except Exception:  # Bolt catches its own; this is the last guard
             log.exception("Slack request failed outside the Bolt app")
             return JSONResponse(_GENERIC, status_code=200)
@@ -103,11 +118,12 @@ async def _oauth(step, request: Request) -> Response:
         return Response("Installation failed; please try again.", status_code=500, media_type="text/plain")
 
 
-def build_server(settings: Settings, app: App) -> uvicorn.Server:
+def build_server(settings: Settings, app: App, *,
+                 inline: Callable[[bytes], bool] | None = None) -> uvicorn.Server:
     """The uvicorn server, not yet running: `serve()` runs it; tests run it in a thread and
     stop it with `server.should_exit = True`."""
     config = uvicorn.Config(
-        build_asgi(app, settings.slack.signing_secret),
+        build_asgi(app, settings.slack.signing_secret, inline=inline),
         host=settings.http_host,
         port=settings.http_port,
         access_log=False,
@@ -120,7 +136,12 @@ def build_server(settings: Settings, app: App) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def serve(settings: Settings, app: App) -> None:
+def serve(settings: Settings, app: App, *, inline: Callable[[bytes], bool] | None = None) -> None:
     """Serve POST /slack/events and GET /healthz on settings.http_host:http_port. Blocks."""
     log.info("Slack HTTP mode: listening on %s:%s%s", settings.http_host, settings.http_port, EVENTS_PATH)
-    build_server(settings, app).run()
+    server = build_server(settings, app, inline=inline)
+    # What start-up built lives as long as the process: keep it out of the collector's full
+    # passes, which otherwise walk it again and again under load (about 10 % of a command's CPU).
+    gc.collect()
+    gc.freeze()
+    server.run()

@@ -112,6 +112,14 @@ class UserDirectory:
             log.exception("users.info for %s failed", user_id)
             return EMPTY
 
+    def cached(self, user_id: str | None) -> bool:
+        """True when get() would answer from memory, without calling Slack."""
+        if not user_id:
+            return True
+        with self._lock:
+            hit = self._cache.get(user_id)
+            return hit is not None and hit[0] > self._now()
+
     def forget(self, user_id: str | None = None) -> None:
         with self._lock:
             if user_id is None:

@@ -331,7 +331,7 @@ def test_run_slack_picks_socket_mode_when_an_app_token_is_set(fake_slack, monkey
     import bot.slack.socket as sock
     from bot.slack import run_slack, server
     ran = []
-    monkeypatch.setattr(server, "serve", lambda settings, app: ran.append("http"))
+    monkeypatch.setattr(server, "serve", lambda settings, app, **kw: ran.append("http"))
     monkeypatch.setattr(sock, "serve_socket_mode", lambda settings, app: ran.append("socket"))
     http_settings = _settings(fake_slack)
     socket_settings = http_settings.__class__(
@@ -425,3 +425,66 @@ def test_fake_slack_serves_the_files_upload_v2_flow_and_response_urls(fake_slack
     [resp] = fake_slack.responses("tok-1")
     assert resp.params == {"text": "hello", "response_type": "ephemeral", "replace_original": False}
     assert fake_slack.responses("other") == []
+
+
+# -- which requests run on the event loop -----------------------------------------------------------
+
+def test_only_typed_commands_from_known_users_run_on_the_event_loop(fake_slack):
+    """bot.slack.app.runs_inline: anything that may call Slack (a bare command opens a modal; a
+    new user needs users.info; buttons, forms and events answer through the Web API) goes to the
+    thread pool, so a slow Slack never holds up other requests."""
+    from bot.slack.app import runs_inline
+    from bot.slack.users import UserDirectory
+    from slack_sdk import WebClient
+
+    users = UserDirectory(WebClient(token="xoxb-test", base_url=fake_slack.url), timeout=2)
+    inline = runs_inline(users)
+    typed = slash_body("/progress", "签约 ACME sales=50万", "U1", "C1").encode()
+    assert not inline(typed)  # U1 not looked up yet
+    users.get("U1")
+    assert inline(typed)
+    assert not inline(slash_body("/progress", "", "U1", "C1").encode())  # bare: opens a form
+    assert not inline(slash_body("/progress", "   ", "U1", "C1").encode())  # blank is bare too
+    assert not inline(action_body("progress undo 1", "tb:click:0", "U1", "C1").encode())
+    assert not inline(event_body(dm_event("help", "U1", "D1")).encode())
+    assert not inline(b"\xff\xfe garbage")
+
+
+def test_the_server_runs_inline_requests_on_the_event_loop_and_the_rest_in_threads(fake_slack):
+    import threading
+
+    from slack_bolt import App
+    from slack_sdk import WebClient
+    from starlette.testclient import TestClient
+
+    from bot.slack.server import build_asgi
+
+    app = App(signing_secret=SECRET, client=WebClient(token="xoxb-test", base_url=fake_slack.url),
+              token_verification_enabled=False, process_before_response=True)
+    seen = []
+
+    @app.command("/where")
+    def where(ack, body):
+        seen.append((body["text"], threading.current_thread()))
+        ack("ok")
+
+    asgi = build_asgi(app, SECRET, inline=lambda body: b"text=loop" in body)
+    with TestClient(asgi) as client:
+        for text in ("loop", "pool"):
+            body = slash_body("/where", text, "U1", "C1")
+            assert client.post("/slack/events", content=body.encode(), headers=signed_headers(body)).status_code == 200
+    (_, loop_thread), (_, pool_thread) = seen
+    assert loop_thread is not pool_thread
+    assert pool_thread.name.startswith("AnyIO worker") and not loop_thread.name.startswith("AnyIO worker")
+
+
+def test_typed_commands_run_on_the_event_loop_only_with_sqlite(fake_slack, monkeypatch):
+    from bot.slack import run_slack, server
+    got = {}
+    monkeypatch.setattr(server, "serve", lambda settings, app, **kw: got.update({settings.database_url: kw}))
+    sqlite = _settings(fake_slack)
+    postgres = sqlite.__class__(**{**sqlite.__dict__, "database_url": "postgresql+psycopg://u@127.0.0.1:9/x"})
+    run_slack(sqlite, object(), None)
+    run_slack(postgres, object(), None)
+    assert callable(got[sqlite.database_url]["inline"])
+    assert got[postgres.database_url]["inline"] is None  # there every statement waits on the network

@@ -44,6 +44,40 @@ def test_a_retried_delivery_is_answered_once_and_written_once(uow, clock):
     assert row_counts(uow)["progress_entry"] == 2
 
 
+def test_a_retry_that_would_now_be_refused_still_gets_the_first_answer(uow, clock):
+    # Run again, the setup would be refused: the channel has its team since the first delivery.
+    chat = Chat(uow, clock)
+    first = chat.say("wang", "/team setup 华东销售一组", delivery_key="trigger-9")
+    again = chat.say("wang", "/team setup 华东销售一组", delivery_key="trigger-9")
+    assert first.ok and again.ok and again.plain() == first.plain()
+    fresh = chat.say("wang", "/team setup 华东销售一组", delivery_key="trigger-10")
+    assert not fresh.ok and fresh.plain() != first.plain()
+    assert row_counts(uow)["team"] == 1
+
+
+def test_context_loads_team_and_member_objects_only_when_asked(uow, clock):
+    from commands.context import Actor, Invocation
+    from commands.dispatch import Dispatcher
+    from storage.models import Team
+
+    chat = Chat(uow, clock)
+    chat.say("wang", "/team setup 华东销售一组")
+    dispatcher = Dispatcher(uow, clock)
+    inv = Invocation(actor=Actor(platform="console", user_id="wang"), channel=chat.channel, command="progress",
+                     text="x", received_at=clock.now())
+    loads = []
+    with uow() as u:
+        ctx = dispatcher.context(u, inv)
+        real = ctx.load
+        ctx.load = lambda model, key: loads.append(model) or real(model, key)
+        assert ctx.team_id is not None and ctx.member_id is not None and ctx.role == "manager"
+        assert loads == []
+        assert isinstance(ctx.team, Team) and ctx.team.name == "华东销售一组" and ctx.member.role == "manager"
+        assert loads == [Team, type(ctx.member)]
+        ctx.team  # loaded once
+        assert len(loads) == 2
+
+
 def test_full_width_input_is_understood(uow, clock):
     chat = Chat(uow, clock)
     chat.say("wang", "／team setup 华东销售一组")

@@ -23,7 +23,7 @@ def _run(chat, user, kind, period, folder):
     inv = Invocation(actor=Actor("console", user, user), channel=chat.channel, command="teambot",
                      text=f"export {kind} {period}", received_at=chat.clock.now())
     with chat.uow() as uow:
-        ctx = chat.dispatcher.context(uow.session, inv)
+        ctx = chat.dispatcher.context(uow, inv)
         return export(kind, period, uow, ctx, folder=folder)
 
 

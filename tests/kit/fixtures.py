@@ -32,9 +32,10 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from bot.config import Settings, SlackSettings
-from bot.slack.app import build_app
+from bot.slack.app import build_app, runs_inline
 from bot.slack.render import unescape
 from bot.slack.server import build_asgi
+from bot.slack.users import UserDirectory
 from commands.clock import Clock
 from commands.dispatch import Dispatcher
 from storage.db import make_engine
@@ -125,8 +126,10 @@ class SlackHarness:
             slack=SlackSettings(bot_token=BOT_TOKEN, signing_secret=secret, api_url=fake.url,
                                 users_info_timeout=users_info_timeout,
                                 user_cache_seconds=user_cache_seconds))
-        self.app = build_app(self.settings, self.dispatcher, clock)
-        self.asgi = build_asgi(self.app)
+        # As run_slack wires it: typed commands from known users on the event loop, the rest in threads.
+        self.users = UserDirectory.from_settings(self.settings)
+        self.app = build_app(self.settings, self.dispatcher, clock, users=self.users)
+        self.asgi = build_asgi(self.app, inline=runs_inline(self.users))
         self.client = TestClient(self.asgi, raise_server_exceptions=False)
         #: Every HTTP answer given, to check them all against Slack's limits (tests/kit/block_limits).
         self.http_answers: list[Answer] = []
