@@ -8,7 +8,7 @@ import logging
 import uuid
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, insert, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from commands import forms, router
@@ -19,7 +19,7 @@ from commands.i18n import normalize_lang, t
 from commands.reply import Reply, Text, reply_from_dict, reply_to_dict
 from storage import outbox_store
 from storage.models import InboundReceipt, Member, Team, UserPref
-from storage.prepared import Prepared
+from storage.prepared import Prepared, insert_columns
 from storage.uow import UnitOfWork, UowFactory
 
 log = logging.getLogger("teambot.dispatch")
@@ -184,6 +184,5 @@ _ONLY_TEAM = Prepared(select(Team.id, Team.lang, Team.tz, Member.id, Member.role
                       .where(Team.platform == bindparam("platform"), Member.user_id == bindparam("user")).limit(2))
 
 
-_INSERT_RECEIPT = Prepared(insert(InboundReceipt.__table__).values(
-    {c: bindparam(c) for c in ("platform", "key", "reply_json", "received_at")}))
+_INSERT_RECEIPT = Prepared(insert_columns(InboundReceipt.__table__, "platform", "key", "reply_json", "received_at"))
 

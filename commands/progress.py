@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, select
 
 from commands import fmt, paging, parsing
 from commands.context import Ctx
@@ -16,7 +16,7 @@ from commands.metrics import metric_name, resolve, team_metrics
 from commands.people import mention, require_member, resolve_person
 from commands.reply import Actions, Button, Reply, Table, Text
 from storage.models import Metric, ProgressEntry, ProgressValue
-from storage.prepared import Prepared
+from storage.prepared import Prepared, insert_columns
 from storage.uow import UnitOfWork
 
 MAX_NOTE = 2000
@@ -137,11 +137,10 @@ def _log(conn, req: LogProgress, ctx: Ctx) -> Reply:
 
 
 # Built once: on the hot path, building a statement costs more than running it.
-_INSERT_ENTRY = Prepared(insert(ProgressEntry.__table__).values(
-    {c: bindparam(c) for c in ("team_id", "user_id", "note", "is_blocker", "created_at")})
-    .returning(ProgressEntry.__table__.c.id))
-_INSERT_VALUE = Prepared(insert(ProgressValue.__table__).values(
-    {c: bindparam(c) for c in ("entry_id", "team_id", "metric_id", "user_id", "value", "created_at")}))
+_INSERT_ENTRY = Prepared(insert_columns(ProgressEntry.__table__, "team_id", "user_id", "note", "is_blocker",
+                                        "created_at").returning(ProgressEntry.__table__.c.id))
+_INSERT_VALUE = Prepared(insert_columns(ProgressValue.__table__, "entry_id", "team_id", "metric_id", "user_id",
+                                        "value", "created_at"))
 _METRIC_ROWS = Prepared(select(Metric.id, Metric.code, Metric.name_zh, Metric.name_en, Metric.unit, Metric.aliases)
                         .where(Metric.team_id == bindparam("team")).order_by(Metric.id))
 

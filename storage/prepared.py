@@ -21,9 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Insert
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,17 @@ class _Plan:
     sql: str
     positional: bool
     names: tuple[str, ...]
-    processors: Mapping[str, Callable[[Any], Any]]
+    #: (name, bind processor or None) in parameter order.
+    steps: tuple[tuple[str, Callable[[Any], Any] | None], ...]
     #: Values the statement carries itself (a LIMIT, a literal compared with).
     fixed: Mapping[str, Any]
     row: type | None
-    #: (name, bind processor or None) in parameter order.
-    steps: tuple[tuple[str, Callable[[Any], Any] | None], ...] = ()
+
+
+def insert_columns(table: Table, *columns: str) -> Insert:
+    """INSERT INTO table (columns...) VALUES (:column, ...): every column named, each value a
+    parameter of the same name (what Prepared needs: no column left to a Python-side default)."""
+    return insert(table).values({c: bindparam(c) for c in columns})
 
 
 class Prepared:
@@ -60,13 +66,9 @@ class Prepared:
             raise ValueError(f"give every column a value (no Python-side defaults): {missing}")
         binds = compiled.binds
         names = tuple(compiled.positiontup) if compiled.positional else tuple(binds)
-        processors = {}
         fixed = {name: binds[name].effective_value for name in names
                  if not binds[name].required and binds[name].callable is None}
-        for name in names:
-            proc = binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            if proc is not None:
-                processors[name] = proc
+        steps = tuple((name, binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names)
         row = None
         columns = getattr(self.statement, "selected_columns", None)
         if columns is None and getattr(self.statement, "_returning", None):
@@ -78,8 +80,7 @@ class Prepared:
                     raise ValueError(f"column {col.key!r} needs converting on the way out: use conn.execute()")
                 keys.append(col.key)
             row = namedtuple("Row", keys, rename=True)
-        steps = tuple((name, processors.get(name)) for name in names)
-        return _Plan(compiled.string, compiled.positional, names, processors, fixed, row, steps)
+        return _Plan(compiled.string, compiled.positional, names, steps, fixed, row)
 
     def _args(self, plan: _Plan, params: Mapping[str, Any]):
         values = []

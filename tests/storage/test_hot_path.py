@@ -15,17 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from storage import checkpoint
 from storage.db import make_engine
 from storage.models import InboundReceipt, Member, Team
-from storage.prepared import Prepared
+from storage.prepared import Prepared, insert_columns
 from tests.kit.databases import require_pg
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
 
-_INSERT_RECEIPT = Prepared(insert(InboundReceipt.__table__).values(
-    {c: bindparam(c) for c in ("platform", "key", "reply_json", "received_at")}))
-_INSERT_TEAM = Prepared(insert(Team.__table__).values(
-    {c: bindparam(c) for c in ("platform", "channel_id", "name", "tz", "calendar", "lang", "created_by",
-                               "created_at")})
-    .returning(Team.__table__.c.id))
+_INSERT_RECEIPT = Prepared(insert_columns(InboundReceipt.__table__, "platform", "key", "reply_json", "received_at"))
+_INSERT_TEAM = Prepared(insert_columns(Team.__table__, "platform", "channel_id", "name", "tz", "calendar", "lang",
+                                       "created_by", "created_at").returning(Team.__table__.c.id))
 _TEAM = {"platform": "slack", "tz": "Asia/Shanghai", "calendar": "CN", "lang": "zh", "created_by": "U1",
          "created_at": NOW}
 _TEAMS = Prepared(select(Team.id, Team.name).where(Team.platform == bindparam("platform"))
@@ -125,9 +122,8 @@ def test_statements_sqlalchemy_would_have_to_complete_are_refused(engine):
     with pytest.raises(ValueError, match="received_at"):  # a result needing conversion
         Prepared(select(InboundReceipt.received_at)).compile(engine.dialect)
     with pytest.raises(ValueError, match="tz"):  # a column left to its Python-side default
-        Prepared(insert(Team.__table__).values(
-            {c: bindparam(c) for c in ("platform", "channel_id", "name", "created_by", "created_at")})
-        ).compile(engine.dialect)
+        Prepared(insert_columns(Team.__table__, "platform", "channel_id", "name", "created_by", "created_at")
+                 ).compile(engine.dialect)
 
 
 # --- a lost PostgreSQL connection ----------------------------------------------------------------------
