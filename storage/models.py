@@ -73,11 +73,13 @@ class Metric(SQLModel, table=True):
 
 class ProgressEntry(SQLModel, table=True):
     __tablename__ = "progress_entry"
+    # Every index is one more b-tree page written per /progress (migration 0006): a person's
+    # entries are looked up within a team and a time range, so (team, time) serves those too.
     __table_args__ = (Index("ix_progress_team_time", "team_id", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(sa_column=_fk("team.id", index=False))
-    user_id: str = Field(max_length=64, index=True)
+    user_id: str = Field(max_length=64)
     note: str = Field(sa_column=Column(Text, nullable=False))
     is_blocker: bool = Field(default=False)
     created_at: datetime = Field(sa_column=_ts())
@@ -87,10 +89,6 @@ class ProgressValue(SQLModel, table=True):
     """One metric value of a progress entry. Denormalised (team, user, time) so that KPI sums
     are one indexed range scan, never a join over every entry."""
     __tablename__ = "progress_value"
-    __table_args__ = (
-        Index("ix_value_team_metric_time", "team_id", "metric_id", "created_at"),
-        Index("ix_value_team_user_metric_time", "team_id", "user_id", "metric_id", "created_at"),
-    )
 
     id: int | None = Field(default=None, primary_key=True)
     entry_id: int = Field(sa_column=_fk("progress_entry.id"))
@@ -111,7 +109,8 @@ class InboundReceipt(SQLModel, table=True):
     platform: str = Field(max_length=16)
     key: str = Field(sa_column=Column(String(200), nullable=False))
     reply_json: str = Field(sa_column=Column(Text, nullable=False))
-    received_at: datetime = Field(sa_column=_ts(index=True))
+    # Not indexed: nothing looks receipts up by time, and every command writes one (migration 0006).
+    received_at: datetime = Field(sa_column=_ts())
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -294,8 +293,11 @@ class ResourceStock(SQLModel, table=True):
 # --- goals, KPIs and the weekly meeting (commands/goals.py, kpi.py, agenda.py; storage/queries.py) ---------
 
 #: Index-only range scans for every KPI aggregation (storage/queries.py): sums, averages and
-#: per-person GROUP BYs over (team, metric, time) read the index alone, never the table.
-Index("ix_value_kpi_cover", ProgressValue.team_id, ProgressValue.metric_id, ProgressValue.created_at,
+#: per-person GROUP BYs over a team's time range read the index alone, never the table. Time
+#: before metric: a /progress writes its values next to each other at the index's end, one page
+#: (with metric first, each value landed in its own part of the index; migration 0006), and a
+#: summary of all metrics reads the period once. The only other index is entry_id's (undo).
+Index("ix_value_team_time_cover", ProgressValue.team_id, ProgressValue.created_at, ProgressValue.metric_id,
       ProgressValue.user_id, ProgressValue.value)
 
 

@@ -12,8 +12,9 @@ Aggregations (Metric.aggregation):
 
 A metric with no values in the period has no entry in the result (callers show "—", or 0 for a sum).
 
-The covering index ``ix_value_kpi_cover`` (team_id, metric_id, created_at, user_id, value) lets
-every query here run as an index-only range scan on SQLite and PostgreSQL.
+The covering index ``ix_value_team_time_cover`` (team_id, created_at, metric_id, user_id, value)
+lets every query here run as an index-only range scan of the team's period on SQLite and
+PostgreSQL, a person's too (their rows are picked out of the team's in the index).
 """
 from __future__ import annotations
 
@@ -101,9 +102,9 @@ def actuals_by_user(s: Session, team_id: int, metrics: Iterable[Metric], start: 
     plain, last, by_id = _by_agg(metrics)
     out: dict[str, dict[int, float]] = {}
     if plain:
-        # The range scan sits in a subquery that OFFSET 0 keeps from being flattened: grouping
-        # straight on the table makes SQLite's planner prefer ix_value_team_user_metric_time (its
-        # order matches the GROUP BY) and read every row the team ever logged.
+        # The range scan sits in a subquery that OFFSET 0 keeps from being flattened, so SQLite's
+        # planner never trades it for an index whose order matches the GROUP BY (one such index
+        # made it read every row the team ever logged; test_queries checks the plan).
         rng = (select(ProgressValue.user_id, ProgressValue.metric_id, ProgressValue.value)
                .where(ProgressValue.team_id == team_id, ProgressValue.metric_id.in_(plain), _range(start, end))
                .offset(0).subquery())

@@ -49,7 +49,8 @@ def require_pg() -> None:
 class PgDatabase:
     """One throw-away database for the whole test run, migrated once, emptied between tests."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, migrated: bool = True) -> None:
+        """migrated=False: an empty database, for tests that run the migrations themselves."""
         self.name = f"teambot_test_{uuid.uuid4().hex[:10]}"
         admin = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
         with admin.connect() as c:
@@ -57,7 +58,8 @@ class PgDatabase:
         admin.dispose()
         self.url = make_url(PG_URL).set(database=self.name).render_as_string(hide_password=False)
         self.engine = make_engine(self.url)
-        migrate.upgrade(self.engine)
+        if migrated:
+            migrate.upgrade(self.engine)
 
     def clean(self) -> None:
         tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
