@@ -13,9 +13,9 @@ The signature check (Bolt's RequestVerification) runs as in any Bolt app; auth.t
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
-from urllib.parse import parse_qsl
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,9 +43,10 @@ def build(secret: str, api_url: str, pbr: bool) -> App:
     return app
 
 
-def slash_command(body: bytes) -> bool:
-    form = dict(parse_qsl(body.decode("utf-8", errors="replace")))
-    return "payload" not in form and form.get("command", "").startswith("/")
+def slash_command(body: dict) -> bool:
+    """The server's `inline` test (on the body Bolt parsed): any slash command."""
+    command = body.get("command")
+    return isinstance(command, str) and command.startswith("/")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,8 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     app = build(args.secret, args.api_url, args.pbr)
-    build_server(Settings(http_host="127.0.0.1", http_port=args.port, log_level="WARNING"), app,
-                 inline=slash_command if args.inline else None).run()
+    server = build_server(Settings(http_host="127.0.0.1", http_port=args.port, log_level="WARNING"), app,
+                          inline=slash_command if args.inline else None)
+    gc.collect()  # as bot.slack.server.serve does for teambot
+    gc.freeze()
+    server.run()
     return 0
 
 

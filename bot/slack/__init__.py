@@ -13,7 +13,7 @@ def run_slack(settings: Settings, dispatcher: Dispatcher, clock: Clock, *, engin
     else HTTP mode on settings.http_port (POST /slack/events, GET /healthz; with Slack OAuth on,
     also GET /slack/install and /slack/oauth_redirect). `engine`: the database the OAuth
     installations are kept in (default: one opened on settings.database_url). Blocks."""
-    from bot.slack.app import build_app, runs_inline
+    from bot.slack.app import build_app
     from bot.slack.users import UserDirectory
 
     users = UserDirectory.from_settings(settings)
@@ -26,9 +26,20 @@ def run_slack(settings: Settings, dispatcher: Dispatcher, clock: Clock, *, engin
         serve_socket_mode(settings, app)
     else:
         from bot.slack.server import serve
-        from storage.db import is_sqlite_url
 
-        # On SQLite a typed command's database work is local and short, so it runs on the event
-        # loop. On PostgreSQL every statement waits on the network: there the thread pool lets
-        # several commands wait at once (bench/run.py measured both ways).
-        serve(settings, app, inline=runs_inline(users) if is_sqlite_url(settings.database_url) else None)
+        serve(settings, app, **http_dispatch(settings, users, engine))
+
+
+def http_dispatch(settings: Settings, users, engine=None) -> dict:
+    """How the HTTP server hands requests to Bolt: bot.slack.server.build_asgi's `inline` and
+    `group`. On SQLite a typed command's database work is local and short, so it runs on the
+    event loop, and the commands of one loop turn share a commit (bot.group_commit; it needs the
+    dispatcher's engine, which `teambot run` passes). On PostgreSQL every statement waits on the
+    network: there the thread pool lets several commands wait at once (bench/run.py measured both)."""
+    from bot.group_commit import GroupCommit
+    from bot.slack.app import runs_inline
+    from storage.db import is_sqlite_url
+
+    if not is_sqlite_url(settings.database_url):
+        return {}
+    return {"inline": runs_inline(users), "group": GroupCommit(engine) if engine is not None else None}

@@ -33,7 +33,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from urllib.parse import unquote_plus
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
@@ -223,28 +222,16 @@ def _lang(inv: Invocation) -> str | None:
     return normalize_lang(inv.actor.locale)
 
 
-_FIELD_PAYLOAD = re.compile(rb"(?:^|&)payload=")
-_FIELD_COMMAND = re.compile(rb"(?:^|&)command=([^&]*)")
-_FIELD_TEXT = re.compile(rb"(?:^|&)text=([^&]*)")
-_FIELD_USER = re.compile(rb"(?:^|&)user_id=([^&]*)")
-
-
-def _field(rx: re.Pattern, body: bytes) -> str:
-    found = rx.search(body)
-    return unquote_plus(found.group(1).decode("ascii", errors="replace")) if found else ""
-
-
-def runs_inline(users: UserDirectory) -> Callable[[bytes], bool]:
+def runs_inline(users: UserDirectory) -> Callable[[dict], bool]:
     """Which HTTP deliveries the server may hand to Bolt on its event-loop thread (see
-    bot.slack.server.build_asgi): a typed slash command from someone whose profile is cached. It
-    calls no Slack API (a bare command opens a modal, a new user needs users.info: those go to the
-    thread pool, as do buttons, forms and events); what is left is the core's short database work."""
-    def check(body: bytes) -> bool:
-        # Slack's form has one `command`, `text` and `user_id` each; a button or form has `payload`.
-        if _FIELD_PAYLOAD.search(body):
-            return False
-        command, text, user = (_field(rx, body) for rx in (_FIELD_COMMAND, _FIELD_TEXT, _FIELD_USER))
-        return command.startswith("/") and bool(text.strip()) and users.cached(user)
+    bot.slack.server.build_asgi), judged on the body as Bolt parsed it: a typed slash command from
+    someone whose profile is cached. It calls no Slack API (a bare command opens a modal, a new
+    user needs users.info: those go to the thread pool, as do buttons, forms and events, whose
+    bodies have no `command`); what is left is the core's short database work."""
+    def check(body: dict) -> bool:
+        command, text, user = body.get("command"), body.get("text"), body.get("user_id")
+        return (isinstance(command, str) and command.startswith("/") and isinstance(text, str)
+                and bool(text.strip()) and isinstance(user, str) and users.cached(user))
     return check
 
 

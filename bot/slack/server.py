@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.config import Settings
+from bot.group_commit import GroupCommit
 
 log = logging.getLogger("teambot.slack.http")
 
@@ -55,9 +56,11 @@ def to_response(resp: BoltResponse) -> Response:
 
 
 def build_asgi(app: App, signing_secret: str | None = None, *,
-               inline: Callable[[bytes], bool] | None = None) -> Starlette:
-    """`inline(body)`: True for a delivery that Bolt may handle on the event loop's own thread,
-    one that makes no network call and only does short work (see bot.slack.app.runs_inline).
+               inline: Callable[[dict], bool] | None = None, group: GroupCommit | None = None) -> Starlette:
+    """`inline(body)`, given the body as Bolt parsed it: True for a delivery that Bolt may handle
+    on the event loop's own thread, one that makes no network call and only does short work (see
+    bot.slack.app.runs_inline). `group`: those inline deliveries that arrive in one turn of the
+    event loop share one database commit, and each is answered after it (bot.group_commit).
     Everything else goes to Starlette's thread pool so that a slow Slack API call never holds up
     other requests. Why not always the pool: each time a worker thread lets go of the GIL (every
     SQLite or socket call does), the event loop takes it, and handing it back costs more CPU than
@@ -73,10 +76,14 @@ def build_asgi(app: App, signing_secret: str | None = None, *,
         if verifier is not None and not _signed(verifier, raw, request):
             return JSONResponse({"error": "invalid request"}, status_code=401)
         try:
-            if inline is not None and inline(raw):
-                bolt_resp = app.dispatch(to_bolt_request(request, raw))
+            bolt_req = to_bolt_request(request, raw)
+            if inline is not None and inline(bolt_req.body):
+                if group is not None:
+                    bolt_resp = await group.run(lambda: app.dispatch(bolt_req))
+                else:
+                    bolt_resp = app.dispatch(bolt_req)
             else:
-                bolt_resp = await run_in_threadpool(app.dispatch, to_bolt_request(request, raw))
+                bolt_resp = await run_in_threadpool(app.dispatch, bolt_req)
         except Exception:  # Bolt catches its own; this is the last guard
             log.exception("Slack request failed outside the Bolt app")
             return JSONResponse(_GENERIC, status_code=200)
@@ -119,11 +126,11 @@ async def _oauth(step, request: Request) -> Response:
 
 
 def build_server(settings: Settings, app: App, *,
-                 inline: Callable[[bytes], bool] | None = None) -> uvicorn.Server:
+                 inline: Callable[[dict], bool] | None = None, group: GroupCommit | None = None) -> uvicorn.Server:
     """The uvicorn server, not yet running: `serve()` runs it; tests run it in a thread and
     stop it with `server.should_exit = True`."""
     config = uvicorn.Config(
-        build_asgi(app, settings.slack.signing_secret, inline=inline),
+        build_asgi(app, settings.slack.signing_secret, inline=inline, group=group),
         host=settings.http_host,
         port=settings.http_port,
         access_log=False,
@@ -136,10 +143,11 @@ def build_server(settings: Settings, app: App, *,
     return uvicorn.Server(config)
 
 
-def serve(settings: Settings, app: App, *, inline: Callable[[bytes], bool] | None = None) -> None:
+def serve(settings: Settings, app: App, *, inline: Callable[[dict], bool] | None = None,
+          group: GroupCommit | None = None) -> None:
     """Serve POST /slack/events and GET /healthz on settings.http_host:http_port. Blocks."""
     log.info("Slack HTTP mode: listening on %s:%s%s", settings.http_host, settings.http_port, EVENTS_PATH)
-    server = build_server(settings, app, inline=inline)
+    server = build_server(settings, app, inline=inline, group=group)
     # What start-up built lives as long as the process: keep it out of the collector's full
     # passes, which otherwise walk it again and again under load (about 10 % of a command's CPU).
     gc.collect()

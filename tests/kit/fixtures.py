@@ -32,7 +32,8 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from bot.config import Settings, SlackSettings
-from bot.slack.app import build_app, runs_inline
+from bot.slack import http_dispatch
+from bot.slack.app import build_app
 from bot.slack.render import unescape
 from bot.slack.server import build_asgi
 from bot.slack.users import UserDirectory
@@ -126,10 +127,11 @@ class SlackHarness:
             slack=SlackSettings(bot_token=BOT_TOKEN, signing_secret=secret, api_url=fake.url,
                                 users_info_timeout=users_info_timeout,
                                 user_cache_seconds=user_cache_seconds))
-        # As run_slack wires it: typed commands from known users on the event loop, the rest in threads.
+        # As run_slack wires it: on SQLite typed commands from known users on the event loop, with
+        # group commit; the rest in threads.
         self.users = UserDirectory.from_settings(self.settings)
         self.app = build_app(self.settings, self.dispatcher, clock, users=self.users)
-        self.asgi = build_asgi(self.app, inline=runs_inline(self.users))
+        self.asgi = build_asgi(self.app, **http_dispatch(self.settings, self.users, self.engine))
         self.client = TestClient(self.asgi, raise_server_exceptions=False)
         #: Every HTTP answer given, to check them all against Slack's limits (tests/kit/block_limits).
         self.http_answers: list[Answer] = []

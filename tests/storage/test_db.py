@@ -41,6 +41,29 @@ def test_datetimes_come_back_aware_utc(uow):
     assert got == local
 
 
+@pytest.mark.parametrize("value", [
+    datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+    datetime(2026, 3, 1, 0, 0, 0, 1, tzinfo=timezone.utc),
+    datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=-9, minutes=-30))),
+    datetime(999, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+])
+def test_sqlite_stores_the_text_sqlalchemy_writes(value):
+    """storage.types.UTCDateTime writes SQLite's DATETIME text in one step: the same text as
+    SQLAlchemy's own DATETIME gets for the UTC time, so ranges and ORDER BY compare alike."""
+    from sqlalchemy import DateTime
+    from sqlalchemy.dialects import sqlite
+
+    from storage.types import UTCDateTime
+
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    stock = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert ours(value) == stock(value.astimezone(timezone.utc).replace(tzinfo=None))
+    assert ours(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        ours(datetime(2026, 1, 1))
+
+
 def test_naive_datetimes_are_refused(uow):
     with pytest.raises(Exception, match="naive"):
         with uow() as u:
