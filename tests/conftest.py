@@ -47,6 +47,14 @@ def sqlite_url(_sqlite_template, tmp_path):
 
 
 @pytest.fixture
+def sqlite_engine(sqlite_url):
+    """An engine on a fresh SQLite database, for what exists on SQLite only (group commit)."""
+    eng = make_engine(sqlite_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
 def engine(db_url):
     eng = make_engine(db_url)
     yield eng

@@ -4,50 +4,30 @@ SQLite database; a failing commit is a real one (a deferred foreign key checked 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from contextlib import closing
-from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
 from bot.group_commit import GroupCommit
 from storage.db import make_engine
-from storage.models import InboundReceipt
-from storage.prepared import Prepared, insert_columns
 from storage.uow import UnitOfWork
 from tests.kit.slack_signing import SECRET, signed_headers, slash_body
-
-NOW = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
-_INSERT_RECEIPT = Prepared(insert_columns(InboundReceipt.__table__, "platform", "key", "reply_json", "received_at"))
-
+from tests.kit.transactions import committed_keys, fail_at_commit, write_receipt
 
 @pytest.fixture
-def engine(sqlite_url):
-    eng = make_engine(sqlite_url)
-    yield eng
-    eng.dispose()
-
-
-def committed_keys(engine) -> list[str]:
-    """What another connection sees without waiting for the writer: committed rows only."""
-    with closing(sqlite3.connect(engine.url.database)) as c:
-        return [k for (k,) in c.execute('select "key" from inbound_receipt order by "key"')]
+def engine(sqlite_engine):
+    return sqlite_engine
 
 
 def write(engine, key: str) -> str:
     with UnitOfWork(engine) as u:
-        _INSERT_RECEIPT.execute(u.connection, {"platform": "slack", "key": key, "reply_json": "{}",
-                                               "received_at": NOW})
+        write_receipt(u, key)
     return key
 
 
 def write_then_fail_at_commit(engine) -> None:
-    """A unit of work that succeeds, but whose foreign key is only checked at COMMIT."""
     with UnitOfWork(engine) as u:
-        u.connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-        u.connection.exec_driver_sql("INSERT INTO member (team_id, user_id, display_name, role, joined_at) "
-                                     "VALUES (999, 'U9', '', 'rep', '2026-11-26 02:00:00.000000')")
+        fail_at_commit(u)
 
 
 def test_the_commands_of_one_turn_share_one_commit_and_answer_after_it(engine):
@@ -105,8 +85,7 @@ def test_a_command_that_fails_does_not_undo_the_others(engine):
 
     def fails():
         with UnitOfWork(engine) as u:
-            _INSERT_RECEIPT.execute(u.connection, {"platform": "slack", "key": "x", "reply_json": "{}",
-                                                   "received_at": NOW})
+            write_receipt(u, "x")
             raise ValueError("bad input")
 
     async def main():
@@ -166,3 +145,8 @@ def test_over_http_a_failed_commit_is_the_generic_answer_and_writes_nothing(engi
     assert (ok.status_code, ok.text) == (200, "saved a")
     assert failed.status_code == 200 and "Something went wrong" in failed.json()["text"]
     assert committed_keys(engine) == ["a"]
+
+
+def test_only_for_sqlite():
+    with pytest.raises(ValueError, match="SQLite"):
+        GroupCommit(make_engine("postgresql+psycopg://u@127.0.0.1:9/x"))

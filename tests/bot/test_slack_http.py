@@ -484,16 +484,18 @@ def test_the_server_runs_inline_requests_on_the_event_loop_and_the_rest_in_threa
     assert pool_thread.name.startswith("AnyIO worker") and not loop_thread.name.startswith("AnyIO worker")
 
 
-def test_typed_commands_run_on_the_event_loop_only_with_sqlite(fake_slack, monkeypatch):
+def test_typed_commands_run_on_the_event_loop_only_with_sqlite(fake_slack, monkeypatch, sqlite_url):
     from bot.group_commit import GroupCommit
     from bot.slack import run_slack, server
+    from storage.db import make_engine
     got = {}
     monkeypatch.setattr(server, "serve", lambda settings, app, **kw: got.update({settings.database_url: kw}))
     sqlite = _settings(fake_slack)
     postgres = sqlite.__class__(**{**sqlite.__dict__, "database_url": "postgresql+psycopg://u@127.0.0.1:9/x"})
-    engine = object()
+    engine = make_engine(sqlite_url)
     run_slack(sqlite, object(), None, engine=engine)
     run_slack(postgres, object(), None, engine=engine)
+    engine.dispose()
     assert callable(got[sqlite.database_url]["inline"])
     group = got[sqlite.database_url]["group"]
     assert isinstance(group, GroupCommit) and group.engine is engine  # the dispatcher's own engine

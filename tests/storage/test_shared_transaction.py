@@ -3,10 +3,7 @@ bot.group_commit), each in a savepoint of its own. SQLite only, as group commit 
 PostgreSQL typed commands run in the thread pool, each in its own transaction."""
 from __future__ import annotations
 
-import sqlite3
 import threading
-from contextlib import closing
-from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
@@ -17,33 +14,15 @@ from commands.context import Actor, Invocation
 from commands.dispatch import Dispatcher
 from storage.db import make_engine
 from storage.models import InboundReceipt, Team
-from storage.prepared import Prepared, insert_columns
 from storage.uow import SharedTransaction, UnitOfWork, uow_factory
-
-NOW = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
-_INSERT_RECEIPT = Prepared(insert_columns(InboundReceipt.__table__, "platform", "key", "reply_json", "received_at"))
-
+from tests.kit.transactions import NOW, committed, committed_keys, fail_at_commit, write_receipt
 
 @pytest.fixture
-def engine(sqlite_url):
-    eng = make_engine(sqlite_url)
-    yield eng
-    eng.dispose()
+def engine(sqlite_engine):
+    return sqlite_engine
 
 
-def receipt(u: UnitOfWork, key: str) -> None:
-    _INSERT_RECEIPT.execute(u.connection, {"platform": "slack", "key": key, "reply_json": "{}", "received_at": NOW})
-
-
-def committed(engine, sql: str) -> list:
-    """What another connection sees, reading without waiting for the writer: committed rows only.
-    (Every transaction of the engine's own is BEGIN IMMEDIATE, which would wait.)"""
-    with closing(sqlite3.connect(engine.url.database)) as c:
-        return [r[0] if len(r) == 1 else r for r in c.execute(sql)]
-
-
-def committed_keys(engine) -> list[str]:
-    return committed(engine, 'select "key" from inbound_receipt order by "key"')
+receipt = write_receipt
 
 
 def test_units_of_work_commit_together_and_only_at_the_shared_commit(engine):
@@ -213,20 +192,15 @@ def test_a_failed_commit_gives_the_pool_back_a_clean_connection(engine):
     transaction open while SQLAlchemy counts it as ended; the unit of work rolls it back, or the
     next unit of work on that pooled connection could not begin ("transaction within a
     transaction"). Both with and without a shared transaction."""
-    def bad_member(u: UnitOfWork) -> None:
-        u.connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-        u.connection.exec_driver_sql("INSERT INTO member (team_id, user_id, display_name, role, joined_at) "
-                                     "VALUES (999, 'U9', '', 'rep', '2026-11-26 02:00:00.000000')")
-
     with pytest.raises(IntegrityError):
         with UnitOfWork(engine) as u:
             receipt(u, "lost-1")
-            bad_member(u)
+            fail_at_commit(u)
     shared = SharedTransaction(engine)
     with shared.joined():
         with UnitOfWork(engine) as u:
             receipt(u, "lost-2")
-            bad_member(u)
+            fail_at_commit(u)
     with pytest.raises(IntegrityError):
         shared.commit()
     for key in ("next-1", "next-2"):
