@@ -23,6 +23,10 @@ What it measures (issue 8), all on 127.0.0.1 and bounded in time:
    failure shows up as a mismatch and fails the bench). PostgreSQL too when it is reachable
    (TEAMBOT_BENCH_PG_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/test; a throw-away
    database is created and dropped).
+   Also shown: each server process's CPU per request (/proc/<pid>/stat over its turns, warm-up
+   included) against the fastest bare Bolt's, and, when the PostgreSQL server runs on this machine,
+   the CPU its processes and the load generator used per command: what the 40 % target leaves for
+   teambot's own process on this machine.
 2. Resident memory (VmRSS from /proc/<pid>/status) of the teambot process right after its
    throughput run, against the bare Bolt process. Target < 200 MB.
 3. Scheduler + outbox overhead per message when 10,000 reminders fall due at once
@@ -121,6 +125,29 @@ def tail(path: Path, n: int = 25) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
     except OSError:
         return "(no log)"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (/proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU so far of the PostgreSQL server processes on this machine (None if none is visible)."""
+    total, seen = 0.0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            raw = stat.read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue
+        name = raw[raw.find("(") + 1:raw.rfind(")")]
+        if name.startswith("postgres"):
+            fields = raw.rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            seen = True
+    return total if seen else None
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
@@ -230,18 +257,31 @@ class Server:
             self.rows_before = progress_rows(self.db_url)
 
     def load(self, duration: float, warmup: float) -> None:
+        on_pg = bool(self.db_url) and self.db_url.startswith("postgresql")
+        cpu0, pg0 = cpu_seconds(self.proc.pid), postgres_cpu_seconds() if on_pg else None
         r = run_load(self.port, expect=self.expect, duration=duration, warmup=warmup, users=self.users,
                      channel=self.channel)
         check_load(self.name, r)
+        # CPU per request, warm-up included (the servers take turns: nothing else runs meanwhile).
+        n = max(1, r["requests_total"])
+        r["server_cpu_ms"] = (cpu_seconds(self.proc.pid) - cpu0) * 1000 / n
+        r["loadgen_cpu_ms"] = r["cpu_s"] * 1000 / n
+        pg1 = postgres_cpu_seconds() if pg0 is not None else None
+        if pg1 is not None:
+            r["postgres_cpu_ms"] = (pg1 - pg0) * 1000 / n
         self.rounds.append(r)
 
     def result(self) -> Load:
         """Medians over the rounds; RSS now (the process is still running)."""
         med = lambda key: statistics.median(r[key] for r in self.rounds)  # noqa: E731
         rss, hwm = rss_mb(self.proc.pid)
+        extra = {"rounds_rps": [round(r["rps"]) for r in self.rounds]}
+        for key in ("server_cpu_ms", "loadgen_cpu_ms", "postgres_cpu_ms"):
+            if all(key in r for r in self.rounds):
+                extra[key] = med(key)
         return Load(self.name, med("rps"), med("p50_ms"), med("p99_ms"), med("p90_ms"),
                     sum(r["requests"] for r in self.rounds), sum(r["ok_total"] for r in self.rounds),
-                    {}, rss, hwm, {"rounds_rps": [round(r["rps"]) for r in self.rounds]})
+                    {}, rss, hwm, extra)
 
     def check(self) -> None:
         """teambot only: one progress entry per good answer, and no traceback in its log."""
@@ -447,10 +487,18 @@ def section_throughput(fake, quick: bool, tmp: Path, rows: list[Row], notes: lis
         VM does) moves both figures together."""
         return statistics.median(mine["rps"] / base["rps"] for mine, base in zip(srv.rounds, fastest_srv.rounds))
 
+    base_cpu = fastest.extra["server_cpu_ms"]
+
+    def cpu_row(m: Load) -> Row:
+        cpu = m.extra["server_cpu_ms"]
+        return Row(f"{m.name}: server CPU per request", f"{cpu:.2f} ms",
+                   "fastest bare Bolt" if m is fastest else f"{base_cpu:.2f} ms (fastest bare)", f"{cpu / base_cpu:.2f}")
+
     for b in bare_m:
         rows.append(Row(f"{b.name}: throughput", f"{b.rps:,.0f} req/s", "fastest bare Bolt" if b is fastest else
                         f"{fastest.rps:,.0f} req/s (fastest)", f"{b.rps / fastest.rps:.2f}"))
         rows.append(Row(f"{b.name}: p50 / p99", f"{fmt_ms(b.p50)} / {fmt_ms(b.p99)}"))
+        rows.append(cpu_row(b))
     for srv in bots:
         r = measured[srv]
         ratio = round_ratio(srv)
@@ -460,6 +508,9 @@ def section_throughput(fake, quick: bool, tmp: Path, rows: list[Row], notes: lis
         rows.append(Row(f"{r.name}: p50", fmt_ms(r.p50), fmt_ms(fastest.p50), f"{r.p50 / fastest.p50:.2f}"))
         rows.append(Row(f"{r.name}: p99", fmt_ms(r.p99), fmt_ms(fastest.p99), f"{r.p99 / fastest.p99:.2f}",
                         "< 50 ms", verdict(r.p99 < 50)))
+        rows.append(cpu_row(r))
+        if "postgres_cpu_ms" in r.extra:
+            notes.append(cpu_budget(r, fastest))
     main = measured[bots[0]]
     base_mem = measured[bare[1]]
     rows.append(Row("teambot RSS after its SQLite runs (VmRSS)", f"{main.rss:.0f} MB",
@@ -485,6 +536,23 @@ def section_throughput(fake, quick: bool, tmp: Path, rows: list[Row], notes: lis
                  "with the event loop. teambot on PostgreSQL uses the thread pool (its statements wait on the "
                  "network).")
     results["throughput"] = {m.name: m.__dict__ for m in measured.values()}
+
+
+def cpu_budget(r: Load, fastest: Load) -> str:
+    """What the 40 % target asks of this machine's CPUs when PostgreSQL runs on it too."""
+    cpus = os.cpu_count() or 1
+    target = 0.40 * fastest.rps
+    pg, gen = r.extra["postgres_cpu_ms"], r.extra["loadgen_cpu_ms"]
+    busy = (pg + gen) * target / 1000
+    left = max(0.0, cpus - busy) * 1000 / target
+    bare, mine = fastest.extra["server_cpu_ms"], r.extra["server_cpu_ms"]
+    verdict_text = (f"less than bare Bolt itself needs ({bare:.2f} ms): out of reach with the database on "
+                    "this machine" if left < bare else
+                    f"where it used {mine:.2f} ms ({mine / left:.1f}x that; bare Bolt needs {bare:.2f} ms)")
+    return (f"{r.name}: the PostgreSQL server processes used {pg:.2f} ms of CPU per command and the load "
+            f"generator {gen:.2f} ms. At 40 % of the fastest bare Bolt ({target:,.0f} req/s) those two alone "
+            f"would keep {busy:.1f} of this machine's {cpus} CPUs busy, leaving {left:.2f} ms per command for "
+            f"teambot's own process, {verdict_text}.")
 
 
 def section_fanout(fake, quick: bool, tmp: Path, rows: list[Row], notes: list[str], results: dict) -> None:
