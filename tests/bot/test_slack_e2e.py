@@ -27,6 +27,7 @@ from commands.team import KEYWORDS as TEAM_KEYWORDS
 from storage.db import make_engine
 from tests.kit.fixtures import SlackHarness, payload_text
 from tests.kit.slack_signing import SECRET, signed_headers, slash_body
+from tests.kit.transactions import committed
 
 ROOT = Path(__file__).resolve().parents[2]
 TEAM_CHANNEL = "C0E2E"
@@ -326,3 +327,58 @@ def test_a_thousand_random_commands_get_private_replies_and_refusals_write_nothi
             refused += 1
             assert _counts(bot.engine, tables) == before, f"{where}: refused but wrote"
     assert refused > (len(hostile) + n) * 0.5
+
+
+def test_concurrent_commands_are_each_saved_once_before_their_answer(bot):
+    """Eight connections at once against `teambot run` (on SQLite the commands of one event-loop
+    turn share a commit, bot.group_commit): every answer is sent only once its command is saved,
+    a delivery sent twice at once writes once, and a refused command in the same turn as good
+    ones neither writes nor undoes theirs."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert bot.slash("/team", "setup 华东一组", "U1").status_code == 200
+    assert bot.slash("/team", "add <@U2|li> rep", "U1").status_code == 200
+
+    def saved(note: str) -> int:
+        """Committed entries with this note, read without waiting for the bot's writer (on SQLite
+        the engine's own transactions are BEGIN IMMEDIATE, which would wait for its commit)."""
+        if bot.engine.dialect.name == "sqlite":
+            return committed(bot.engine, f"select count(*) from progress_entry where note = '{note}'")[0]
+        with bot.engine.connect() as c:
+            return c.execute(sql("select count(*) from progress_entry where note = :n"), {"n": note}).scalar_one()
+
+    def worker(w: int) -> list[str]:
+        problems = []
+        with httpx.Client(base_url=bot.base, timeout=30) as http:
+            def post(text: str, user: str, trigger: str) -> httpx.Response:
+                body = slash_body("/progress", text, user, TEAM_CHANNEL, trigger_id=trigger)
+                return http.post("/slack/events", content=body.encode(), headers=signed_headers(body))
+
+            for i in range(25):
+                note = f"拜访客户 w{w} n{i}"
+                r = post(f"{note} sales=1万", ("U1", "U2")[i % 2], f"t-{w}-{i}")
+                if r.status_code != 200 or note not in _text(r):
+                    problems.append(f"{note}: {r.status_code} {r.text[:200]}")
+                elif (n := saved(note)) != 1:  # the answer came: the entry must be there already
+                    problems.append(f"{note}: answered when {n} entries were saved")
+                if i % 5 == 0:  # a refused command in the middle of the others
+                    bad = post("sales=abc", "U1", f"bad-{w}-{i}")
+                    if bad.status_code != 200 or "⚠️" not in _text(bad):
+                        problems.append(f"refusal {w}/{i}: {bad.text[:200]}")
+        return problems
+
+    def duplicate(k: int) -> str:
+        with httpx.Client(base_url=bot.base, timeout=30) as http:
+            body = slash_body("/progress", f"重复投递 {k} sales=1", "U2", TEAM_CHANNEL, trigger_id=f"dup-{k}")
+            return _text(http.post("/slack/events", content=body.encode(), headers=signed_headers(body)))
+
+    with ThreadPoolExecutor(8) as pool:
+        problems = [p for ps in pool.map(worker, range(8)) for p in ps]
+        # Each of these deliveries is sent twice at the same moment, as a retrying proxy might.
+        answers = list(pool.map(duplicate, [k for k in range(10) for _ in range(2)]))
+    assert problems == []
+    assert _scalar(bot.engine, "select count(*) from progress_entry where note like '拜访客户 %'") == 8 * 25
+    assert _scalar(bot.engine, "select count(*) from progress_value") == 8 * 25 + 10
+    for k in range(10):
+        assert answers[2 * k] == answers[2 * k + 1] and f"重复投递 {k}" in answers[2 * k]
+        assert _scalar(bot.engine, "select count(*) from progress_entry where note = :n", n=f"重复投递 {k}") == 1
