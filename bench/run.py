@@ -127,11 +127,16 @@ def tail(path: Path, n: int = 25) -> str:
         return "(no log)"
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (/proc/<pid>/stat)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-        fields = f.read().rpartition(")")[2].split()
+def _stat_cpu(raw: str) -> float:
+    """User + system CPU seconds from the text of /proc/<pid>/stat (fields after the name)."""
+    fields = raw.rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        return _stat_cpu(f.read())
 
 
 def postgres_cpu_seconds() -> float | None:
@@ -142,10 +147,8 @@ def postgres_cpu_seconds() -> float | None:
             raw = stat.read_text(encoding="ascii", errors="replace")
         except OSError:
             continue
-        name = raw[raw.find("(") + 1:raw.rfind(")")]
-        if name.startswith("postgres"):
-            fields = raw.rpartition(")")[2].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        if raw[raw.find("(") + 1:raw.rfind(")")].startswith("postgres"):
+            total += _stat_cpu(raw)
             seen = True
     return total if seen else None
 
