@@ -6,7 +6,7 @@ dispatch in Starlette's thread pool), in its own process.
 
 --pbr: process_before_response=True (what teambot uses); without it, Bolt's defaults.
 --inline: slash commands are dispatched on the event loop's thread, as teambot's typed commands
-are on SQLite (bot.slack.server.build_asgi's `inline`); without it, in Starlette's thread pool.
+are (bot.slack.server.build_asgi's `inline`); without it, in Starlette's thread pool.
 The signature check (Bolt's RequestVerification) runs as in any Bolt app; auth.test goes to
 --api-url (the bench's FakeSlack) once, like Bolt's single-workspace authorization does.
 """

@@ -12,9 +12,10 @@ What it measures (issue 8), all on 127.0.0.1 and bounded in time:
    fresh trigger_id. Baselines on the same server stack (bot.slack.server.build_asgi/build_server):
    a bare Bolt app whose /progress only acks a fixed text (bench/bare_bolt.py): with Bolt's
    defaults; with process_before_response=True in Starlette's thread pool; and with
-   process_before_response=True on the event loop's thread, which is how teambot on SQLite runs a
-   typed command (bot.slack.app.runs_inline; the commands of one event-loop turn then share one
-   commit, bot.group_commit, and none is answered before it). All servers run at once and take turns under load,
+   process_before_response=True on the event loop's thread, which is how teambot runs a typed
+   command (bot.slack.app.runs_inline; on SQLite the commands of one event-loop turn share one
+   commit, bot.group_commit, and none is answered before it; on PostgreSQL each statement is
+   awaited, storage/awaited.py). All servers run at once and take turns under load,
    round after round, so that a slow minute of a shared machine falls on each alike; each figure is
    the median of its rounds, and a ratio the median of the per-round ratios.
    Targets: teambot >= 40 % of the fastest bare-Bolt throughput; p99 < 50 ms.
@@ -536,8 +537,8 @@ def section_throughput(fake, quick: bool, tmp: Path, rows: list[Row], notes: lis
     notes.append("Dispatch: teambot on SQLite answers a typed slash command on the event loop's thread (no Slack "
                  "call, short local work), and the commands of one loop turn share one commit (group commit; "
                  "each is answered after it); the bare Bolt figures show the same stack with the thread pool and "
-                 "with the event loop. teambot on PostgreSQL uses the thread pool (its statements wait on the "
-                 "network).")
+                 "with the event loop. teambot on PostgreSQL runs it on the event loop's thread too, each "
+                 "command in its own transaction, each statement awaited (storage/awaited.py).")
     results["throughput"] = {m.name: m.__dict__ for m in measured.values()}
 
 

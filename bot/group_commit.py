@@ -35,12 +35,15 @@ class _Turn:
 class GroupCommit:
     def __init__(self, engine: Engine):
         if engine.dialect.name != "sqlite":
-            raise ValueError("group commit is for SQLite: on other databases commands run in the thread pool")
+            raise ValueError("group commit is for SQLite: on PostgreSQL see storage.awaited")
         self.engine = engine
         self._turn: _Turn | None = None
         #: Turns committed and commands run, for tests and benchmarks.
         self.batches = 0
         self.commands = 0
+
+    def close(self) -> None:
+        """Nothing of its own to close: the engine is the dispatcher's."""
 
     async def run(self, fn: Callable[[], T]) -> T:
         """fn() now, on this thread, its units of work joining this turn's transaction; returns

@@ -17,17 +17,20 @@ def normalize_url(url: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
+# No pool_pre_ping: it costs a round trip (three psycopg calls) per unit of work. A connection
+# that went away (a restart, a failover) fails its first statement instead; SQLAlchemy then
+# discards the whole pool and the dispatcher runs the command again (commands.dispatch).
+# pool_recycle retires connections before an idle timeout in between (a proxy, a firewall) can.
+PG_POOL = {"pool_size": 10, "max_overflow": 20, "pool_recycle": 1800}
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
         _sqlite_setup(engine)
         return engine
-    # No pool_pre_ping: it costs a round trip (three psycopg calls) per unit of work. A connection
-    # that went away (a restart, a failover) fails its first statement instead; SQLAlchemy then
-    # discards the whole pool and the dispatcher runs the command again (commands.dispatch).
-    # pool_recycle retires connections before an idle timeout in between (a proxy, a firewall) can.
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=1800)
+    return create_engine(url, echo=echo, **PG_POOL)
 
 
 def _sqlite_setup(engine: Engine) -> None:

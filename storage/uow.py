@@ -9,7 +9,8 @@ command than SQLite's own work).
 
 Inside `SharedTransaction.joined()` a unit of work is a savepoint of that shared transaction
 instead (group commit, bot.group_commit): its end releases or rolls back the savepoint, and the
-shared transaction's commit makes it durable."""
+shared transaction's commit makes it durable. Inside `awaiting()` (PostgreSQL on the HTTP server's
+event loop, storage.awaited) it connects through the engine's asyncio twin."""
 from __future__ import annotations
 
 import threading
@@ -147,6 +148,20 @@ def _rollback(connection: Connection) -> None:
         dbapi.rollback()
 
 
+_AWAITED: ContextVar[tuple[Engine, Engine] | None] = ContextVar("teambot_awaited_twin", default=None)
+
+
+@contextmanager
+def awaiting(engine: Engine, twin: Engine) -> Iterator[None]:
+    """Units of work on `engine` begun inside the block connect through `twin` instead: the sync
+    face of its asyncio engine, inside a greenlet of storage.awaited.AwaitedEngine."""
+    token = _AWAITED.set((engine, twin))
+    try:
+        yield
+    finally:
+        _AWAITED.reset(token)
+
+
 _SHARED: ContextVar[SharedTransaction | None] = ContextVar("teambot_shared_transaction", default=None)
 
 
@@ -165,10 +180,14 @@ class UnitOfWork:
             self.connection = shared._connection()
             self._shared, self._savepoint = shared, shared.savepoint()
             return self
+        engine = self._engine
+        twin = _AWAITED.get()
+        if twin is not None and twin[0] is engine:
+            engine = twin[1]
         if self._lock is not None:
             self._lock.acquire()
         try:
-            self.connection = self._engine.connect()
+            self.connection = engine.connect()
             self.connection.begin()
         except BaseException:
             if self.connection is not None:

@@ -32,14 +32,18 @@ def run_slack(settings: Settings, dispatcher: Dispatcher, clock: Clock, *, engin
 
 def http_dispatch(settings: Settings, users, engine=None) -> dict:
     """How the HTTP server hands requests to Bolt: bot.slack.server.build_asgi's `inline` and
-    `group`. On SQLite a typed command's database work is local and short, so it runs on the
-    event loop, and the commands of one loop turn share a commit (bot.group_commit; it needs the
-    dispatcher's engine, which `teambot run` passes). On PostgreSQL every statement waits on the
-    network: there the thread pool lets several commands wait at once (bench/run.py measured both)."""
+    `on_loop`. A typed command that calls no Slack API runs on the event loop's thread with the
+    dispatcher's engine (`teambot run` passes it): on SQLite the commands of one loop turn share a
+    commit (bot.group_commit); on PostgreSQL each statement is awaited (storage.awaited), and
+    without the engine there they go to the thread pool with the rest (bench/run.py measures
+    both ways)."""
     from bot.group_commit import GroupCommit
     from bot.slack.app import runs_inline
+    from storage.awaited import AwaitedEngine
     from storage.db import is_sqlite_url
 
-    if not is_sqlite_url(settings.database_url):
+    if is_sqlite_url(settings.database_url):
+        return {"inline": runs_inline(users), "on_loop": GroupCommit(engine) if engine is not None else None}
+    if engine is None:
         return {}
-    return {"inline": runs_inline(users), "group": GroupCommit(engine) if engine is not None else None}
+    return {"inline": runs_inline(users), "on_loop": AwaitedEngine(engine)}

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 
 import uvicorn
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -25,7 +26,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.config import Settings
-from bot.group_commit import GroupCommit
 
 log = logging.getLogger("teambot.slack.http")
 
@@ -33,6 +33,19 @@ EVENTS_PATH = "/slack/events"
 #: Slack's payloads are small; anything much bigger is not from Slack.
 MAX_BODY = 1_000_000
 _GENERIC = {"response_type": "ephemeral", "text": "⚠️ 出了点问题，请稍后再试。 / Something went wrong, please try again."}
+
+
+T = TypeVar("T")
+
+
+class OnLoop(Protocol):
+    """How an inline delivery's work runs on the event loop: bot.group_commit.GroupCommit (SQLite)
+    or storage.awaited.AwaitedEngine (PostgreSQL)."""
+
+    def run(self, fn: Callable[[], T]) -> Awaitable[T]: ...
+
+    def close(self) -> None:
+        """Called once the server has stopped."""
 
 
 def to_bolt_request(request: Request, raw: bytes) -> BoltRequest:
@@ -56,11 +69,13 @@ def to_response(resp: BoltResponse) -> Response:
 
 
 def build_asgi(app: App, signing_secret: str | None = None, *,
-               inline: Callable[[dict], bool] | None = None, group: GroupCommit | None = None) -> Starlette:
+               inline: Callable[[dict], bool] | None = None, on_loop: OnLoop | None = None) -> Starlette:
     """`inline(body)`, given the body as Bolt parsed it: True for a delivery that Bolt may handle
-    on the event loop's own thread, one that makes no network call and only does short work (see
-    bot.slack.app.runs_inline). `group`: those inline deliveries that arrive in one turn of the
-    event loop share one database commit, and each is answered after it (bot.group_commit).
+    on the event loop's own thread, one that calls no Slack API and only does database work (see
+    bot.slack.app.runs_inline). `on_loop.run` then runs it: on SQLite the inline deliveries of one
+    turn of the event loop share one database commit, and each is answered after it
+    (bot.group_commit); on PostgreSQL each statement is awaited, so other requests go on while it
+    waits on the network (storage.awaited). Without `on_loop` Bolt runs it right there.
     Everything else goes to Starlette's thread pool so that a slow Slack API call never holds up
     other requests. Why not always the pool: each time a worker thread lets go of the GIL (every
     SQLite or socket call does), the event loop takes it, and handing it back costs more CPU than
@@ -78,8 +93,8 @@ def build_asgi(app: App, signing_secret: str | None = None, *,
         try:
             bolt_req = to_bolt_request(request, raw)
             if inline is not None and inline(bolt_req.body):
-                if group is not None:
-                    bolt_resp = await group.run(lambda: app.dispatch(bolt_req))
+                if on_loop is not None:
+                    bolt_resp = await on_loop.run(lambda: app.dispatch(bolt_req))
                 else:
                     bolt_resp = app.dispatch(bolt_req)
             else:
@@ -126,11 +141,11 @@ async def _oauth(step, request: Request) -> Response:
 
 
 def build_server(settings: Settings, app: App, *,
-                 inline: Callable[[dict], bool] | None = None, group: GroupCommit | None = None) -> uvicorn.Server:
+                 inline: Callable[[dict], bool] | None = None, on_loop: OnLoop | None = None) -> uvicorn.Server:
     """The uvicorn server, not yet running: `serve()` runs it; tests run it in a thread and
     stop it with `server.should_exit = True`."""
     config = uvicorn.Config(
-        build_asgi(app, settings.slack.signing_secret, inline=inline, group=group),
+        build_asgi(app, settings.slack.signing_secret, inline=inline, on_loop=on_loop),
         host=settings.http_host,
         port=settings.http_port,
         access_log=False,
@@ -144,12 +159,16 @@ def build_server(settings: Settings, app: App, *,
 
 
 def serve(settings: Settings, app: App, *, inline: Callable[[dict], bool] | None = None,
-          group: GroupCommit | None = None) -> None:
+          on_loop: OnLoop | None = None) -> None:
     """Serve POST /slack/events and GET /healthz on settings.http_host:http_port. Blocks."""
     log.info("Slack HTTP mode: listening on %s:%s%s", settings.http_host, settings.http_port, EVENTS_PATH)
-    server = build_server(settings, app, inline=inline, group=group)
+    server = build_server(settings, app, inline=inline, on_loop=on_loop)
     # What start-up built lives as long as the process: keep it out of the collector's full
     # passes, which otherwise walk it again and again under load (about 10 % of a command's CPU).
     gc.collect()
     gc.freeze()
-    server.run()
+    try:
+        server.run()
+    finally:
+        if on_loop is not None:
+            on_loop.close()

@@ -135,7 +135,7 @@ def test_over_http_a_failed_commit_is_the_generic_answer_and_writes_nothing(engi
             write(engine, body["text"])
         ack(f"saved {body['text']}")
 
-    asgi = build_asgi(app, SECRET, inline=lambda body: "command" in body, group=GroupCommit(engine))
+    asgi = build_asgi(app, SECRET, inline=lambda body: "command" in body, on_loop=GroupCommit(engine))
     with TestClient(asgi, raise_server_exceptions=False) as client:
         def post(text: str):
             body = slash_body("/note", text, "U1", "C1")

@@ -484,20 +484,27 @@ def test_the_server_runs_inline_requests_on_the_event_loop_and_the_rest_in_threa
     assert pool_thread.name.startswith("AnyIO worker") and not loop_thread.name.startswith("AnyIO worker")
 
 
-def test_typed_commands_run_on_the_event_loop_only_with_sqlite(fake_slack, monkeypatch, sqlite_url):
+def test_typed_commands_run_on_the_event_loop_with_the_dispatchers_engine(fake_slack, monkeypatch, sqlite_url):
     from bot.group_commit import GroupCommit
     from bot.slack import run_slack, server
+    from storage.awaited import AwaitedEngine
     from storage.db import make_engine
-    got = {}
-    monkeypatch.setattr(server, "serve", lambda settings, app, **kw: got.update({settings.database_url: kw}))
+    got = []
+    monkeypatch.setattr(server, "serve", lambda settings, app, **kw: got.append(kw))
     sqlite = _settings(fake_slack)
     postgres = sqlite.__class__(**{**sqlite.__dict__, "database_url": "postgresql+psycopg://u@127.0.0.1:9/x"})
-    engine = make_engine(sqlite_url)
+    engine, pg_engine = make_engine(sqlite_url), make_engine(postgres.database_url)  # the latter never connects
     run_slack(sqlite, object(), None, engine=engine)
-    run_slack(postgres, object(), None, engine=engine)
+    run_slack(postgres, object(), None, engine=pg_engine)
+    run_slack(postgres, object(), None)
     engine.dispose()
-    assert callable(got[sqlite.database_url]["inline"])
-    group = got[sqlite.database_url]["group"]
-    assert isinstance(group, GroupCommit) and group.engine is engine  # the dispatcher's own engine
-    # On PostgreSQL every statement waits on the network: the thread pool, no group commit.
-    assert got[postgres.database_url].get("inline") is None and got[postgres.database_url].get("group") is None
+    on_sqlite, on_pg, on_pg_without_engine = got
+    # SQLite: group commit on the dispatcher's own engine.
+    assert callable(on_sqlite["inline"])
+    assert isinstance(on_sqlite["on_loop"], GroupCommit) and on_sqlite["on_loop"].engine is engine
+    # PostgreSQL: each statement awaited, through a twin of the dispatcher's own engine.
+    assert callable(on_pg["inline"])
+    assert isinstance(on_pg["on_loop"], AwaitedEngine) and on_pg["on_loop"].engine is pg_engine
+    on_pg["on_loop"].close()
+    # No engine to twin: the thread pool, as for everything else.
+    assert on_pg_without_engine == {}

@@ -127,17 +127,19 @@ class SlackHarness:
             slack=SlackSettings(bot_token=BOT_TOKEN, signing_secret=secret, api_url=fake.url,
                                 users_info_timeout=users_info_timeout,
                                 user_cache_seconds=user_cache_seconds))
-        # As run_slack wires it: on SQLite typed commands from known users on the event loop, with
-        # group commit; the rest in threads.
+        # As run_slack wires it: typed commands from known users on the event loop (SQLite: with
+        # group commit; PostgreSQL: statements awaited); the rest in threads.
         self.users = UserDirectory.from_settings(self.settings)
         self.app = build_app(self.settings, self.dispatcher, clock, users=self.users)
-        self.asgi = build_asgi(self.app, **http_dispatch(self.settings, self.users, self.engine))
+        self.dispatch = http_dispatch(self.settings, self.users, self.engine)
+        self.asgi = build_asgi(self.app, **self.dispatch)
         self.client = TestClient(self.asgi, raise_server_exceptions=False)
         #: Every HTTP answer given, to check them all against Slack's limits (tests/kit/block_limits).
         self.http_answers: list[Answer] = []
 
     def close(self) -> None:
         self.client.close()
+        self.dispatch["on_loop"].close()
         self.engine.dispose()
 
     def post(self, body: str, headers: dict | None = None, *, secret: str | None = None,

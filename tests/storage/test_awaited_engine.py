@@ -1,0 +1,170 @@
+"""PostgreSQL commands on an event loop with each statement awaited (storage.awaited), as the Slack
+HTTP server runs typed commands there: a slow statement holds up no other command, a failure
+leaves nothing, a lost connection is retried, and closing lets go of every connection. A real
+event loop and a real PostgreSQL, nothing mocked."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from sqlalchemy import func, select, text
+
+from commands.context import Actor, Invocation
+from commands.dispatch import Dispatcher
+from storage.awaited import AwaitedEngine
+from storage.db import make_engine
+from storage.models import InboundReceipt
+from storage.uow import UnitOfWork, uow_factory
+from tests.kit.databases import pg_admin_engine, require_pg
+from tests.kit.transactions import write_receipt
+
+
+@pytest.fixture
+def pg_engine(request):
+    require_pg()
+    db = request.getfixturevalue("_pg_database")
+    db.clean()
+    engine = make_engine(db.url)
+    yield engine
+    engine.dispose()
+
+
+def receipts(engine) -> list[str]:
+    with engine.connect() as c:
+        return list(c.execute(select(InboundReceipt.key).order_by(InboundReceipt.key)).scalars())
+
+
+def backends(engine) -> int:
+    """Connections open to the test database, as the server counts them."""
+    admin = pg_admin_engine()
+    try:
+        with admin.connect() as c:
+            return c.execute(text("select count(*) from pg_stat_activity where datname = :db and pid <> "
+                                  "pg_backend_pid()"), {"db": engine.url.database}).scalar_one()
+    finally:
+        admin.dispose()
+
+
+def test_sqlite_is_refused(sqlite_engine):
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        AwaitedEngine(sqlite_engine)
+
+
+def test_a_slow_statement_holds_up_no_other_command(pg_engine):
+    awaited = AwaitedEngine(pg_engine)
+    done: list[str] = []
+
+    def slow():
+        with UnitOfWork(pg_engine) as u:
+            u.connection.execute(text("select pg_sleep(0.5)"))
+            write_receipt(u, "slow")
+        done.append("slow")
+
+    def quick(key: str):
+        with UnitOfWork(pg_engine) as u:
+            write_receipt(u, key)
+        done.append(key)
+
+    async def main():
+        slow_one = asyncio.ensure_future(awaited.run(slow))
+        await asyncio.sleep(0.05)  # the slow command is now waiting on its statement
+        started = time.monotonic()
+        await asyncio.gather(*(awaited.run(lambda k=k: quick(k)) for k in ("q1", "q2", "q3")))
+        quick_took = time.monotonic() - started
+        await slow_one
+        return quick_took
+
+    try:
+        quick_took = asyncio.run(main())
+    finally:
+        awaited.close()
+    # Run in place, the quick ones would have waited the half second out. (They interleave too, so
+    # their own order is any.)
+    assert sorted(done[:3]) == ["q1", "q2", "q3"] and done[3] == "slow" and quick_took < 0.4
+    assert receipts(pg_engine) == ["q1", "q2", "q3", "slow"]
+
+
+def test_outside_run_the_synchronous_engine_is_used(pg_engine):
+    awaited = AwaitedEngine(pg_engine)
+
+    def is_async() -> bool:
+        with UnitOfWork(pg_engine) as u:
+            return u.connection.dialect.is_async
+
+    try:
+        assert asyncio.run(awaited.run(is_async)) is True
+        assert is_async() is False  # the scheduler's and the thread pool's units of work
+    finally:
+        awaited.close()
+
+
+def test_a_failing_command_raises_and_leaves_nothing(pg_engine):
+    awaited = AwaitedEngine(pg_engine)
+
+    def fails():
+        with UnitOfWork(pg_engine) as u:
+            write_receipt(u, "half")
+            raise RuntimeError("after the first write")
+
+    def writes():
+        with UnitOfWork(pg_engine) as u:
+            write_receipt(u, "whole")
+
+    try:
+        with pytest.raises(RuntimeError, match="after the first write"):
+            asyncio.run(awaited.run(fails))
+        asyncio.run(awaited.run(writes))  # the connection went back to the pool clean
+    finally:
+        awaited.close()
+    assert receipts(pg_engine) == ["whole"]
+
+
+def test_a_command_survives_the_server_dropping_the_connections(pg_engine, clock, caplog):
+    awaited = AwaitedEngine(pg_engine)
+    dispatcher = Dispatcher(uow_factory(pg_engine), clock)
+
+    def say(text_: str, key: str):
+        return dispatcher.handle(Invocation(actor=Actor(platform="slack", user_id="U1"), channel="C1",
+                                            command="team", text=text_, received_at=clock.now(),
+                                            delivery_key=key))
+
+    def backend_pid() -> int:
+        with UnitOfWork(pg_engine) as u:
+            return u.connection.execute(text("select pg_backend_pid()")).scalar_one()
+
+    try:
+        assert asyncio.run(awaited.run(lambda: say("setup 华东一组", "k1"))).ok
+        pid = asyncio.run(awaited.run(backend_pid))  # the one pooled connection of the twin
+        admin = pg_admin_engine()
+        with admin.connect() as c:  # a restart or a failover, as far as that connection knows
+            assert c.execute(text("select pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+        admin.dispose()
+        with caplog.at_level("WARNING", logger="teambot.dispatch"):
+            reply = asyncio.run(awaited.run(lambda: say("add <@U2> rep", "k2")))
+        assert reply.ok, reply.plain()
+        assert any("connection lost" in r.getMessage() for r in caplog.records)  # it did run twice
+    finally:
+        awaited.close()
+    with pg_engine.connect() as c:
+        assert c.execute(text("select count(*) from member")).scalar_one() == 2
+        assert c.execute(select(func.count()).select_from(InboundReceipt)).scalar_one() == 2
+
+
+def test_close_lets_go_of_every_connection(pg_engine):
+    awaited = AwaitedEngine(pg_engine)
+
+    def writes(key: str):
+        with UnitOfWork(pg_engine) as u:
+            write_receipt(u, key)
+
+    async def main():
+        await asyncio.gather(*(awaited.run(lambda k=k: writes(k)) for k in ("a", "b", "c")))
+
+    pg_engine.dispose()
+    others = backends(pg_engine)  # the test database's own housekeeping connection
+    asyncio.run(main())
+    pg_engine.dispose()
+    assert backends(pg_engine) > others  # the twin's pool keeps its connections for the next commands
+    awaited.close()
+    assert backends(pg_engine) == others
