@@ -498,6 +498,7 @@ def test_typed_commands_run_on_the_event_loop_with_the_dispatchers_engine(fake_s
     run_slack(postgres, object(), None, engine=pg_engine)
     run_slack(postgres, object(), None)
     engine.dispose()
+    pg_engine.dispose()
     on_sqlite, on_pg, on_pg_without_engine = got
     # SQLite: group commit on the dispatcher's own engine.
     assert callable(on_sqlite["inline"])
