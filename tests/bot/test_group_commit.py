@@ -12,17 +12,11 @@ from bot.group_commit import GroupCommit
 from storage.db import make_engine
 from storage.uow import UnitOfWork
 from tests.kit.slack_signing import SECRET, signed_headers, slash_body
-from tests.kit.transactions import committed_keys, fail_at_commit, write_receipt
+from tests.kit.transactions import committed_keys, fail_at_commit, write, write_then_raise
 
 @pytest.fixture
 def engine(sqlite_engine):
     return sqlite_engine
-
-
-def write(engine, key: str) -> str:
-    with UnitOfWork(engine) as u:
-        write_receipt(u, key)
-    return key
 
 
 def write_then_fail_at_commit(engine) -> None:
@@ -83,13 +77,9 @@ def test_a_failed_commit_fails_every_command_of_its_turn_and_keeps_nothing(engin
 def test_a_command_that_fails_does_not_undo_the_others(engine):
     group = GroupCommit(engine)
 
-    def fails():
-        with UnitOfWork(engine) as u:
-            write_receipt(u, "x")
-            raise ValueError("bad input")
-
     async def main():
-        return await asyncio.gather(group.run(lambda: write(engine, "a")), group.run(fails),
+        return await asyncio.gather(group.run(lambda: write(engine, "a")),
+                                    group.run(lambda: write_then_raise(engine, "x", ValueError("bad input"))),
                                     group.run(lambda: write(engine, "b")), return_exceptions=True)
 
     a, failed, b = asyncio.run(main())

@@ -1,5 +1,6 @@
-"""Helpers for the tests of shared transactions and group commit (SQLite): write a receipt in a
-unit of work, make a unit of work whose COMMIT will fail, and see what is committed."""
+"""Helpers for the tests of shared transactions, group commit (SQLite) and awaited statements
+(PostgreSQL): write a receipt in a unit of work, or fail after writing it; make a unit of work
+whose COMMIT will fail, and see what is committed (SQLite)."""
 from __future__ import annotations
 
 import sqlite3
@@ -16,6 +17,20 @@ _INSERT_RECEIPT = Prepared(insert_columns(InboundReceipt.__table__, "platform", 
 
 def write_receipt(u: UnitOfWork, key: str) -> None:
     _INSERT_RECEIPT.execute(u.connection, {"platform": "slack", "key": key, "reply_json": "{}", "received_at": NOW})
+
+
+def write(engine, key: str) -> str:
+    """A command: one unit of work that writes the receipt `key`. Returns the key."""
+    with UnitOfWork(engine) as u:
+        write_receipt(u, key)
+    return key
+
+
+def write_then_raise(engine, key: str, error: Exception) -> None:
+    """A command that fails after its first write: its unit of work must keep nothing."""
+    with UnitOfWork(engine) as u:
+        write_receipt(u, key)
+        raise error
 
 
 def fail_at_commit(u: UnitOfWork) -> None:

@@ -17,7 +17,7 @@ from storage.db import make_engine
 from storage.models import InboundReceipt
 from storage.uow import UnitOfWork, uow_factory
 from tests.kit.databases import pg_admin_engine, require_pg
-from tests.kit.transactions import write_receipt
+from tests.kit.transactions import write, write_receipt, write_then_raise
 
 
 @pytest.fixture
@@ -62,9 +62,7 @@ def test_a_slow_statement_holds_up_no_other_command(pg_engine):
         done.append("slow")
 
     def quick(key: str):
-        with UnitOfWork(pg_engine) as u:
-            write_receipt(u, key)
-        done.append(key)
+        done.append(write(pg_engine, key))
 
     async def main():
         slow_one = asyncio.ensure_future(awaited.run(slow))
@@ -102,19 +100,12 @@ def test_outside_run_the_synchronous_engine_is_used(pg_engine):
 def test_a_failing_command_raises_and_leaves_nothing(pg_engine):
     awaited = AwaitedEngine(pg_engine)
 
-    def fails():
-        with UnitOfWork(pg_engine) as u:
-            write_receipt(u, "half")
-            raise RuntimeError("after the first write")
-
-    def writes():
-        with UnitOfWork(pg_engine) as u:
-            write_receipt(u, "whole")
-
+    fails = RuntimeError("after the first write")
     try:
         with pytest.raises(RuntimeError, match="after the first write"):
-            asyncio.run(awaited.run(fails))
-        asyncio.run(awaited.run(writes))  # the connection went back to the pool clean
+            asyncio.run(awaited.run(lambda: write_then_raise(pg_engine, "half", fails)))
+        # The connection went back to the pool clean: the next command commits.
+        asyncio.run(awaited.run(lambda: write(pg_engine, "whole")))
     finally:
         awaited.close()
     assert receipts(pg_engine) == ["whole"]
@@ -154,12 +145,8 @@ def test_a_command_survives_the_server_dropping_the_connections(pg_engine, clock
 def test_close_lets_go_of_every_connection(pg_engine):
     awaited = AwaitedEngine(pg_engine)
 
-    def writes(key: str):
-        with UnitOfWork(pg_engine) as u:
-            write_receipt(u, key)
-
     async def main():
-        await asyncio.gather(*(awaited.run(lambda k=k: writes(k)) for k in ("a", "b", "c")))
+        await asyncio.gather(*(awaited.run(lambda k=k: write(pg_engine, k)) for k in ("a", "b", "c")))
 
     pg_engine.dispose()
     others = backends(pg_engine)  # the test database's own housekeeping connection
