@@ -40,10 +40,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="who you are in the demo (default: wang, the sales manager)")
     d.add_argument("--script", metavar="FILE", help="run commands from FILE instead of a prompt")
 
-    o = sub.add_parser("outbox", help="messages waiting to go out, dead ones and their errors; retry a dead one",
-                       description="teambot outbox [--pending | --dead | --sent] [--limit N]\n"
+    o = sub.add_parser("outbox", help="messages waiting to go out, dead and expired ones with the reason; retry one",
+                       description="teambot outbox [--pending | --dead | --expired | --sent] [--limit N]\n"
                                    "teambot outbox retry ID [ID ...]")
-    o.add_argument("args", nargs=argparse.REMAINDER, help="--pending (default), --dead, --sent, --limit N, "
+    o.add_argument("args", nargs=argparse.REMAINDER, help="--pending (default), --dead, --expired, --sent, --limit N, "
                    "or retry ID [ID ...]")
 
     db = sub.add_parser("db", help="database migrations")

@@ -81,7 +81,7 @@ class SchedulerSettings:
     #: Occurrences missed while the bot was down are caught up if at most this old, else skipped.
     grace_hours: float = 6.0
     lookback_days: float = 2.0
-    #: "21:00-08:00": messages due then wait until the end (team time zone); "off" disables.
+    #: "21:00-08:00": messages due then wait until the end (the recipient's time zone); "off" disables.
     quiet_hours: str = "21:00-08:00"
     keep_sent_days: int = 30
     keep_ledger_days: int = 90
@@ -99,6 +99,10 @@ class OutboxSettings:
     pace_slack: float = 1.0
     pace_dingtalk: float = 3.0
     pace_wecom: float = 3.0
+    #: How long after their moment queued messages stay good; later they are kept as expired.
+    #: Scheduled ones use [scheduler] grace_hours.
+    reply_window_minutes: float = 60.0
+    notice_window_hours: float = 24.0
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,8 @@ _SCHEMA: dict[str, dict[str, tuple[type, str | None]]] = {
     "outbox": {"drain_seconds": (float, None), "batch": (int, None), "lease_seconds": (float, None),
                "max_attempts": (int, None), "backoff_base_seconds": (float, None),
                "backoff_cap_seconds": (float, None), "pacing": (bool, None), "pace_slack": (float, None),
-               "pace_dingtalk": (float, None), "pace_wecom": (float, None)},
+               "pace_dingtalk": (float, None), "pace_wecom": (float, None),
+               "reply_window_minutes": (float, None), "notice_window_hours": (float, None)},
 }
 
 

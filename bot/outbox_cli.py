@@ -3,8 +3,11 @@
     teambot outbox                 pending and sending messages (the default)
     teambot outbox --pending       the same
     teambot outbox --dead          messages that can never be delivered as they are, with their error
+    teambot outbox --expired       messages whose moment passed before they could be delivered (a
+                                   reminder for a day gone by), with the reason; never sent late
     teambot outbox --sent          the most recent deliveries
-    teambot outbox retry ID [ID..] put dead messages back in the queue
+    teambot outbox retry ID [ID..] put dead or expired messages back in the queue (an expired one
+                                   then goes out although it is late)
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from reminders import outbox
 from storage.db import make_engine
 from storage.uow import UnitOfWork
 
-USAGE = ("usage: teambot outbox [--pending | --dead | --sent] [--limit N]\n"
+USAGE = ("usage: teambot outbox [--pending | --dead | --expired | --sent] [--limit N]\n"
          "       teambot outbox retry ID [ID ...]")
 
 
@@ -47,7 +50,7 @@ def render_table(rows: list, *, errors: bool) -> str:
     for m in rows:
         body.append((str(m.id), m.status, m.platform, m.destination, str(m.attempts),
                      _when(m.created_at if errors else (m.sent_at or m.not_before)),
-                     _short(m.last_error, 70) if errors else _short(_summary(m.payload), 50)))
+                     _short(m.last_error, 100) if errors else _short(_summary(m.payload), 50)))
     return Reply(parts=(Table(header, tuple(body)),)).plain()
 
 
@@ -80,25 +83,28 @@ def outbox_command(argv: list[str], settings, *, out: TextIO | None = None) -> i
                     if outbox.retry_dead(uow.session, int(x)):
                         print(f"message {x}: queued again", file=out)
                     else:
-                        print(f"message {x}: not found or not dead (see teambot outbox --dead)", file=out)
+                        print(f"message {x}: not found, or neither dead nor expired "
+                              "(see teambot outbox --dead, --expired)", file=out)
                         status = 1
             return status
         flags = set(args)
-        known = {"--pending", "--dead", "--sent"}
+        known = {"--pending", "--dead", "--expired", "--sent"}
         if flags - known or len(flags) > 1:
             print(USAGE, file=out)
             return 2
         which = next(iter(flags), "--pending")
-        statuses = {"--pending": ("pending", "sending"), "--dead": ("dead",), "--sent": ("sent",)}[which]
+        statuses = {"--pending": ("pending", "sending"), "--dead": ("dead",), "--expired": ("expired",),
+                    "--sent": ("sent",)}[which]
+        errors = which in ("--dead", "--expired")
         with UnitOfWork(engine) as uow:
             rows = outbox.list_messages(uow.session, statuses, limit=limit, newest_first=which == "--sent")
             totals = outbox.counts(uow.session)
         if rows:
-            print(render_table(rows, errors=which == "--dead"), file=out)
+            print(render_table(rows, errors=errors), file=out)
         else:
             print(f"no {which[2:]} messages", file=out)
         print("totals: " + (", ".join(f"{k} {v}" for k, v in sorted(totals.items())) or "empty"), file=out)
-        if which == "--dead" and rows:
+        if errors and rows:
             print("retry one with: teambot outbox retry ID", file=out)
         return 0
     except (OperationalError, ProgrammingError) as e:

@@ -15,6 +15,7 @@ from reminders.outbox import OutboxConfig, Sender
 from reminders.schedule import Scheduler, SchedulerConfig
 from storage import migrate
 from storage.db import make_engine
+from storage.outbox_store import DeliveryWindows
 from storage.uow import UowFactory, uow_factory
 
 log = logging.getLogger("teambot")
@@ -37,8 +38,15 @@ def wire(settings: Settings, *, clock: Clock | None = None, upgrade: bool = True
         migrate.upgrade(engine)
     clock = clock or SystemClock()
     uow = uow_factory(engine)
-    dispatcher = Dispatcher(uow, clock, default_lang=settings.default_lang, default_tz=settings.default_tz)
+    dispatcher = Dispatcher(uow, clock, default_lang=settings.default_lang, default_tz=settings.default_tz,
+                            windows=delivery_windows(settings))
     return Wiring(settings=settings, engine=engine, uow=uow, clock=clock, dispatcher=dispatcher)
+
+
+def delivery_windows(settings: Settings) -> DeliveryWindows:
+    ob = settings.outbox
+    return DeliveryWindows(reply=timedelta(minutes=ob.reply_window_minutes),
+                           notice=timedelta(hours=ob.notice_window_hours))
 
 
 def scheduler_config(settings: Settings) -> SchedulerConfig:

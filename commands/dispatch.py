@@ -31,11 +31,13 @@ class _StaleConnection(Exception):
 
 class Dispatcher:
     def __init__(self, uow: UowFactory, clock: Clock, *, default_lang: str = "zh",
-                 default_tz: str = "Asia/Shanghai"):
+                 default_tz: str = "Asia/Shanghai", windows: outbox_store.DeliveryWindows | None = None):
         self.uow = uow
         self.clock = clock
         self.default_lang = default_lang
         self.default_tz = default_tz
+        #: How long the messages a command queues stay good (the adapters' queued replies use it too).
+        self.windows = windows or outbox_store.DeliveryWindows()
 
     def handle(self, inv: Invocation) -> Reply:
         try:
@@ -72,7 +74,8 @@ class Dispatcher:
                 for msg in ctx.outgoing:
                     outbox_store.enqueue(uow.session, platform=inv.actor.platform, destination=msg.destination,
                                          payload=reply_to_dict(msg.reply), now=ctx.now,
-                                         dedupe_key=msg.dedupe_key)
+                                         dedupe_key=msg.dedupe_key, due_at=ctx.now,
+                                         expires_at=ctx.now + self.windows.notice)
                 if inv.delivery_key:
                     # The receipt goes in last, in the command's own transaction: a retry of a
                     # delivery that was already answered fails here on the unique key, everything it

@@ -16,6 +16,7 @@ Rules shared by the jobs:
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -94,6 +95,11 @@ class _People:
     def away(self, user_id: str, at: datetime) -> bool:
         p = self.prefs.get(user_id)
         return bool(p and p.away_until and p.away_until > at)
+
+
+def recipient_tz(session: Session, team: Team, user_ids: set[str]) -> Callable[[str], ZoneInfo]:
+    """user id -> the time zone a job writes to them in (UserPref.tz, else the team's); one query."""
+    return _People(session, team, user_ids).tz
 
 
 # --- formatting ---------------------------------------------------------------------------------------

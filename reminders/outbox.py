@@ -16,6 +16,15 @@ Messages are written to `outbox_message` by the unit of work that causes them (s
    an exponential backoff with jitter, capped, or `dead` after max_attempts; permanent -> `dead`
    at once. last_error keeps the platform's answer.
 
+Windows: a message may carry the end of its window (`expires_at`, storage.outbox_store). A head
+whose window has closed is not sent: it becomes `expired`, with the reason in last_error, and is
+kept for the operator (`teambot outbox --expired`). So a reminder for a day gone by never arrives
+late with stale text, and nothing is lost: every message ends sent, dead or expired.
+
+Multi-step sends (the text, then a chart upload): a sender with `send_steps` gets the steps already
+done (`Steps`), and each step it finishes is written to the row at once, so a retry, in this process
+or after a restart, does only what is left and never posts the text twice.
+
 Order per destination: only the head of a destination's queue is ever claimed, so a message is never
 sent while an older one to the same place is pending (in backoff) or being sent. A dead message no
 longer blocks its successors.
@@ -50,7 +59,7 @@ from storage.uow import UowFactory
 
 log = logging.getLogger("teambot.outbox")
 
-PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+PENDING, SENDING, SENT, DEAD, EXPIRED = "pending", "sending", "sent", "dead", "expired"
 ACTIVE = (PENDING, SENDING)
 
 #: Seconds between two messages to one destination: Slack ~1 message/s per channel; DingTalk and
@@ -94,6 +103,35 @@ class Sender(Protocol):
     def send(self, platform: str, destination: str, payload: dict) -> SendResult: ...
 
 
+class Steps:
+    """The steps of one multi-step send that are done: `"text" in steps`, `steps.done("text")`.
+    The outbox writes each step to the message's row as it is done (on_done), so it survives a
+    restart; a sender used on its own gets one that lives in memory."""
+
+    def __init__(self, done: Iterable[str] = (), on_done: Callable[[tuple[str, ...]], None] | None = None):
+        self._done = list(dict.fromkeys(done))
+        self._on_done = on_done
+
+    def __contains__(self, step: object) -> bool:
+        return step in self._done
+
+    def __iter__(self):
+        return iter(tuple(self._done))
+
+    def done(self, step: str) -> None:
+        if step in self._done:
+            return
+        self._done.append(step)
+        if self._on_done is not None:
+            self._on_done(tuple(self._done))
+
+
+class StepSender(Sender, Protocol):
+    """A sender whose messages can take several calls (the text, then each chart)."""
+
+    def send_steps(self, platform: str, destination: str, payload: dict, steps: Steps) -> SendResult: ...
+
+
 @dataclass(frozen=True)
 class OutboxConfig:
     batch: int = 50
@@ -121,6 +159,8 @@ class Claimed:
     payload: dict
     attempts: int
     dedupe_key: str | None
+    #: Steps of a multi-step send done by earlier attempts.
+    steps: tuple[str, ...] = ()
 
 
 @dataclass
@@ -129,6 +169,7 @@ class DrainStats:
     sent: int = 0
     retried: int = 0
     dead: int = 0
+    expired: int = 0
     rounds: int = 0
 
 
@@ -162,7 +203,9 @@ def _claim_statement(pacing: bool, batch: int, postgresql: bool):
              .group_by(O.platform, O.destination).scalar_subquery())
     q = select(O).where(O.id.in_(heads),
                         or_(and_(O.status == PENDING, O.not_before <= now),
-                            and_(O.status == SENDING, O.lease_until <= now)))
+                            and_(O.status == SENDING, O.lease_until <= now),
+                            # Stale while waiting for a retry: expire it now, not when it is due.
+                            and_(O.status == PENDING, O.expires_at <= now)))
     if pacing:
         P = OutboxPace
         q = q.where(~exists().where(P.platform == O.platform, P.destination == O.destination,
@@ -173,12 +216,42 @@ def _claim_statement(pacing: bool, batch: int, postgresql: bool):
     return q
 
 
+def _when(dt: datetime | None) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if dt else "-"
+
+
+def expiry_reason(row, now: datetime) -> str:
+    """Why a message is kept as expired: what it was due for, when it went stale, what happened."""
+    text = (f"expired: due {_when(row.due_at or row.created_at)}, stale after {_when(row.expires_at)}; "
+            f"not sent late (checked {_when(now)})")
+    if row.status == SENDING:
+        text += f"; a sender that stopped ({row.leased_by}) held it last, so it may have arrived"
+    if row.last_error:
+        text += f"; before that: {row.last_error}"
+    return text[:2000]
+
+
+@dataclass
+class Claim:
+    """What one claim did: the messages leased, and how many heads it found stale and expired."""
+    messages: list[Claimed] = field(default_factory=list)
+    expired: int = 0
+
+
 def claim(uow_factory: UowFactory, clock: Clock, worker_id: str, *, batch: int = 50,
           lease_seconds: float = 60.0, config: OutboxConfig | None = None) -> list[Claimed]:
     """Lease up to `batch` messages (at most one per destination: the head of its queue)."""
+    return claim_heads(uow_factory, clock, worker_id, batch=batch, lease_seconds=lease_seconds,
+                       config=config).messages
+
+
+def claim_heads(uow_factory: UowFactory, clock: Clock, worker_id: str, *, batch: int = 50,
+                lease_seconds: float = 60.0, config: OutboxConfig | None = None) -> Claim:
+    """claim(), also telling how many stale heads it expired instead of leasing them."""
     config = config or OutboxConfig()
     now = clock.now()
-    out: list[Claimed] = []
+    result = Claim()
+    out = result.messages
     with uow_factory() as uow:
         s = uow.session
         conn = s.connection()
@@ -186,6 +259,12 @@ def claim(uow_factory: UowFactory, clock: Clock, worker_id: str, *, batch: int =
         # Core rows and one UPDATE for the whole batch: no ORM objects, no per-row flush.
         take: list[int] = []
         for row in conn.execute(q, {"now": now}).all():
+            if row.expires_at is not None and row.expires_at <= now:
+                reason = expiry_reason(row, now)
+                conn.execute(_CLAIM_EXPIRED, {"p_id": row.id, "p_error": reason})
+                log.info("outbox %s to %s:%s %s", row.id, row.platform, row.destination, reason)
+                result.expired += 1
+                continue
             if row.status == SENDING:
                 log.warning("outbox %s: lease of %s expired; taking it over", row.id, row.leased_by)
             if row.attempts >= config.max_attempts:
@@ -197,11 +276,11 @@ def claim(uow_factory: UowFactory, clock: Clock, worker_id: str, *, batch: int =
                 continue
             take.append(row.id)
             out.append(Claimed(row.id, row.platform, row.destination, json.loads(row.payload),
-                               row.attempts + 1, row.dedupe_key))
+                               row.attempts + 1, row.dedupe_key, tuple(json.loads(row.steps or "[]"))))
         if take:
             conn.execute(_CLAIM_TAKE, {"p_ids": take, "p_lease": now + timedelta(seconds=lease_seconds),
                                        "p_worker": worker_id})
-    return out
+    return result
 
 
 _CLAIM_TAKE = (update(OutboxMessage).where(OutboxMessage.id.in_(bindparam("p_ids", expanding=True)))
@@ -209,6 +288,13 @@ _CLAIM_TAKE = (update(OutboxMessage).where(OutboxMessage.id.in_(bindparam("p_ids
                        lease_until=bindparam("p_lease", type_=UTCDateTime()), leased_by=bindparam("p_worker")))
 _CLAIM_DEAD = (update(OutboxMessage).where(OutboxMessage.id == bindparam("p_id"))
                .values(status=DEAD, lease_until=None, last_error=bindparam("p_error")))
+_CLAIM_EXPIRED = (update(OutboxMessage).where(OutboxMessage.id == bindparam("p_id"))
+                  .values(status=EXPIRED, lease_until=None, last_error=bindparam("p_error")))
+#: A step of a multi-step send is done: only while the sender still holds the lease.
+_MARK_STEPS = (update(OutboxMessage).where(OutboxMessage.id == bindparam("p_id"),
+                                           OutboxMessage.status == SENDING,
+                                           OutboxMessage.leased_by == bindparam("p_worker"))
+               .values(steps=bindparam("p_steps")))
 #: The hot path of record(): a delivered message (built once; see _claim_statement).
 _MARK_SENT = (update(OutboxMessage).where(OutboxMessage.id == bindparam("p_id"), OutboxMessage.status != SENT)
               .values(status=SENT, sent_at=bindparam("p_now", type_=UTCDateTime()), lease_until=None,
@@ -273,6 +359,28 @@ def record(uow_factory: UowFactory, clock: Clock, worker_id: str, msg: Claimed, 
 # --- drain ----------------------------------------------------------------------------------------------
 
 
+def save_steps(uow_factory: UowFactory, worker_id: str, msg: Claimed, steps: tuple[str, ...]) -> None:
+    """Write the steps done so far to the message's row (its own short transaction), while we hold
+    its lease. A sender that lost the lease writes nothing: the new holder's record counts."""
+    with uow_factory() as uow:
+        n = uow.connection.execute(_MARK_STEPS, {"p_id": msg.id, "p_worker": worker_id,
+                                                 "p_steps": json.dumps(list(steps), ensure_ascii=False)}).rowcount
+    if not n:
+        log.warning("outbox %s: lease lost before step %s was recorded", msg.id, steps[-1] if steps else "-")
+
+
+def send_one(uow_factory: UowFactory, sender: Sender, worker_id: str, msg: Claimed) -> SendResult:
+    """One send, never raising: a sender bug must not lose the message."""
+    try:
+        if hasattr(sender, "send_steps"):
+            steps = Steps(msg.steps, lambda done: save_steps(uow_factory, worker_id, msg, done))
+            return sender.send_steps(msg.platform, msg.destination, msg.payload, steps)
+        return sender.send(msg.platform, msg.destination, msg.payload)
+    except Exception as e:
+        log.exception("outbox %s: sender raised", msg.id)
+        return SendResult.transient(f"{type(e).__name__}: {e}")
+
+
 def drain(uow_factory: UowFactory, sender: Sender, clock: Clock, worker_id: str, *,
           batch: int | None = None, lease_seconds: float | None = None,
           config: OutboxConfig | None = None, rng: random.Random | None = None,
@@ -283,17 +391,15 @@ def drain(uow_factory: UowFactory, sender: Sender, clock: Clock, worker_id: str,
     lease = lease_seconds if lease_seconds is not None else config.lease_seconds
     stats = DrainStats()
     for _ in range(config.max_rounds):
-        claimed = claim(uow_factory, clock, worker_id, batch=batch, lease_seconds=lease, config=config)
-        if not claimed:
+        got = claim_heads(uow_factory, clock, worker_id, batch=batch, lease_seconds=lease, config=config)
+        stats.expired += got.expired
+        claimed = got.messages
+        if not claimed and not got.expired:
             break
         stats.rounds += 1
         stats.claimed += len(claimed)
         for msg in claimed:
-            try:
-                result = sender.send(msg.platform, msg.destination, msg.payload)
-            except Exception as e:  # a sender bug must not lose the message
-                log.exception("outbox %s: sender raised", msg.id)
-                result = SendResult.transient(f"{type(e).__name__}: {e}")
+            result = send_one(uow_factory, sender, worker_id, msg)
             status = record(uow_factory, clock, worker_id, msg, result, config=config, rng=rng)
             if status == SENT:
                 stats.sent += 1
@@ -326,17 +432,22 @@ def counts(session: Session) -> dict[str, int]:
 
 
 def retry_dead(session: Session, message_id: int, *, now: datetime | None = None) -> bool:
-    """Put a dead message back in the queue (attempts reset, last_error kept). False if not dead.
-    It goes out after anything older to the same destination that is still queued."""
+    """Put a dead or expired message back in the queue (attempts reset, last_error and the steps
+    already done kept). False if it is neither. An expired one goes out although it is late: the
+    operator decided so, and its window no longer applies. It goes out after anything older to the
+    same destination that is still queued."""
     now = now or datetime.now(UTC)
-    n = session.connection().execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
-                                                    OutboxMessage.status == DEAD)
-                        .values(status=PENDING, attempts=0, not_before=now, lease_until=None,
-                                leased_by=None)).rowcount
+    O = OutboxMessage
+    n = session.connection().execute(update(O).where(O.id == message_id, O.status.in_((DEAD, EXPIRED)))
+                                     .values(status=PENDING, attempts=0, not_before=now, lease_until=None,
+                                             leased_by=None, expires_at=None)).rowcount
     return bool(n)
 
 
 def prune_sent(session: Session, before: datetime) -> int:
-    """Delete sent messages older than `before` (their dedupe keys go too: keep a few days)."""
-    return session.connection().execute(delete(OutboxMessage).where(
-        OutboxMessage.status == SENT, OutboxMessage.sent_at < before)).rowcount
+    """Delete sent messages older than `before`, and expired ones created before it (their dedupe
+    keys go too: keep a few days). Dead ones stay until the operator has seen them."""
+    O = OutboxMessage
+    return session.connection().execute(delete(O).where(or_(
+        and_(O.status == SENT, O.sent_at < before),
+        and_(O.status == EXPIRED, O.created_at < before)))).rowcount

@@ -31,7 +31,15 @@ tick(now)
     occurrence whose messages are safely queued. Occurrences due before now - grace (the process was
     down too long) are recorded as skipped, never fired late. Jobs get the occurrence, not the wall
     clock, so a catch-up run sends what the on-time run would have sent. Messages that would arrive
-    in quiet hours (team time zone) wait for their end.
+    in quiet hours wait for their end, in the recipient's own time zone (a person's UserPref.tz,
+    else the team's; a channel post: the team's).
+
+Windows
+    Each message is due when its occurrence fires, or at the end of the recipient's quiet hours
+    if it fires inside them, and stays good for the grace after that (a weekly agenda: never past
+    the start of its meeting). A message the outbox could not deliver by then is kept as expired
+    (reminders/outbox.py), never sent late: a catch-up within the grace still delivers, a reminder
+    for a day gone by does not arrive with stale text.
 
 Scheduler
     Wraps APScheduler 3.x BackgroundScheduler with its in-memory job store: one interval job calls
@@ -59,11 +67,11 @@ from sqlmodel import Session
 from commands.clock import Clock
 from commands.reply import Outgoing, reply_to_dict
 from reminders import jobs, ledger, resource_jobs, summary_jobs
-from reminders.jobs import JobRun
+from reminders.jobs import JobRun, recipient_tz
 from reminders.outbox import DrainStats, OutboxConfig, Sender, drain, enqueue, prune_sent  # noqa: F401
 from commands.workdays import DEFAULT_QUIET_HOURS, QuietHours, WorkdayCalendar, calendar_for
 from storage.models import Schedule, Team
-from storage.outbox_store import enqueue_many
+from storage.outbox_store import Message, enqueue_many
 from storage.uow import UowFactory
 
 log = logging.getLogger("teambot.schedule")
@@ -343,7 +351,7 @@ def tick(uow_factory: UowFactory, now: datetime, *, worker_id: str = "tick",
         if occ.fire_at < now - grace:
             continue
         try:
-            _fire(uow_factory, report, kinds[name], team.id, occ, now, tz, cal, worker_id, quiet_hours)
+            _fire(uow_factory, report, kinds[name], team.id, occ, now, tz, cal, worker_id, quiet_hours, grace)
         except Exception as e:  # one failing job must not stop the others
             log.exception("team %s %s %s failed; retried next tick (within the grace)", team.id, name,
                           occ.slot.isoformat())
@@ -351,9 +359,23 @@ def tick(uow_factory: UowFactory, now: datetime, *, worker_id: str = "tick",
     return report
 
 
+def window_end(msg: Outgoing, due: datetime, grace: timedelta) -> datetime:
+    """When a scheduled message goes stale: the grace after it was due; a weekly agenda, at the
+    latest when its meeting is over (an agenda that arrives after the meeting is no use)."""
+    end = due + grace
+    meeting = msg.meta.get("meeting") if msg.meta.get("kind") == "weekly_agenda" else None
+    if meeting:
+        try:
+            over = datetime.fromisoformat(meeting) + timedelta(minutes=sum(msg.meta.get("boxes") or [60]))
+            end = min(end, over.astimezone(UTC))
+        except (TypeError, ValueError):
+            pass
+    return end
+
+
 def _fire(uow_factory: UowFactory, report: TickReport, kind: Kind, team_id: int, occ: Occurrence,
           now: datetime, tz: ZoneInfo, cal: WorkdayCalendar, worker_id: str,
-          quiet_hours: QuietHours | None) -> None:
+          quiet_hours: QuietHours | None, grace: timedelta) -> None:
     with uow_factory() as uow:
         s = uow.session
         if not ledger.claim(s, team_id=team_id, kind=kind.name, occurrence=occ.slot, fire_at=occ.fire_at,
@@ -365,10 +387,16 @@ def _fire(uow_factory: UowFactory, report: TickReport, kind: Kind, team_id: int,
             return
         run = JobRun(team=team, kind=kind.name, slot=occ.slot, fire_at=occ.fire_at, now=now, calendar=cal)
         messages = list(kind.job(s, run))
-        not_before = quiet_hours.release(now, tz) if quiet_hours else now
+        zone_of = recipient_tz(s, team, {m.destination[5:] for m in messages if m.destination.startswith("user:")})
+        rows = []
+        for msg in messages:
+            zone = zone_of(msg.destination[5:]) if msg.destination.startswith("user:") else tz
+            due = quiet_hours.release(occ.fire_at, zone) if quiet_hours else occ.fire_at
+            rows.append(Message(team.platform, msg.destination, reply_to_dict(msg.reply), msg.dedupe_key,
+                                not_before=quiet_hours.release(now, zone) if quiet_hours else now,
+                                due_at=due, expires_at=window_end(msg, due, grace)))
         # One multi-row INSERT for the job's messages, in order (a dedupe_key already queued is skipped).
-        queued = enqueue_many(s, [(team.platform, msg.destination, reply_to_dict(msg.reply), msg.dedupe_key)
-                                  for msg in messages], now=now, not_before=not_before)
+        queued = enqueue_many(s, rows, now=now)
         dup = len(messages) - queued
         ledger.set_detail(s, team_id=team_id, kind=kind.name, occurrence=occ.slot,
                           detail=f"queued {queued}" + (f", {dup} already queued" if dup else ""))

@@ -130,7 +130,7 @@ class OutboxMessage(SQLModel, table=True):
     payload: str = Field(sa_column=Column(Text, nullable=False))
     #: Set for messages that must exist once (a reminder occurrence); UNIQUE makes a second enqueue a no-op.
     dedupe_key: str | None = Field(default=None, sa_column=Column(String(200), nullable=True, unique=True))
-    status: str = Field(default="pending", max_length=12)  # pending | sending | sent | dead
+    status: str = Field(default="pending", max_length=12)  # pending | sending | sent | dead | expired
     attempts: int = Field(default=0)
     not_before: datetime = Field(sa_column=_ts())
     lease_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
@@ -138,6 +138,13 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=_ts())
     sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    #: The moment the message belongs to (a reminder's occurrence, the command it answers).
+    due_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    #: Past this the message is stale: it is kept as `expired`, never sent (None: no window).
+    expires_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    #: JSON list of the steps of a multi-step send already done (the text posted, a chart uploaded),
+    #: so a retry after a restart does only what is left.
+    steps: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Task(SQLModel, table=True):

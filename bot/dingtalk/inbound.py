@@ -201,10 +201,12 @@ class DingTalkBot:
         Non-private replies and 1:1 conversations are answered as they are."""
         if not inb.group or not reply.private:
             return reply
+        now = self.clock.now()
         with self.dispatcher.uow() as uow:
             outbox_store.enqueue(uow.session, platform=PLATFORM, destination=f"user:{inb.user_id}",
-                                 payload=reply_to_dict(reply), now=self.clock.now(),
-                                 dedupe_key=private_dm_key(inb.msg_id))
+                                 payload=reply_to_dict(reply), now=now,
+                                 dedupe_key=private_dm_key(inb.msg_id), due_at=now,
+                                 expires_at=now + self.dispatcher.windows.reply)
         return private_notice(reply, inb.user_id, getattr(self.dispatcher, "default_lang", "zh"))
 
     def answer(self, inb: Inbound) -> dict:

@@ -85,10 +85,12 @@ class TeambotHandler(dingtalk_stream.ChatbotHandler):
             return SendResult.transient(f"{type(e).__name__}: {e}")
 
     def queue_reply(self, inb: Inbound, reply: Reply) -> None:
+        now = self.bot.clock.now()
         with self.bot.dispatcher.uow() as uow:
             outbox_store.enqueue(uow.session, platform=PLATFORM, destination=reply_destination(inb),
-                                 payload=reply_to_dict(reply), now=self.bot.clock.now(),
-                                 dedupe_key=f"dingtalk-reply:{inb.msg_id}")
+                                 payload=reply_to_dict(reply), now=now,
+                                 dedupe_key=f"dingtalk-reply:{inb.msg_id}", due_at=now,
+                                 expires_at=now + self.bot.dispatcher.windows.reply)
 
 
 def build_client(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,

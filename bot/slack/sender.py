@@ -12,10 +12,11 @@ with backoff that survives restarts and is shared by replicas. Outcomes:
     invalid_auth, account_inactive, msg_too_long, ...) -> permanent (dead at once, error kept)
 
 Images: an Image part naming a local file (a KPI chart) is uploaded to the same conversation with
-files.uploadV2 right after the message is posted. If an upload fails transiently the send answers
-transient, and the sender remembers (in this process) that the text is already posted, so the
-retry only re-uploads; an upload that can never work (missing files:write scope...) is logged and
-the message counts as sent, since its text was delivered.
+files.uploadV2 right after the message is posted. Each step (the text, each upload) is recorded as
+it is done (`send_steps`: in the outbox row, so it survives a restart), and a retry does only what
+is left: if an upload fails transiently the send answers transient and the retry only re-uploads,
+never posting the text again. An upload that can never work (missing files:write scope...) is
+logged and the message counts as sent, since its text was delivered.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from commands.reply import File, Image, Reply, reply_from_dict
-from reminders.outbox import SendResult
+from reminders.outbox import SendResult, Steps
 
 log = logging.getLogger("teambot.slack.sender")
 
@@ -42,6 +43,8 @@ TRANSIENT_ERRORS = frozenset({
     "team_added_to_org", "ekm_access_denied",
 })
 DEFAULT_TIMEOUT = 10  # seconds; keep well under the outbox lease
+#: The step of a multi-step send that posts the text (each upload is "file:<path>").
+TEXT = "text"
 
 
 def _header(headers, name: str) -> str | None:
@@ -78,8 +81,8 @@ class SlackSender:
                                            timeout=timeout, retry_handlers=[])
         self._render = render
         self._dm: dict[str, str] = {}
-        #: Messages whose text is posted but whose images are not all uploaded yet: key -> paths done.
-        self._partial: OrderedDict[tuple[str, str], set[str]] = OrderedDict()
+        #: send() outside the outbox: messages begun but not finished -> the steps done.
+        self._partial: OrderedDict[tuple[str, str], tuple[str, ...]] = OrderedDict()
         self._lock = threading.Lock()
 
     @classmethod
@@ -105,6 +108,18 @@ class SlackSender:
         return channel
 
     def send(self, platform: str, destination: str, payload: dict) -> SendResult:
+        """One send outside the outbox: the steps done are remembered in this process only."""
+        key = (destination, hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest())
+        with self._lock:
+            done = self._partial.get(key, ())
+        result = self.send_steps(platform, destination, payload,
+                                 Steps(done, on_done=lambda steps: self._remember(key, steps)))
+        if result.status != "transient" and result.status != "rate_limited":
+            self._forget(key)
+        return result
+
+    def send_steps(self, platform: str, destination: str, payload: dict, steps: Steps) -> SendResult:
+        """The text, then each local chart or file; a step in `steps` was done by an earlier try."""
         kind, _, ident = destination.partition(":")
         if kind not in ("user", "channel") or not ident:
             return SendResult.permanent(f"bad destination {destination!r} (expected user:<id> or channel:<id>)")
@@ -117,18 +132,15 @@ class SlackSender:
         # Charts (Image) and exports (File) that live on local disk are uploaded after the text.
         images = [p for p in reply.parts
                   if isinstance(p, (Image, File)) and p.path and os.path.isfile(p.path)]
-        key = (destination, hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest())
         try:
             channel = self._dm_channel(ident) if kind == "user" else ident
-            with self._lock:
-                done = self._partial.get(key)
-            if done is None:
+            if TEXT not in steps:
                 self.client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False, **message)
-                done = set()
                 if images:
-                    self._remember(key, done)
+                    steps.done(TEXT)
             for image in images:
-                if image.path in done:
+                step = f"file:{image.path}"
+                if step in steps:
                     continue
                 try:
                     title = image.alt if isinstance(image, Image) else image.title
@@ -140,26 +152,22 @@ class SlackSender:
                                   destination, image.path, classify(e).error)
                     else:
                         raise
-                done.add(image.path)
-            self._forget(key)
+                steps.done(step)
             return SendResult.sent()
         except SlackApiError as e:
             result = classify(e)
             if kind == "user" and result.status == "permanent":
                 with self._lock:  # the DM channel may be stale (archived, user deactivated)
                     self._dm.pop(ident, None)
-            if result.status == "permanent":
-                self._forget(key)
             return result
         except (URLError, TimeoutError, ConnectionError) as e:
             return SendResult.transient(f"network: {type(e).__name__}: {e}")
         except SlackRequestError as e:
-            self._forget(key)
             return SendResult.permanent(f"bad request: {e}")
         except OSError as e:
             return SendResult.transient(f"network: {type(e).__name__}: {e}")
 
-    def _remember(self, key: tuple[str, str], done: set[str]) -> None:
+    def _remember(self, key: tuple[str, str], done: tuple[str, ...]) -> None:
         with self._lock:
             self._partial[key] = done
             while len(self._partial) > 1000:

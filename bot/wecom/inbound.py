@@ -193,10 +193,12 @@ class WeComBot:
             result = self.sender.send(PLATFORM, destination, reply_to_dict(reply))
             if not result.ok:
                 log.warning("reply to %s failed (%s); queued in the outbox", inb.delivery_key, result.error)
+                now = self.clock.now()
                 with self.dispatcher.uow() as uow:
                     outbox_store.enqueue(uow.session, platform=PLATFORM, destination=destination,
-                                         payload=reply_to_dict(reply), now=self.clock.now(),
-                                         dedupe_key=f"wecom-reply:{inb.delivery_key}")
+                                         payload=reply_to_dict(reply), now=now,
+                                         dedupe_key=f"wecom-reply:{inb.delivery_key}", due_at=now,
+                                         expires_at=now + self.dispatcher.windows.reply)
             return result
         except Exception:  # a background task has nobody to tell; log it with the key
             log.exception("WeCom message %s failed", inb.delivery_key)
