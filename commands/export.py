@@ -1,6 +1,7 @@
 """`/teambot export <progress|tasks|resources|kpi> [period]`: a CSV file for the caller, privately.
 
-The file is UTF-8 with a byte-order mark ("utf-8-sig"), so Excel opens Chinese text correctly, and
+The file is UTF-8 with a byte-order mark ("utf-8-sig"), so Excel opens Chinese text correctly, no
+cell of it is a formula (commands/csv_safe.py: user text like `=HYPERLINK(...)` reads as text), and it
 is written under `folder` (argument), else $TEAMBOT_EXPORT_DIR, else <tmp>/teambot-exports. The reply
 carries it as a File part; adapters upload it (Slack: files.uploadV2 to the caller's DM), the
 console prints its path.
@@ -14,7 +15,6 @@ console prints its path.
 """
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
 from datetime import datetime
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from commands import fmt, kpi, parsing
+from commands import csv_safe, fmt, kpi, parsing
 from commands.context import Ctx
 from commands.errors import UsageError
 from commands.i18n import t
@@ -78,10 +78,7 @@ def export(kind: str, period_text: str, uow: UnitOfWork, ctx: Ctx, *,
     label = period.label if period else "all"
     stamp = ctx.now.astimezone(ctx.tz).strftime("%Y%m%d-%H%M%S")
     path = out / f"teambot-{k}-team{ctx.team_id}-{label}-{stamp}-{ctx.actor.user_id[:16]}.csv"
-    with open(path, "w", encoding="utf-8-sig", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
+    csv_safe.write(path, header, rows)
     what = t(ctx.lang, f"export.kind_{k}")
     scope = fmt.period_label(period, ctx.lang) if period else t(ctx.lang, "export.all_time")
     text = t(ctx.lang, "export.done", what=what, period=scope, rows=len(rows))
