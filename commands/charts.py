@@ -4,14 +4,17 @@ Chinese labels need a font that has Chinese glyphs; matplotlib's bundled DejaVu 
 would draw boxes ("tofu"). `cjk_font()` looks for one, in order:
 
 1. the file named by TEAMBOT_CJK_FONT (a .ttf/.otf/.ttc);
-2. fonts installed from Debian packages that .ci/run installs (fonts-wqy-microhei; also
-   fonts-noto-cjk, fonts-wqy-zenhei, fonts-arphic-* when present);
-3. any font matplotlib knows whose character map covers the sample text.
+2. Noto Sans CJK from the `noto-cjk-sans-otc` package, a dependency, so every install draws Chinese
+   the same way with nothing installed by hand;
+3. system fonts (fonts-wqy-microhei, fonts-noto-cjk, ... when present), then any font matplotlib
+   knows whose name suggests CJK.
 
-Each candidate is checked with fontTools: its cmap must cover every character we draw. When no
-font covers the labels, a warning is logged once and the chart is drawn with ASCII fallbacks
-(the caller's ascii labels, e.g. user ids, and English titles) instead of boxes. When matplotlib
-itself is missing, render() returns None and the post goes out without a picture.
+Each candidate is checked with fontTools: its cmap must cover every character we draw. In a
+collection (.ttc) the Simplified Chinese face is preferred (Noto's first face is Japanese, whose
+forms of some characters differ). When no font covers the labels, a warning is logged once and the
+chart is drawn with ASCII fallbacks (the caller's ascii labels, e.g. user ids, and English titles)
+instead of boxes. When matplotlib itself is missing, render() returns None and the post goes out
+without a picture.
 """
 from __future__ import annotations
 
@@ -23,6 +26,16 @@ from functools import lru_cache
 from pathlib import Path
 
 log = logging.getLogger("teambot.charts")
+
+
+class _NoFontCacheNotice(logging.Filter):
+    """matplotlib says at WARNING that it builds its font cache (once per machine): nothing to act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Matplotlib is building the font cache")
+
+
+logging.getLogger("matplotlib.font_manager").addFilter(_NoFontCacheNotice())
 
 #: Characters every CJK candidate must have (labels are checked again one by one).
 SAMPLE = "销售额新客户满意度拜访目标实际王李张刘陈杨赵黄周吴一二三四五六七八九十月年季度周"
@@ -36,12 +49,16 @@ KNOWN_FILES = (
 )
 _NAME_HINTS = ("cjk", "wqy", "wenquanyi", "hei", "song", "ming", "kai", "han", "noto sans sc", "yahei",
                "pingfang", "simsun", "fang")
+#: Family-name marks of a Simplified Chinese face in a collection.
+_SIMPLIFIED = (" sc", " gb", " cn", "hans", "simplified")
 
 
 @dataclass(frozen=True)
 class Font:
     path: str
     family: str
+    #: The face within a collection (.ttc); 0 for a single font.
+    index: int = 0
 
 
 @dataclass(frozen=True)
@@ -53,12 +70,11 @@ class Chart:
     fallback: bool
 
 
-def _cmap(path: str) -> frozenset[int]:
+def _cmap(path: str, index: int) -> frozenset[int]:
     from fontTools.ttLib import TTFont
 
     try:
-        # fontNumber=0: the first face of a collection (.ttc); a plain font ignores it.
-        font = TTFont(path, lazy=True, fontNumber=0)
+        font = TTFont(path, lazy=True, fontNumber=index)
         try:
             return frozenset(font.getBestCmap() or {})
         finally:
@@ -69,15 +85,23 @@ def _cmap(path: str) -> frozenset[int]:
 
 
 @lru_cache(maxsize=64)
-def cmap_of(path: str) -> frozenset[int]:
-    """The code points a font file maps to glyphs (the first face of a collection)."""
-    return _cmap(path)
+def cmap_of(path: str, index: int = 0) -> frozenset[int]:
+    """The code points a font file (a face of a collection) maps to glyphs."""
+    return _cmap(path, index)
 
 
 def covers(font: Font | str, text: str) -> bool:
     """Whether the font has a glyph for every non-space character of text."""
-    cmap = cmap_of(font.path if isinstance(font, Font) else font)
+    cmap = cmap_of(font.path, font.index) if isinstance(font, Font) else cmap_of(str(font), 0)
     return all(ord(c) in cmap for c in text if not c.isspace())
+
+
+def _packaged() -> list[str]:
+    try:
+        import noto_cjk_sans_otc
+    except ImportError:  # installed without its dependencies: system fonts may still do
+        return []
+    return [str(noto_cjk_sans_otc.FONT_PATH)]
 
 
 def _candidates() -> list[str]:
@@ -85,6 +109,7 @@ def _candidates() -> list[str]:
     env = os.environ.get("TEAMBOT_CJK_FONT")
     if env:
         out.append(env)
+    out.extend(_packaged())
     out.extend(KNOWN_FILES)
     try:
         from matplotlib import font_manager
@@ -98,25 +123,52 @@ def _candidates() -> list[str]:
     return [p for p in out if not (p in seen or seen.add(p)) and Path(p).is_file()]
 
 
+def _face_names(path: str) -> dict[int, str]:
+    """Face index -> family name, for a single font ({0: name}) or each face of a collection."""
+    from fontTools.ttLib import TTCollection, TTFont
+
+    try:
+        with open(path, "rb") as f:
+            collection = f.read(4) == b"ttcf"
+        fonts = TTCollection(path, lazy=True).fonts if collection else [TTFont(path, lazy=True)]
+        try:
+            return {i: font["name"].getDebugName(1) or "" for i, font in enumerate(fonts)}
+        finally:
+            for font in fonts:
+                font.close()
+    except Exception as e:  # noqa: BLE001 - a broken font file is just not a candidate
+        log.debug("cannot read %s: %s", path, e)
+        return {}
+
+
+def _simplified_first(names: dict[int, str]) -> list[int]:
+    return sorted(names, key=lambda i: (not any(m in names[i].lower() for m in _SIMPLIFIED), i))
+
+
 _lock = threading.Lock()
 _warned = False
 
 
 @lru_cache(maxsize=1)
 def cjk_font() -> Font | None:
-    """A font file that covers SAMPLE, registered with matplotlib; None if the machine has none."""
+    """A font face that covers SAMPLE, registered with matplotlib; None if the machine has none."""
     from matplotlib import font_manager
 
     for path in _candidates():
-        if not covers(path, SAMPLE):
+        names = _face_names(path)
+        index = next((i for i in _simplified_first(names) if covers(Font(path, "", i), SAMPLE)), None)
+        if index is None:
             continue
         try:
             font_manager.fontManager.addfont(path)
-            family = font_manager.FontProperties(fname=path).get_name()
         except Exception as e:  # noqa: BLE001 - unreadable by matplotlib although fontTools read it
             log.debug("matplotlib cannot use %s: %s", path, e)
             continue
-        return Font(path=path, family=family)
+        # The name matplotlib registered the face under (what a FontProperties family must say).
+        real = os.path.realpath(path)
+        family = next((f.name for f in font_manager.fontManager.ttflist
+                       if os.path.realpath(f.fname) == real and getattr(f, "index", 0) == index), names[index])
+        return Font(path=path, family=family, index=index)
     return None
 
 
@@ -126,8 +178,8 @@ def _warn_once() -> None:
         if _warned:
             return
         _warned = True
-    log.warning("no font with Chinese glyphs found: charts use ASCII labels. Install one, e.g. "
-                "`apt-get install fonts-wqy-microhei` (Debian) or set TEAMBOT_CJK_FONT=/path/to/font.ttc")
+    log.warning("no font with Chinese glyphs found: charts use ASCII labels. Reinstall teambot with its "
+                "dependencies (noto-cjk-sans-otc) or set TEAMBOT_CJK_FONT=/path/to/font.ttc")
 
 
 def _ascii(text: str) -> bool:
@@ -164,7 +216,8 @@ def render(path: str | os.PathLike, *, title: str, labels: list[tuple[str, str]]
     fig = Figure(figsize=(max(6.0, 1.1 * len(names) + 2), 4.5), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
-    family = [font.family] if font else None
+    # DejaVu Sans (matplotlib's own) behind it draws what a CJK font may lack: spaces, Latin, digits.
+    family = [font.family, "DejaVu Sans"] if font else None
     kw = {"family": family} if family else {}
     n = len(names)
     xs = list(range(n))

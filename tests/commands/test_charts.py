@@ -25,8 +25,7 @@ def _render(tmp_path, name="c.png"):
 
 def test_chinese_labels_use_a_font_that_covers_them(tmp_path):
     chart, warned = _render(tmp_path)
-    assert chart is not None and not chart.fallback, (
-        "no CJK font: install fonts-wqy-microhei (.ci/run does) or set TEAMBOT_CJK_FONT")
+    assert chart is not None and not chart.fallback, "no CJK font: is the noto-cjk-sans-otc package installed?"
     assert not [w for w in warned if "missing from" in w or "Glyph" in w], warned
     from matplotlib import font_manager
     used = font_manager.findfont(font_manager.FontProperties(family=chart.font.family), fallback_to_default=False)
@@ -34,6 +33,57 @@ def test_chinese_labels_use_a_font_that_covers_them(tmp_path):
     assert charts.covers(used, text), used
     data = Path(chart.path).read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 5_000
+
+
+def test_the_font_comes_from_the_package_in_its_simplified_chinese_face(tmp_path, monkeypatch):
+    import noto_cjk_sans_otc
+
+    monkeypatch.delenv("TEAMBOT_CJK_FONT", raising=False)
+    charts.cjk_font.cache_clear()
+    try:
+        chart, _ = _render(tmp_path)
+    finally:
+        charts.cjk_font.cache_clear()
+    assert Path(chart.font.path) == Path(str(noto_cjk_sans_otc.FONT_PATH))
+    assert chart.font.family == "Noto Sans CJK SC" and chart.font.index > 0  # face 0 is Japanese
+
+
+def _subset_font(path: Path, family: str) -> Path:
+    """A small font with only the glyphs the chart needs, under its own family name."""
+    import noto_cjk_sans_otc
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(noto_cjk_sans_otc.FONT_PATH), fontNumber=2)
+    options = subset.Options()
+    options.notdef_outline = True
+    sub = subset.Subsetter(options)
+    sub.populate(text=charts.SAMPLE + "".join(a for a, _ in NAMES) + "华东一组年月销售额目标与实际·alice0123456789,.")
+    sub.subset(font)
+    for rec in font["name"].names:
+        if rec.nameID in (1, 4, 16):
+            rec.string = family
+        elif rec.nameID == 6:
+            rec.string = family.replace(" ", "")
+    font.save(str(path))
+    return path
+
+
+def test_teambot_cjk_font_overrides_the_package(tmp_path, monkeypatch):
+    own = _subset_font(tmp_path / "own.otf", "Teambot Test Hei")
+    monkeypatch.setenv("TEAMBOT_CJK_FONT", str(own))
+    charts.cjk_font.cache_clear()
+    try:
+        chart, warned = _render(tmp_path)
+        assert chart.font == charts.Font(path=str(own), family="Teambot Test Hei", index=0)
+        assert not chart.fallback and not [w for w in warned if "missing from" in w or "Glyph" in w]
+        # A font that lacks Chinese glyphs is passed over for the package's.
+        from matplotlib import get_data_path
+        monkeypatch.setenv("TEAMBOT_CJK_FONT", str(Path(get_data_path()) / "fonts/ttf/DejaVuSans.ttf"))
+        charts.cjk_font.cache_clear()
+        assert charts.cjk_font().family == "Noto Sans CJK SC"
+    finally:
+        charts.cjk_font.cache_clear()
 
 
 def test_without_a_cjk_font_it_falls_back_to_ascii_and_warns_once(tmp_path, monkeypatch, caplog):
