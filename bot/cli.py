@@ -84,11 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"teambot: config error: {e}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic narrates every migration step and APScheduler every job run at INFO; we say what matters.
-    for noisy in ("alembic", "apscheduler"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    from bot import logs
+    console = args.cmd in ("console", "demo") or (args.cmd == "run" and settings.platform == "console")
+    args.log_file = logs.configure(settings, console=console,
+                                   interactive=console and not getattr(args, "script", None) and sys.stdin.isatty())
     try:
         return _COMMANDS[args.cmd](args, settings)
     except KeyboardInterrupt:
@@ -108,7 +107,7 @@ def cmd_run(args, settings: Settings) -> int:
     from bot.wiring import platform_sender, scheduler
     w = _wire(settings)
     if settings.platform == "console":
-        return _console(w, user=getpass.getuser(), script=None)
+        return _console(w, user=getpass.getuser(), script=None, log_file=args.log_file)
     log = logging.getLogger("teambot")
     sched = scheduler(w, platform_sender(settings, w))
     sched.start()
@@ -134,7 +133,7 @@ def cmd_run(args, settings: Settings) -> int:
 
 def cmd_console(args, settings: Settings) -> int:
     w = _wire(settings)
-    return _console(w, user=args.user or getpass.getuser(), script=args.script)
+    return _console(w, user=args.user or getpass.getuser(), script=args.script, log_file=args.log_file)
 
 
 def cmd_demo(args, settings: Settings) -> int:
@@ -144,10 +143,10 @@ def cmd_demo(args, settings: Settings) -> int:
     print("Demo team 华东销售一组 created with five members and four weeks of progress."
           if created else "The demo team already exists in this database.")
     print(f"You are @{args.user}. Try: /team, /progress list, /progress 拜访客户 visits=2, /teambot help\n")
-    return _console(w, user=args.user, script=args.script)
+    return _console(w, user=args.user, script=args.script, log_file=args.log_file)
 
 
-def _console(w, *, user: str, script: str | None) -> int:
+def _console(w, *, user: str, script: str | None, log_file: str | None = None) -> int:
     """The console with its scheduler: scheduled posts and DMs print as they go out."""
     from bot.console.repl import Console
     from bot.console.sender import ConsoleSender
@@ -160,6 +159,8 @@ def _console(w, *, user: str, script: str | None) -> int:
             print(f"teambot: cannot read script {script}: {e.strerror}", file=sys.stderr)
             return 2
     interactive = lines is None and sys.stdin.isatty()
+    if interactive and log_file:
+        print(f"(log lines go to {log_file})")
     console = Console(w.dispatcher, w.clock, user=user, echo_input=not interactive)
     sched = scheduler(w, ConsoleSender(console))
     console.scheduler = sched

@@ -115,6 +115,8 @@ class Settings:
     default_tz: str = "Asia/Shanghai"
     default_calendar: str = "CN"
     log_level: str = "INFO"
+    #: Empty: stderr (the interactive console: teambot.log); see bot/logs.py.
+    log_file: str = ""
     slack: SlackSettings = field(default_factory=SlackSettings)
     dingtalk: DingTalkSettings = field(default_factory=DingTalkSettings)
     wecom: WeComSettings = field(default_factory=WeComSettings)
@@ -127,7 +129,8 @@ class Settings:
 # key in file -> (section, key, type, env var)
 _SCHEMA: dict[str, dict[str, tuple[type, str | None]]] = {
     "bot": {"platform": (str, None), "default_lang": (str, None), "default_tz": (str, None),
-            "default_calendar": (str, None), "log_level": (str, "TEAMBOT_LOG_LEVEL")},
+            "default_calendar": (str, None), "log_level": (str, "TEAMBOT_LOG_LEVEL"),
+            "log_file": (str, "TEAMBOT_LOG_FILE")},
     "database": {"url": (str, "TEAMBOT_DATABASE_URL")},
     "http": {"host": (str, "TEAMBOT_HTTP_HOST"), "port": (int, "TEAMBOT_HTTP_PORT")},
     "slack": {"api_url": (str, "SLACK_API_URL"), "user_cache_seconds": (int, None),
@@ -252,6 +255,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         default_tz=get("bot", "default_tz", "Asia/Shanghai"),
         default_calendar=get("bot", "default_calendar", "CN"),
         log_level=str(get("bot", "log_level", "INFO")).upper(),
+        log_file=str(get("bot", "log_file", "")),
         slack=slack,
         dingtalk=dingtalk,
         wecom=wecom,

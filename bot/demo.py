@@ -54,6 +54,11 @@ def seed(w: Wiring, *, weeks: int = 4, rng: random.Random | None = None) -> bool
                     say(user, "progress", f"{note} {values}".strip(), at)
         day += timedelta(days=1)
     say("zhao", "progress", "阻塞: 客户法务审核合同已两周，需要经理协助推进", now - timedelta(days=1))
+    # The weeks above are back-filled history: the scheduler owes the team no posts from before the
+    # demo started (it would record each as missed, with a warning, on its first tick).
+    with w.uow() as uow:
+        team = uow.session.scalars(select(Team).where(Team.platform == "console", Team.channel_id == CHANNEL)).one()
+        team.created_at = now
     return True
 
 

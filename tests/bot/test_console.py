@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot import logs
+from bot.config import Settings
 from bot.console.repl import Console
 from commands.dispatch import Dispatcher
 
@@ -48,6 +53,8 @@ def test_run_without_credentials_is_the_console_on_sqlite(tmp_path):
     assert r.returncode == 0, r.stderr
     _check_transcript(r.stdout)
     assert (tmp_path / "bot.db").exists()
+    # The first run migrates a new database and starts the scheduler: nothing to warn about.
+    assert r.stderr == ""
 
 
 def test_console_script_file_and_as(tmp_path):
@@ -72,6 +79,8 @@ def test_demo_has_something_to_show(tmp_path):
     r = subprocess.run([sys.executable, "-m", "bot.cli", "demo", "--script", str(script)], cwd=tmp_path,
                        env=_env(tmp_path), capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stderr
+    # Four weeks of back-filled history owe no scheduled posts: no "skipped: missed" warnings.
+    assert r.stderr == ""
     out = r.stdout
     for role in ("销售经理", "销售代表", "客户经理", "市场部", "资源管理部"):
         assert role in out
@@ -100,3 +109,79 @@ def test_outbox_command_takes_its_own_options(tmp_path):
     r = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--bogus"], cwd=tmp_path, env=_env(tmp_path),
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "unrecognized arguments: --bogus" in r.stderr
+
+
+def _at_a_terminal(argv: list[str], typed: str, tmp_path, env: dict) -> str:
+    """Run the CLI with a terminal as its stdin and stdout (a pty), type lines, return the screen."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", *argv], stdin=slave, stdout=slave, stderr=slave,
+                            cwd=tmp_path, env=env, close_fds=True)
+    os.close(slave)
+    os.write(master, typed.encode())
+    screen = b""
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 60)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            screen += chunk
+    finally:
+        proc.wait(timeout=60)
+        os.close(master)
+    return screen.decode("utf-8", "replace")
+
+
+def test_at_a_terminal_log_lines_go_to_a_file_not_into_the_prompt(tmp_path):
+    screen = _at_a_terminal(["console", "--as", "wang"], "/team setup 华东销售一组\n/quit\n", tmp_path,
+                            _env(tmp_path))
+    assert "已创建团队 华东销售一组" in screen
+    assert "(log lines go to teambot.log)" in screen
+    assert "INFO" not in screen and "applying database migrations" not in screen, screen
+    log = (tmp_path / "teambot.log").read_text(encoding="utf-8")
+    assert "applying database migrations" in log and "scheduler" in log
+
+
+@pytest.fixture
+def root_logging():
+    """bot.logs.configure replaces the root logger's handlers: give pytest's back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    for h in root.handlers:
+        if h not in handlers:
+            h.close()
+    root.handlers[:], root.level = handlers, level
+    logging.captureWarnings(False)
+
+
+def test_a_script_or_pipe_gets_only_warnings_on_stderr(root_logging, capsys):
+    logs.configure(Settings(), console=True, interactive=False)
+    logging.getLogger("teambot.x").info("migrated")
+    logging.getLogger("teambot.x").warning("posts missed")
+    err = capsys.readouterr().err
+    assert "posts missed" in err and "migrated" not in err
+
+
+def test_log_file_takes_every_line_in_any_mode(root_logging, capsys, tmp_path):
+    path = tmp_path / "logs" / "bot.log"
+    for console in (True, False):
+        assert logs.configure(Settings(log_file=str(path)), console=console, interactive=False) == str(path)
+        logging.getLogger("teambot.x").info("migrated %s", console)
+    logging.shutdown()
+    assert "migrated True" in path.read_text(encoding="utf-8") and "migrated False" in path.read_text(encoding="utf-8")
+    assert capsys.readouterr().err == ""
+
+
+def test_a_platform_logs_to_stderr_at_its_level(root_logging, capsys):
+    assert logs.configure(Settings(log_level="INFO"), console=False, interactive=False) is None
+    logging.getLogger("teambot.x").info("Slack in HTTP mode")
+    assert "Slack in HTTP mode" in capsys.readouterr().err
