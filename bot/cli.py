@@ -17,7 +17,17 @@ With no platform credentials in the environment, `teambot run` starts the local 
 Configuration: config.toml (see config.example.toml) and environment variables
 (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, DINGTALK_APP_KEY,
 DINGTALK_APP_SECRET, WECOM_CORP_ID and the other WECOM_* variables, TEAMBOT_DATABASE_URL,
-TEAMBOT_HTTP_PORT). The README explains each."""
+TEAMBOT_HTTP_PORT, TEAMBOT_SECRET_KEY). The README explains each."""
+
+DB_DESCRIPTION = """Group robots' webhooks and signing secrets (/team robot) are stored encrypted when
+TEAMBOT_SECRET_KEY is set: one key, or several separated by commas, the first encrypting and any
+of them decrypting. Rows stored before a key was set stay readable.
+
+  teambot db new-key       print a new key
+  teambot db rotate-key    encrypt every stored robot with the first key (plaintext rows included)
+
+To rotate: TEAMBOT_SECRET_KEY=NEW,OLD, run `teambot db rotate-key`, restart the bot with
+TEAMBOT_SECRET_KEY=NEW."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,9 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("args", nargs=argparse.REMAINDER, help="--pending (default), --dead, --expired, --sent, --limit N, "
                    "or retry ID [ID ...]")
 
-    db = sub.add_parser("db", help="database migrations")
-    db.add_argument("action", choices=["upgrade", "current"], help="upgrade: apply pending migrations; "
-                    "current: print the applied revision")
+    db = sub.add_parser("db", help="database migrations; the key that encrypts group-robot secrets",
+                        description=DB_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    db.add_argument("action", choices=["upgrade", "current", "rotate-key", "new-key"],
+                    help="upgrade: apply pending migrations; current: print the applied revision; "
+                    "rotate-key: encrypt every group robot's webhook and secret with the first key of "
+                    "TEAMBOT_SECRET_KEY; new-key: print a new key")
 
     m = sub.add_parser("manifest", help="print the Slack app manifest (JSON) to create the app from")
     mode = m.add_mutually_exclusive_group()
@@ -109,6 +122,9 @@ def cmd_run(args, settings: Settings) -> int:
     if settings.platform == "console":
         return _console(w, user=getpass.getuser(), script=None, log_file=args.log_file)
     log = logging.getLogger("teambot")
+    if settings.platform in ("dingtalk", "wecom"):
+        from bot.rotate_key import warn_unreadable
+        warn_unreadable(w.engine)
     sched = scheduler(w, platform_sender(settings, w))
     sched.start()
     try:
@@ -183,9 +199,15 @@ def cmd_outbox(args, settings: Settings) -> int:
 
 
 def cmd_db(args, settings: Settings) -> int:
-    from storage import migrate
+    from storage import migrate, sealed
     from storage.db import make_engine
+    if args.action == "new-key":
+        print(sealed.new_key())
+        return 0
     engine = make_engine(settings.database_url)
+    if args.action == "rotate-key":
+        from bot.rotate_key import rotate_key
+        return rotate_key(engine)
     if args.action == "upgrade":
         before = migrate.current_revision(engine)
         migrate.upgrade(engine)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from storage import sealed
+
 PLATFORMS = ("slack", "dingtalk", "wecom", "console")
 CALENDARS = ("CN", "none")  # plus any ISO country code the `holidays` package knows
 
@@ -225,6 +227,10 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
     if wecom.encoding_aes_key and len(wecom.encoding_aes_key) != 43:
         raise ConfigError("environment variable WECOM_ENCODING_AES_KEY: expected the 43-character key "
                           "from the WeCom admin console")
+    try:
+        sealed.keyring(env.get(sealed.ENV))  # read by storage/sealed.py where a robot is stored or read
+    except sealed.SecretKeyError as e:
+        raise ConfigError(str(e)) from None
     platform = str(get("bot", "platform", "") or "").lower()
     if platform and platform not in PLATFORMS:
         raise ConfigError(f"{path}: [bot] platform: '{platform}' is not one of {', '.join(PLATFORMS)}")

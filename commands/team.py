@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from commands import parsing, workdays
 from commands.context import Ctx
@@ -217,15 +217,12 @@ def roster(s, team: Team, lang: str) -> Reply:
 
 
 def _set_robot(s, req: SetRobot, ctx: Ctx) -> Reply:
-    robot = s.get(TeamRobot, ctx.team_id)
+    # Replaced, never read: the old one may be encrypted with a key this process no longer has
+    # (storage/sealed.py), and setting the robot again is how a manager recovers from that.
+    s.execute(delete(TeamRobot).where(TeamRobot.team_id == ctx.team_id))
     if req.webhook is None:
-        if robot is not None:
-            s.delete(robot)
         return Reply.text(t(ctx.lang, "team.robot_removed", team=ctx.team.name))
-    if robot is None:
-        robot = TeamRobot(team_id=ctx.team_id, webhook=req.webhook, set_by=ctx.actor.user_id, updated_at=ctx.now)
-    robot.webhook, robot.secret = req.webhook, req.secret
-    robot.set_by, robot.updated_at = ctx.actor.user_id, ctx.now
-    s.add(robot)
+    s.add(TeamRobot(team_id=ctx.team_id, webhook=req.webhook, secret=req.secret, set_by=ctx.actor.user_id,
+                    updated_at=ctx.now))
     # Never echo the token or the secret: the reply may be seen in a group.
     return Reply.text(t(ctx.lang, "team.robot_set", team=ctx.team.name))

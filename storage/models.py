@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.sealed import SealedText
 from storage.types import UTCDateTime
 
 
@@ -371,8 +372,9 @@ class TeamRobot(SQLModel, table=True):
     __tablename__ = "team_robot"
 
     team_id: int = Field(sa_column=Column(Integer, ForeignKey("team.id", ondelete="CASCADE"), primary_key=True))
-    webhook: str = Field(sa_column=Column(Text, nullable=False))
+    #: Its URL carries the robot's access token: sealed at rest like the secret (storage/sealed.py).
+    webhook: str = Field(sa_column=Column(SealedText, nullable=False))
     #: DingTalk's signing secret ("加签", SEC...); None for WeCom.
-    secret: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    secret: str | None = Field(default=None, sa_column=Column(SealedText, nullable=True))
     set_by: str = Field(max_length=64)
     updated_at: datetime = Field(sa_column=_ts())
