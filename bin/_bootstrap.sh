@@ -25,7 +25,9 @@ fi
 want="$(cat "$ROOT/pyproject.toml" | cksum)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ]; then
   echo "installing teambot and its dependencies into $VENV ..." >&2
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip >&2
-  "$VENV/bin/python" -m pip install --quiet -e "$ROOT[test]" >&2
+  # -qq: pip's errors only. Its warnings are about the machine's pip set-up and setuptools' note
+  # that every editable install gets, nothing a user of teambot can act on.
+  "$VENV/bin/python" -m pip install -qq --upgrade pip >&2
+  "$VENV/bin/python" -m pip install -qq -e "$ROOT[test]" >&2
   echo "$want" > "$STAMP"
 fi
