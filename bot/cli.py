@@ -26,8 +26,8 @@ of them decrypting. Rows stored before a key was set stay readable.
   teambot db new-key       print a new key
   teambot db rotate-key    encrypt every stored robot with the first key (plaintext rows included)
 
-To rotate: TEAMBOT_SECRET_KEY=NEW,OLD, run `teambot db rotate-key`, restart the bot with
-TEAMBOT_SECRET_KEY=NEW."""
+To rotate: restart the bot (every replica) with TEAMBOT_SECRET_KEY=NEW,OLD, run
+`teambot db rotate-key` with the same value, then restart with TEAMBOT_SECRET_KEY=NEW."""
 
 
 def _parser() -> argparse.ArgumentParser:
