@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import func, insert, select
 
-from commands.clock import FixedClock
+from commands.core.clock import FixedClock
 from reminders import outbox, schedule
 from storage import migrate
 from storage.db import make_engine

@@ -39,8 +39,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from commands import parsing
-from commands.metrics import DEFAULT_METRICS
+from commands.core import parsing
+from commands.core.metrics import DEFAULT_METRICS
 from reminders import summary_jobs
 from storage import migrate
 from storage.db import make_engine

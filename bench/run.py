@@ -316,7 +316,7 @@ def seed_teambot(url: str) -> None:
     """A team bound to CHANNEL with the eight load users as members (manager + reps), via the core."""
     from bot.config import Settings
     from bot.wiring import wire
-    from commands.context import Actor, Invocation
+    from commands.core.context import Actor, Invocation
 
     w = wire(Settings(platform="slack", database_url=url))
 

@@ -325,7 +325,7 @@ def _validate(s: Settings, path: Path) -> None:
         if getattr(obj, key) <= 0:
             section = "scheduler" if obj is s.scheduler else "outbox"
             raise ConfigError(f"{path}: [{section}] {key}: must be greater than 0")
-    from commands.workdays import QuietHours, validate_calendar
+    from commands.core.workdays import QuietHours, validate_calendar
     try:
         QuietHours.parse(s.scheduler.quiet_hours)
     except ValueError:

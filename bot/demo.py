@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from bot.console.repl import CHANNEL
 from bot.wiring import Wiring
-from commands.clock import FixedClock
-from commands.context import Actor, Invocation
-from commands.dispatch import Dispatcher
+from commands.core.clock import FixedClock
+from commands.core.context import Actor, Invocation
+from commands.core.dispatch import Dispatcher
 from storage.models import Team
 
 MANAGER = "wang"

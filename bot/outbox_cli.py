@@ -18,7 +18,7 @@ from typing import TextIO
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from commands.reply import Reply, Table
+from commands.core.reply import Reply, Table
 from reminders import outbox
 from storage.db import make_engine
 from storage.uow import UnitOfWork

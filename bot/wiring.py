@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from commands.clock import Clock, SystemClock
-from commands.dispatch import Dispatcher
-from commands.workdays import QuietHours
+from commands.core.clock import Clock, SystemClock
+from commands.core.dispatch import Dispatcher
+from commands.core.workdays import QuietHours
 from reminders.outbox import OutboxConfig, Sender
 from reminders.schedule import Scheduler, SchedulerConfig
 from storage import migrate

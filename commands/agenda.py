@@ -24,15 +24,16 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from commands import fmt, goals, kpi, parsing, workdays
-from commands.context import Ctx
-from commands.errors import UsageError
+from commands import goals, kpi
+from commands.core import fmt, parsing, workdays
+from commands.core.context import Ctx
+from commands.core.errors import UsageError
+from commands.core.keywords import keyword
+from commands.core.metrics import metric_name, team_metrics
+from commands.core.people import mention, require_member
+from commands.core.reply import Reply, Table, Text
+from commands.core.roles import require_manager
 from commands.i18n import t
-from commands.keywords import keyword
-from commands.metrics import metric_name, team_metrics
-from commands.people import mention, require_member
-from commands.reply import Reply, Table, Text
-from commands.roles import require_manager
 from storage import queries
 from storage.models import Meeting, ResourceRequest, Schedule, Task, Team
 from storage.uow import UnitOfWork

@@ -1,7 +1,7 @@
 """`/teambot export <progress|tasks|resources|kpi> [period]`: a CSV file for the caller, privately.
 
 The file is UTF-8 with a byte-order mark ("utf-8-sig"), so Excel opens Chinese text correctly, no
-cell of it is a formula (commands/csv_safe.py: user text like `=HYPERLINK(...)` reads as text), and it
+cell of it is a formula (commands/core/csv_safe.py: user text like `=HYPERLINK(...)` reads as text), and it
 is written under `folder` (argument), else $TEAMBOT_EXPORT_DIR, else <tmp>/teambot-exports. The reply
 carries it as a File part; adapters upload it (Slack: files.uploadV2 to the caller's DM), the
 console prints its path.
@@ -22,13 +22,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from commands import csv_safe, fmt, kpi, parsing
-from commands.context import Ctx
-from commands.errors import UsageError
+from commands import kpi
+from commands.core import csv_safe, fmt, parsing
+from commands.core.context import Ctx
+from commands.core.errors import UsageError
+from commands.core.metrics import metric_name, team_metrics
+from commands.core.people import require_member
+from commands.core.reply import File, Outgoing, Reply, Text
 from commands.i18n import t
-from commands.metrics import metric_name, team_metrics
-from commands.people import require_member
-from commands.reply import File, Outgoing, Reply, Text
 from storage.models import ProgressEntry, ProgressValue, ResourceRequest, Task
 from storage.uow import UnitOfWork
 

@@ -30,14 +30,14 @@ from datetime import date, datetime, time, timedelta
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 
-from commands import fmt, parsing, workdays
-from commands.context import Ctx
-from commands.errors import Refused, UsageError
+from commands.core import fmt, parsing, workdays
+from commands.core.context import Ctx
+from commands.core.errors import Refused, UsageError
+from commands.core.keywords import keyword
+from commands.core.metrics import metric_name, names_of, team_metrics
+from commands.core.people import member_of, mention, require_member, resolve_person
+from commands.core.reply import Reply, Table, Text
 from commands.i18n import t
-from commands.keywords import keyword
-from commands.metrics import metric_name, names_of, team_metrics
-from commands.people import member_of, mention, require_member, resolve_person
-from commands.reply import Reply, Table, Text
 from storage import queries
 from storage.models import Goal, GoalRevision, Metric, Team
 from storage.uow import UnitOfWork

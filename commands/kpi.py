@@ -23,14 +23,15 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from commands import fmt, goals, parsing, workdays
-from commands.context import Ctx
-from commands.errors import Refused, UsageError
+from commands import goals
+from commands.core import fmt, parsing, workdays
+from commands.core.context import Ctx
+from commands.core.errors import Refused, UsageError
+from commands.core.metrics import metric_name, names_of, team_metrics
+from commands.core.people import mention, require_member, resolve_person
+from commands.core.reply import Reply, Table, Text
+from commands.core.roles import require_manager
 from commands.i18n import t
-from commands.metrics import metric_name, names_of, team_metrics
-from commands.people import mention, require_member, resolve_person
-from commands.reply import Reply, Table, Text
-from commands.roles import require_manager
 from storage import queries
 from storage.models import Member, Metric, Team
 from storage.uow import UnitOfWork

@@ -7,14 +7,14 @@ from datetime import timedelta
 
 from sqlalchemy import bindparam, delete, func, select
 
-from commands import fmt, paging, parsing
-from commands.context import Ctx
-from commands.errors import Refused, UsageError
+from commands.core import fmt, paging, parsing
+from commands.core.context import Ctx
+from commands.core.errors import Refused, UsageError
 from commands.i18n import t
-from commands.keywords import keyword
-from commands.metrics import metric_name, resolve, team_metrics
-from commands.people import mention, require_member, resolve_person
-from commands.reply import Actions, Button, Reply, Table, Text
+from commands.core.keywords import keyword
+from commands.core.metrics import metric_name, resolve, team_metrics
+from commands.core.people import mention, require_member, resolve_person
+from commands.core.reply import Actions, Button, Reply, Table, Text
 from storage.models import Metric, ProgressEntry, ProgressValue
 from storage.prepared import Prepared, insert_columns
 from storage.uow import UnitOfWork

@@ -37,13 +37,13 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from commands import fmt, parsing
-from commands.context import Ctx
-from commands.errors import Refused, UsageError
+from commands.core import fmt, parsing
+from commands.core.context import Ctx
+from commands.core.errors import Refused, UsageError
+from commands.core.keywords import keyword, split_head
+from commands.core.people import adopt_team_of, mention, require_member
+from commands.core.reply import Actions, Button, Fields, Outgoing, Reply, Table, Text
 from commands.i18n import has, t
-from commands.keywords import keyword, split_head
-from commands.people import adopt_team_of, mention, require_member
-from commands.reply import Actions, Button, Fields, Outgoing, Reply, Table, Text
 from storage.models import Member, ResourceRequest, ResourceStock, ResourceTransition, Team, UserPref
 from storage.uow import UnitOfWork
 

@@ -5,12 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from commands import export, fmt, parsing, router
-from commands.context import Ctx
-from commands.errors import UsageError
+from commands import export
+from commands.core import fmt, parsing, router
+from commands.core.context import Ctx
+from commands.core.errors import UsageError
+from commands.core.keywords import keyword
+from commands.core.reply import Reply, Text
 from commands.i18n import normalize_lang, t
-from commands.keywords import keyword
-from commands.reply import Reply, Text
 from storage.models import UserPref
 from storage.uow import UnitOfWork
 

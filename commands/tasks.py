@@ -39,13 +39,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from commands import fmt, paging, parsing
-from commands.context import Ctx
-from commands.errors import Refused, UsageError
+from commands.core import fmt, paging, parsing
+from commands.core.context import Ctx
+from commands.core.errors import Refused, UsageError
+from commands.core.keywords import keyword, split_head
+from commands.core.people import adopt_team_of, member_of, mention, require_member, resolve_person
+from commands.core.reply import Actions, Button, Fields, Outgoing, Reply, Table, Text
 from commands.i18n import t
-from commands.keywords import keyword, split_head
-from commands.people import adopt_team_of, member_of, mention, require_member, resolve_person
-from commands.reply import Actions, Button, Fields, Outgoing, Reply, Table, Text
 from storage.models import OutboxMessage, Task, UserPref
 from storage.uow import UnitOfWork
 

@@ -7,15 +7,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, func, select
 
-from commands import parsing, workdays
-from commands.context import Ctx
-from commands.errors import Refused, UsageError
+from commands.core import parsing, workdays
+from commands.core.context import Ctx
+from commands.core.errors import Refused, UsageError
+from commands.core.keywords import keyword
+from commands.core.metrics import seed_metrics
+from commands.core.people import member_of, mention, require_member, require_team, resolve_person
+from commands.core.reply import Reply, Table, Text
+from commands.core.roles import ROLES, find_role, require_manager, role_duty, role_name
 from commands.i18n import normalize_lang, t
-from commands.keywords import keyword
-from commands.metrics import seed_metrics
-from commands.people import member_of, mention, require_member, require_team, resolve_person
-from commands.reply import Reply, Table, Text
-from commands.roles import ROLES, find_role, require_manager, role_duty, role_name
 from storage.models import Member, Team, TeamRobot
 from storage.uow import UnitOfWork
 

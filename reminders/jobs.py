@@ -24,11 +24,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlmodel import Session
 
-from commands import fmt
+from commands.core import fmt
+from commands.core.people import mention
+from commands.core.reply import Actions, Button, Fields, Outgoing, Reply, Table, Text
+from commands.core.workdays import WorkdayCalendar
 from commands.i18n import t
-from commands.people import mention
-from commands.reply import Actions, Button, Fields, Outgoing, Reply, Table, Text
-from commands.workdays import WorkdayCalendar
 from storage.models import Member, ProgressEntry, Task, Team, UserPref
 
 

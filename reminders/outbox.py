@@ -51,7 +51,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from commands.clock import Clock
+from commands.core.clock import Clock
 from storage import outbox_store
 from storage.models import OutboxMessage, OutboxPace
 from storage.types import UTCDateTime

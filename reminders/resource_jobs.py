@@ -26,9 +26,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlmodel import Session
 
+from commands.core.people import mention
+from commands.core.reply import Outgoing, Reply, Text
 from commands.i18n import t
-from commands.people import mention
-from commands.reply import Outgoing, Reply, Text
 from commands.resources import AWAITING_APPROVER, approvers, details, stage_buttons, what
 from reminders.jobs import JobRun
 from storage.models import ResourceRequest, Team, UserPref

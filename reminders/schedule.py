@@ -64,12 +64,12 @@ from dateutil.rrule import rrulestr
 from sqlalchemy import select
 from sqlmodel import Session
 
-from commands.clock import Clock
-from commands.reply import Outgoing, reply_to_dict
+from commands.core.clock import Clock
+from commands.core.reply import Outgoing, reply_to_dict
 from reminders import jobs, ledger, resource_jobs, summary_jobs
 from reminders.jobs import JobRun, recipient_tz
 from reminders.outbox import DrainStats, OutboxConfig, Sender, drain, enqueue, prune_sent  # noqa: F401
-from commands.workdays import DEFAULT_QUIET_HOURS, QuietHours, WorkdayCalendar, calendar_for
+from commands.core.workdays import DEFAULT_QUIET_HOURS, QuietHours, WorkdayCalendar, calendar_for
 from storage.models import Schedule, Team
 from storage.outbox_store import Message, enqueue_many
 from storage.uow import UowFactory

@@ -33,11 +33,12 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from commands import agenda, charts, fmt, goals, kpi, parsing
+from commands import agenda, goals, kpi
+from commands.core import charts, fmt, parsing
+from commands.core.metrics import metric_name, team_metrics
+from commands.core.people import mention
+from commands.core.reply import Image, Outgoing, Reply, Table, Text
 from commands.i18n import t
-from commands.metrics import metric_name, team_metrics
-from commands.people import mention
-from commands.reply import Image, Outgoing, Reply, Table, Text
 from reminders.jobs import JobRun
 from storage import queries
 from storage.models import Team

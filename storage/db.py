@@ -19,7 +19,7 @@ def normalize_url(url: str) -> str:
 
 # No pool_pre_ping: it costs a round trip (three psycopg calls) per unit of work. A connection
 # that went away (a restart, a failover) fails its first statement instead; SQLAlchemy then
-# discards the whole pool and the dispatcher runs the command again (commands.dispatch).
+# discards the whole pool and the dispatcher runs the command again (commands.core.dispatch).
 # pool_recycle retires connections before an idle timeout in between (a proxy, a firewall) can.
 PG_POOL = {"pool_size": 10, "max_overflow": 20, "pool_recycle": 1800}
 

@@ -127,7 +127,7 @@ class OutboxMessage(SQLModel, table=True):
     platform: str = Field(max_length=16)
     #: "user:<id>" (a DM) or "channel:<id>".
     destination: str = Field(max_length=120)
-    #: JSON of the neutral Reply (commands.reply.reply_to_dict), rendered by the platform's sender.
+    #: JSON of the neutral Reply (commands.core.reply.reply_to_dict), rendered by the platform's sender.
     payload: str = Field(sa_column=Column(Text, nullable=False))
     #: Set for messages that must exist once (a reminder occurrence); UNIQUE makes a second enqueue a no-op.
     dedupe_key: str | None = Field(default=None, sa_column=Column(String(200), nullable=True, unique=True))

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from commands.clock import FixedClock
+from commands.core.clock import FixedClock
 from storage.db import make_engine
 from storage.uow import uow_factory
 from tests.kit.databases import PgDatabase, SqliteTemplate, pg_available, require_pg

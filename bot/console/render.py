@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from commands.reply import Actions, Button, Fields, Reply, Table, Text
+from commands.core.reply import Actions, Button, Fields, Reply, Table, Text
 
 _MENTION = re.compile(r"<@([^>|]+)(?:\|([^>]+))?>")
 _BOLD = re.compile(r"(?<!\w)\*([^*\n]+)\*(?!\w)")

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from bot.console.render import text as render
-from commands import router
-from commands.clock import Clock
-from commands.context import Actor, Invocation
-from commands.dispatch import Dispatcher
+from commands.core import router
+from commands.core.clock import Clock
+from commands.core.context import Actor, Invocation
+from commands.core.dispatch import Dispatcher
 
 CHANNEL = "console"  # the one team channel of the console
 

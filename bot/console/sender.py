@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.console.render import text as render
-from commands.reply import reply_from_dict
+from commands.core.reply import reply_from_dict
 from reminders.outbox import SendResult
 
 

@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 from bot.config import Settings
-from commands.clock import Clock
-from commands.dispatch import Dispatcher
+from commands.core.clock import Clock
+from commands.core.dispatch import Dispatcher
 
 
 def run_dingtalk(settings: Settings, dispatcher: Dispatcher, clock: Clock) -> None:

@@ -28,8 +28,8 @@ from bot.config import Settings
 from bot.dingtalk.inbound import BadCallback, DingTalkBot, parse_message
 from bot.dingtalk.signing import SignatureError, verify_callback
 from bot.http_body import BodyTooLarge, read_limited
-from commands.clock import Clock
-from commands.dispatch import Dispatcher
+from commands.core.clock import Clock
+from commands.core.dispatch import Dispatcher
 
 log = logging.getLogger("teambot.dingtalk.http")
 

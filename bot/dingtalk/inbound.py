@@ -7,7 +7,7 @@ Mentions: in a group the text carries `@昵称` while `atUsers` lists the mentio
 (plus the robot itself, which has no staff id). When the count of `@name`s in the text equals the
 count of mentioned staff ids, they are paired in order and rewritten as `<@staffId|昵称>`, so the core
 resolves people by id even before they are members. Otherwise `@name` stays as typed and the core
-resolves it against the team's member names (commands.people.resolve_person).
+resolves it against the team's member names (commands.core.people.resolve_person).
 """
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot.dingtalk.render import render
-from commands import router
-from commands.clock import Clock
-from commands.context import Actor, Invocation
-from commands.dispatch import Dispatcher
-from commands.reply import Reply, Text, reply_to_dict
+from commands.core import router
+from commands.core.clock import Clock
+from commands.core.context import Actor, Invocation
+from commands.core.dispatch import Dispatcher
+from commands.core.reply import Reply, Text, reply_to_dict
 from storage import outbox_store
 from storage.models import InboundReceipt
 
@@ -43,7 +43,7 @@ SELF_NAMES = frozenset({"me", "myself", "self", "我", "自己", "本人"})
 _AT = "@＠﹫"
 _STOP = r"\s@＠﹫<>,，;；:：()（）\[\]【】{}!！?？。、\"“”'‘’《》|"
 _BARE = re.compile(r"(?<![A-Za-z0-9._%+\-" + _AT + r"])[" + _AT + r"](?P<name>[^" + _STOP + r"]+)")
-#: What the core accepts as an id inside `<@id|name>` (commands.parsing).
+#: What the core accepts as an id inside `<@id|name>` (commands.core.parsing).
 _ID_OK = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 
 

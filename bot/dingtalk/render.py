@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, quote, urlsplit
 
-from commands.reply import Actions, Button, Fields, Image, Reply, Table, Text
+from commands.core.reply import Actions, Button, Fields, Image, Reply, Table, Text
 
 SEND_MESSAGE_URL = "dtmd://dingtalkclient/sendMessage?content="
 #: DingTalk caps a robot message around 20 000 bytes; stay far below it.

@@ -1,6 +1,6 @@
 """The outbox's DingTalk sender: neutral Reply payload -> a DingTalk message.
 
-Destinations (reminders.outbox / commands.reply.Outgoing):
+Destinations (reminders.outbox / commands.core.reply.Outgoing):
   * "channel:<conversationId>": the team's group. When the team has a custom robot (webhook URL and
     `SEC...` signing secret, set with `/team robot` or config), the post goes to that webhook, signed
     with `&timestamp=..&sign=..`; otherwise through the app's robot (`/v1.0/robot/groupMessages/send`,
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from bot.dingtalk import render
 from bot.dingtalk.api import DingTalkApi, HttpAnswer, NetworkError, TokenError
 from bot.dingtalk.signing import signed_webhook_url
-from commands.reply import reply_from_dict
+from commands.core.reply import reply_from_dict
 from reminders.outbox import SendResult
 
 log = logging.getLogger("teambot.dingtalk.sender")

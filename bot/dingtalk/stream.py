@@ -26,9 +26,9 @@ from bot.dingtalk import render
 from bot.dingtalk.api import DingTalkApi, NetworkError
 from bot.dingtalk.inbound import PLATFORM, BadCallback, DingTalkBot, Inbound, parse_message
 from bot.dingtalk.sender import classify_webhook
-from commands.clock import Clock
-from commands.dispatch import Dispatcher
-from commands.reply import Reply, reply_to_dict
+from commands.core.clock import Clock
+from commands.core.dispatch import Dispatcher
+from commands.core.reply import Reply, reply_to_dict
 from reminders.outbox import SendResult
 from storage import outbox_store
 

@@ -4,8 +4,8 @@ and the optional multi-workspace install with Slack OAuth (oauth)."""
 from __future__ import annotations
 
 from bot.config import Settings
-from commands.clock import Clock
-from commands.dispatch import Dispatcher
+from commands.core.clock import Clock
+from commands.core.dispatch import Dispatcher
 
 
 def run_slack(settings: Settings, dispatcher: Dispatcher, clock: Clock, *, engine=None) -> None:

@@ -6,7 +6,7 @@ dedupe of retries by `Invocation.delivery_key`). We answer inside Slack's 3-seco
 way a later `response_url` post can.
 
 Listeners:
-  * one slash-command listener for every command: the routes of commands.router.ROUTES (`/team`,
+  * one slash-command listener for every command: the routes of commands.core.router.ROUTES (`/team`,
     `/progress`, ...) and any other configured in Slack but unknown here, which gets a usage reply,
     not a 404.
     A bare `/task`, `/progress`, `/resource` or `/goal` gets a form from the core
@@ -44,13 +44,13 @@ from bot.slack.modals import CALLBACK_PREFIX, errors, input_ids, modal_view, rea
 from bot.slack.oauth import oauth_settings
 from bot.slack.render import ACTION_PREFIX, blocks, message_payload, unescape
 from bot.slack.users import Profile, UserDirectory
-from commands import forms, home
-from commands.clock import Clock
-from commands.context import Actor, Invocation
-from commands.dispatch import Dispatcher
+from commands.core import forms, home
+from commands.core.clock import Clock
+from commands.core.context import Actor, Invocation
+from commands.core.dispatch import Dispatcher
+from commands.core.reply import Form, Reply
+from commands.core.router import split_command
 from commands.i18n import normalize_lang, t
-from commands.reply import Form, Reply
-from commands.router import split_command
 
 log = logging.getLogger("teambot.slack")
 
@@ -323,7 +323,7 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
             log.exception("slash command failed: %s", body.get("command"))
             ack(response_type="ephemeral", text=GENERIC_ERROR)
 
-    # One listener for every command: ours (commands.router.ROUTES) and any other pointed at us,
+    # One listener for every command: ours (commands.core.router.ROUTES) and any other pointed at us,
     # which the core answers with usage. Bolt tries each listener's
     # matcher in turn, so one listener is also the cheapest.
     app.command(re.compile(r"^/"))(on_command)

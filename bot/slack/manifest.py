@@ -1,7 +1,7 @@
 """The Slack app manifest (`teambot manifest`): paste it at https://api.slack.com/apps -> Create New
 App -> From an app manifest; the app then works in one step (install it, copy its tokens).
 
-One slash command per entry of commands.router.ROUTES (a command module added to the router
+One slash command per entry of commands.core.router.ROUTES (a command module added to the router
 shows up here once it has a line in COMMANDS below; without one it still gets a generic line),
 the message shortcut "Create task from message", interactivity (buttons, modals, the shortcut),
 the Home tab and the events the adapter listens to. In HTTP mode every URL is <url>/slack/events,
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from commands.router import ROUTES
+from commands.core.router import ROUTES
 
 MODES = ("http", "socket")
 EVENTS_PATH = "/slack/events"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from commands.reply import Form, FormField
+from commands.core.reply import Form, FormField
 
 #: callback_id prefix of our modals; the view_submission listener matches `^tb:form:`.
 CALLBACK_PREFIX = "tb:form:"

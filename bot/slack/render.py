@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from commands.reply import Actions, Button, Fields, File, Image, Reply, Table, Text
+from commands.core.reply import Actions, Button, Fields, File, Image, Reply, Table, Text
 
 MAX_BLOCKS = 50
 MAX_TEXT = 3000

@@ -32,7 +32,7 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from commands.reply import File, Image, Reply, reply_from_dict
+from commands.core.reply import File, Image, Reply, reply_from_dict
 from reminders.outbox import SendResult, Steps
 
 log = logging.getLogger("teambot.slack.sender")

@@ -10,8 +10,8 @@
 from __future__ import annotations
 
 from bot.config import Settings
-from commands.clock import Clock
-from commands.dispatch import Dispatcher
+from commands.core.clock import Clock
+from commands.core.dispatch import Dispatcher
 
 
 def run_wecom(settings: Settings, dispatcher: Dispatcher, clock: Clock, **kw) -> None:

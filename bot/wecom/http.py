@@ -30,8 +30,8 @@ from bot.wecom.api import WeComApi
 from bot.wecom.crypto import WeComCrypto, WeComCryptoError
 from bot.wecom.inbound import MAX_XML, BadXml, WeComBot, parse_xml, to_inbound
 from bot.wecom.sender import RobotLookup, WeComSender
-from commands.clock import Clock
-from commands.dispatch import Dispatcher
+from commands.core.clock import Clock
+from commands.core.dispatch import Dispatcher
 
 log = logging.getLogger("teambot.wecom.http")
 

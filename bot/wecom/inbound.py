@@ -13,7 +13,7 @@ Messages handled:
 Mentions: WeCom has no mention list in callbacks. A bare `@token` that is a userid WeCom knows
 (`/cgi-bin/user/get`, cached) is rewritten as `<@userid|name>`, so the core resolves people by id even
 before they are members; any other `@name` stays as typed and the core matches it against member
-names (commands.people.resolve_person).
+names (commands.core.people.resolve_person).
 """
 from __future__ import annotations
 
@@ -29,11 +29,11 @@ from sqlalchemy import select
 from bot.wecom.api import WeComApi
 from bot.wecom.render import command_from_key
 from bot.wecom.sender import WeComSender
-from commands import router
-from commands.clock import Clock
-from commands.context import Actor, Invocation
-from commands.dispatch import Dispatcher
-from commands.reply import Reply, reply_to_dict
+from commands.core import router
+from commands.core.clock import Clock
+from commands.core.context import Actor, Invocation
+from commands.core.dispatch import Dispatcher
+from commands.core.reply import Reply, reply_to_dict
 from reminders.outbox import SendResult
 from storage import outbox_store
 from storage.models import InboundReceipt

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from commands.reply import Actions, Button, Fields, Image, Reply, Table, Text
+from commands.core.reply import Actions, Button, Fields, Image, Reply, Table, Text
 
 APP_MARKDOWN_BYTES = 2048
 WEBHOOK_MARKDOWN_BYTES = 4096

@@ -1,6 +1,6 @@
 """The outbox's WeCom sender: neutral Reply payload -> a WeCom message.
 
-Destinations (reminders.outbox / commands.reply.Outgoing):
+Destinations (reminders.outbox / commands.core.reply.Outgoing):
   * "user:<userid>": an app message (`/cgi-bin/message/send`): markdown, or a button card
     (`button_interaction`) when the reply has buttons and fits one.
   * "channel:<chatid>": the team's group. When the team has a group robot (its webhook URL, set with
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from bot.wecom import render
 from bot.wecom.api import TOKEN_ERRORS, HttpAnswer, NetworkError, TokenError, WeComApi
-from commands.reply import reply_from_dict
+from commands.core.reply import reply_from_dict
 from reminders.outbox import SendResult
 
 log = logging.getLogger("teambot.wecom.sender")

@@ -75,8 +75,8 @@ from bot.dingtalk.http import build_asgi as dt_asgi
 from bot.dingtalk.inbound import private_dm_key
 from bot.wecom import render as wc_render
 from bot.wecom.http import build_asgi as wc_asgi
-from commands.dispatch import Dispatcher
-from commands.reply import Reply, reply_from_dict
+from commands.core.dispatch import Dispatcher
+from commands.core.reply import Reply, reply_from_dict
 from storage.db import make_engine
 from storage.models import OutboxMessage, UserPref
 from storage.uow import uow_factory

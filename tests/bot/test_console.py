@@ -12,7 +12,7 @@ import pytest
 from bot import logs
 from bot.config import Settings
 from bot.console.repl import Console
-from commands.dispatch import Dispatcher
+from commands.core.dispatch import Dispatcher
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -32,8 +32,8 @@ from bot.dingtalk.http import build_asgi
 from bot.dingtalk.inbound import DingTalkBot, pair_mentions, parse_message, private_dm_key, strip_bot_mention
 from bot.dingtalk.sender import DingTalkSender, RobotHook, StaticRobots
 from bot.dingtalk.stream import TeambotHandler
-from commands.dispatch import Dispatcher
-from commands.reply import Actions, Button, Fields, Reply, Table, Text, reply_from_dict, reply_to_dict
+from commands.core.dispatch import Dispatcher
+from commands.core.reply import Actions, Button, Fields, Reply, Table, Text, reply_from_dict, reply_to_dict
 from reminders.outbox import DEFAULT_PACE_SECONDS, OutboxConfig, drain
 from storage import outbox_store
 from storage.db import make_engine

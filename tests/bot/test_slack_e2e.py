@@ -21,7 +21,7 @@ from sqlalchemy import text as sql
 
 from bot.slack.app import build_app
 from bot.slack.server import build_server
-from commands import forms, router
+from commands.core import forms, router
 from commands.i18n import t
 from commands.team import KEYWORDS as TEAM_KEYWORDS
 from storage.db import make_engine

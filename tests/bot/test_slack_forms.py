@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from bot.slack.manifest import manifest
-from commands import forms
-from commands.reply import Reply
+from commands.core import forms
+from commands.core.reply import Reply
 from storage.models import Goal, OutboxMessage, ProgressEntry, ProgressValue, ResourceRequest, Task
 from tests.kit.block_limits import assert_within_limits, view_problems
 from tests.kit.fixtures import SlackHarness, payload_text
@@ -445,7 +445,7 @@ def test_field_for_error_falls_back_to_the_first_field():
 
 
 def test_the_form_survives_a_round_trip_through_the_outbox_format(slack):
-    from commands.reply import reply_from_dict, reply_to_dict
+    from commands.core.reply import reply_from_dict, reply_to_dict
     setup_team(slack)
     reply = slack.dispatcher.handle(_inv("U1", "task"))
     again = reply_from_dict(json.loads(json.dumps(reply_to_dict(reply), ensure_ascii=False)))
@@ -458,7 +458,7 @@ def _inv(user: str, command: str, text: str = ""):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from commands.context import Actor, Invocation
+    from commands.core.context import Actor, Invocation
     return Invocation(actor=Actor("slack", user), channel=CHANNEL, command=command, text=text,
                       received_at=datetime(2026, 11, 26, 10, tzinfo=ZoneInfo("Asia/Shanghai")))
 

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.slack.users import UserDirectory
-from commands.reply import Reply
+from commands.core.reply import Reply
 from tests.kit.fake_slack import FakeSlack
 from tests.kit.fixtures import SlackHarness, payload_text
 from tests.kit.slack_signing import (

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from bot.slack.render import blocks, message_payload
 from commands import tasks
-from commands.reply import Actions, Button, Fields, Reply, Table, Text
+from commands.core.reply import Actions, Button, Fields, Reply, Table, Text
 from storage.models import ProgressEntry, Task
 from tests.kit.block_limits import (
     MESSAGE_BLOCKS,

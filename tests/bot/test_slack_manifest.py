@@ -6,7 +6,7 @@ import json
 import pytest
 
 from bot.slack.manifest import BOT_SCOPES, COMMANDS, manifest, manifest_json
-from commands.router import ROUTES
+from commands.core.router import ROUTES
 
 URL = "https://teambot.example.com"
 

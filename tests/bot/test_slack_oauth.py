@@ -23,7 +23,7 @@ from bot.config import Settings, SlackSettings
 from bot.slack.app import build_app
 from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH, oauth_enabled
 from bot.slack.server import build_asgi
-from commands.dispatch import Dispatcher
+from commands.core.dispatch import Dispatcher
 from storage.db import make_engine
 from storage.uow import uow_factory
 from tests.kit.block_limits import assert_within_limits

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.slack.render import blocks, escape, message_payload, split_text, unescape
-from commands.reply import Actions, Button, Fields, Image, Reply, Table, Text
+from commands.core.reply import Actions, Button, Fields, Image, Reply, Table, Text
 
 
 def _texts(block: dict) -> list[str]:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from bot.slack.render import message_payload
-from commands.reply import reply_from_dict
+from commands.core.reply import reply_from_dict
 from storage.models import OutboxMessage, Task
 from tests.kit.fixtures import SlackHarness, payload_text
 from tests.kit.slack_signing import action_body

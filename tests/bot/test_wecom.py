@@ -25,8 +25,8 @@ from bot.wecom.crypto import WeComCrypto, WeComCryptoError
 from bot.wecom.http import build_asgi
 from bot.wecom.inbound import BadXml, parse_xml
 from bot.wecom.sender import StaticRobots, WeComRobot, WeComSender
-from commands.dispatch import Dispatcher
-from commands.reply import Actions, Button, Reply, Table, Text, reply_to_dict
+from commands.core.dispatch import Dispatcher
+from commands.core.reply import Actions, Button, Reply, Table, Text, reply_to_dict
 from reminders.outbox import DEFAULT_PACE_SECONDS, OutboxConfig, drain
 from storage import outbox_store
 from storage.db import make_engine

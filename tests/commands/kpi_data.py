@@ -177,7 +177,7 @@ def world(uow, clock, *, seed: int = 7):
 
 def table_after(reply, heading: str | None = None):
     """The first Table part of a reply (after the Text part containing `heading`, when given)."""
-    from commands.reply import Table, Text
+    from commands.core.reply import Table, Text
 
     seen = heading is None
     for p in reply.parts:

@@ -7,12 +7,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from commands import fmt
 from commands.agenda import PreviewAgenda, ScheduleMeeting, parse, time_boxes
-from commands.clock import FixedClock
-from commands.context import Actor, Ctx, Invocation
-from commands.errors import UsageError
-from commands.reply import Text
+from commands.core import fmt
+from commands.core.clock import FixedClock
+from commands.core.context import Actor, Ctx, Invocation
+from commands.core.errors import UsageError
+from commands.core.reply import Text
 from storage.models import Meeting, ResourceRequest, Schedule, Task, Team
 from tests.commands import kpi_data as K
 from tests.kit.dialog import Chat, run_dialog

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from commands import charts
+from commands.core import charts
 
 NAMES = [("王伟", "U1"), ("李雷", "U2"), ("欧阳娜娜", "U3"), ("alice", "U4")]
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commands import router
-from commands.context import Actor, Ctx, Invocation
-from commands.errors import UsageError
+from commands.core import router
+from commands.core.context import Actor, Ctx, Invocation
+from commands.core.errors import UsageError
 from tests.kit.dialog import Chat, row_counts
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=ZoneInfo("UTC"))
@@ -67,7 +67,7 @@ def test_a_thousand_random_commands_never_crash_or_half_write(uow, clock):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=texts)
 def test_progress_and_team_replies_never_crash(sqlite_url, text):
-    from commands.clock import FixedClock
+    from commands.core.clock import FixedClock
     from storage.db import make_engine
     from storage.uow import uow_factory
     eng = make_engine(sqlite_url)

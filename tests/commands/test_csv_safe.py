@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from commands import csv_safe
-from commands.clock import FixedClock
-from commands.reply import File
+from commands.core import csv_safe
+from commands.core.clock import FixedClock
+from commands.core.reply import File
 from storage.db import make_engine
 from storage.uow import uow_factory
 from tests.conftest import SHANGHAI

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 
-from commands import router
+from commands.core import router
 from tests.kit.dialog import Chat, row_counts
 
 
@@ -56,8 +56,8 @@ def test_a_retry_that_would_now_be_refused_still_gets_the_first_answer(uow, cloc
 
 
 def test_context_loads_team_and_member_objects_only_when_asked(uow, clock):
-    from commands.context import Actor, Invocation
-    from commands.dispatch import Dispatcher
+    from commands.core.context import Actor, Invocation
+    from commands.core.dispatch import Dispatcher
     from storage.models import Team
 
     chat = Chat(uow, clock)

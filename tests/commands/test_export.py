@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from commands.clock import FixedClock
-from commands.errors import UsageError
+from commands.core.clock import FixedClock
+from commands.core.errors import UsageError
+from commands.core.reply import File
 from commands.export import export
-from commands.reply import File
 from storage.models import ResourceRequest, Team
 from tests.commands import kpi_data as K
 
 
 def _run(chat, user, kind, period, folder):
     """What the /teambot export route does: the dispatcher's context, one unit of work."""
-    from commands.context import Actor, Invocation
+    from commands.core.context import Actor, Invocation
 
     inv = Invocation(actor=Actor("console", user, user), channel=chat.channel, command="teambot",
                      text=f"export {kind} {period}", received_at=chat.clock.now())

@@ -6,10 +6,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from commands import fmt, goals
-from commands.clock import FixedClock
-from commands.context import Actor, Ctx, Invocation
-from commands.errors import UsageError
+from commands import goals
+from commands.core import fmt
+from commands.core.clock import FixedClock
+from commands.core.context import Actor, Ctx, Invocation
+from commands.core.errors import UsageError
 from commands.goals import AdjustGoal, GoalHistory, ListGoals, ReviewGoals, parse
 from storage.models import Goal, GoalRevision
 from tests.commands import kpi_data as K

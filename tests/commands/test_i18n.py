@@ -17,7 +17,7 @@ def test_both_languages_have_the_same_keys_and_placeholders():
 
 
 def test_every_route_has_help_and_example_in_both_languages():
-    from commands import router
+    from commands.core import router
     for route in router.ROUTES:
         feature = route.module.rsplit(".", 1)[-1]
         for lang in ("zh", "en"):

@@ -6,10 +6,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from commands import fmt
-from commands.clock import FixedClock
-from commands.context import Actor, Ctx, Invocation
-from commands.errors import UsageError
+from commands.core import fmt
+from commands.core.clock import FixedClock
+from commands.core.context import Actor, Ctx, Invocation
+from commands.core.errors import UsageError
 from commands.kpi import AddMetric, ListMetrics, ShowKpi, parse
 from storage.models import Metric
 from tests.commands import kpi_data as K

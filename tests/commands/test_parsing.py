@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from commands import fmt
-from commands.errors import UsageError
-from commands.i18n import t
-from commands.parsing import (
+from commands.core import fmt
+from commands.core.errors import UsageError
+from commands.core.parsing import (
     Amount,
     Mention,
     Period,
@@ -25,6 +24,7 @@ from commands.parsing import (
     split_pairs,
     take_mentions,
 )
+from commands.i18n import t
 
 SH = ZoneInfo("Asia/Shanghai")
 NY = ZoneInfo("America/New_York")

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commands import fmt
-from commands.errors import UsageError
-from commands.parsing import (
+from commands.core import fmt
+from commands.core.errors import UsageError
+from commands.core.parsing import (
     Amount,
     Mention,
     Period,

@@ -133,7 +133,7 @@ def test_undo_own_last_entry_within_24h(uow, clock):
 def test_undo_button_runs_the_same_command(uow, clock):
     chat = _team(uow, clock)
     reply = chat.say("li", "/progress 拜访 visits=1")
-    from commands.reply import Actions
+    from commands.core.reply import Actions
     button = next(p for p in reply.parts if isinstance(p, Actions)).buttons[0]
     assert button.command == "/progress undo"
     assert chat.say("li", button.command).ok

@@ -11,7 +11,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from commands.reply import Reply
+from commands.core.reply import Reply
 from storage.db import make_engine
 from storage.models import ResourceRequest, ResourceStock, ResourceTransition
 from storage.uow import uow_factory

@@ -18,9 +18,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from commands import resources
-from commands.context import Actor, Ctx, Invocation
-from commands.errors import UsageError
-from commands.reply import Actions, Reply, Table
+from commands.core.context import Actor, Ctx, Invocation
+from commands.core.errors import UsageError
+from commands.core.reply import Actions, Reply, Table
 from storage.models import OutboxMessage, ResourceRequest, ResourceStock, ResourceTransition
 from tests.kit.dialog import Chat, row_counts, run_dialog
 

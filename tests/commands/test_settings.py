@@ -57,7 +57,7 @@ def test_export_through_teambot_command(uow, clock, tmp_path, monkeypatch):
     chat.say("wang", "/progress 签约ACME，很顺利 销售额=50万")
     reply = chat.say("wang", "/teambot 导出 进展 本周")
     assert reply.ok and reply.private, reply.plain()
-    from commands.reply import File
+    from commands.core.reply import File
     file = next(p for p in reply.parts if isinstance(p, File))
     data = open(file.path, "rb").read()
     assert data.startswith(b"\xef\xbb\xbf")

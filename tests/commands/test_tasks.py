@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from commands import tasks
-from commands.context import Actor, Ctx, Invocation
-from commands.errors import UsageError
-from commands.reply import Actions, Table
+from commands.core.context import Actor, Ctx, Invocation
+from commands.core.errors import UsageError
+from commands.core.reply import Actions, Table
 from storage.models import OutboxMessage, Task
 from tests.kit.dialog import Chat, row_counts, run_dialog
 

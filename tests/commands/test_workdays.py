@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from commands.workdays import QuietHours, calendar_for, validate_calendar
+from commands.core.workdays import QuietHours, calendar_for, validate_calendar
 
 D = date.fromisoformat
 SH = ZoneInfo("Asia/Shanghai")

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
-from commands import router
-from commands.clock import Clock
-from commands.context import Actor, Invocation
-from commands.dispatch import Dispatcher
-from commands.reply import Reply
+from commands.core import router
+from commands.core.clock import Clock
+from commands.core.context import Actor, Invocation
+from commands.core.dispatch import Dispatcher
+from commands.core.reply import Reply
 from storage.uow import UowFactory
 
 

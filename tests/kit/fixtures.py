@@ -37,8 +37,8 @@ from bot.slack.app import build_app
 from bot.slack.render import unescape
 from bot.slack.server import build_asgi
 from bot.slack.users import UserDirectory
-from commands.clock import Clock
-from commands.dispatch import Dispatcher
+from commands.core.clock import Clock
+from commands.core.dispatch import Dispatcher
 from storage.db import make_engine
 from storage.uow import uow_factory
 from tests.kit.fake_slack import FakeSlack

@@ -18,8 +18,8 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
-from commands.clock import Clock
-from commands.reply import Reply, reply_from_dict
+from commands.core.clock import Clock
+from commands.core.reply import Reply, reply_from_dict
 from reminders.outbox import SendResult
 
 

@@ -15,7 +15,7 @@ import time
 from sqlalchemy import func, select
 
 from bot.slack.sender import SlackSender
-from commands.clock import SystemClock
+from commands.core.clock import SystemClock
 from reminders import outbox
 from storage.db import make_engine
 from storage.models import OutboxMessage

@@ -29,8 +29,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.slack.server import MAX_BODY, build_server
-from commands import router
-from commands.clock import SystemClock
+from commands.core import router
+from commands.core.clock import SystemClock
 from commands.i18n import t
 from tests.kit.fixtures import SlackHarness, payload_text, row_counts
 from tests.kit.slack_signing import (

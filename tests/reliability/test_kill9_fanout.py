@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from commands.clock import SystemClock
-from commands.reply import Reply, reply_to_dict
+from commands.core.clock import SystemClock
+from commands.core.reply import Reply, reply_to_dict
 from reminders import outbox
 from storage.db import make_engine
 from storage.models import OutboxMessage

@@ -115,7 +115,7 @@ def seeded(tmp_path_factory) -> Path:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from commands.clock import FixedClock
+    from commands.core.clock import FixedClock
 
     folder = tmp_path_factory.mktemp("matrix")
     url = SqliteTemplate(folder).fresh(folder)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from commands.clock import FixedClock
+from commands.core.clock import FixedClock
 from reminders import outbox, schedule
 from storage.db import make_engine
 from storage.uow import uow_factory

@@ -1,10 +1,10 @@
 """The reminder jobs called directly for one occurrence."""
 from __future__ import annotations
 
-from commands.reply import Actions, Fields, Table
+from commands.core.reply import Actions, Fields, Table
 from reminders import jobs
 from reminders.jobs import JobRun
-from commands.workdays import calendar_for
+from commands.core.workdays import calendar_for
 from tests.reminders.helpers import add_member, add_progress, add_task, add_team, local, set_pref
 
 

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from commands.clock import FixedClock
+from commands.core.clock import FixedClock
 from reminders import outbox, schedule
 from reminders.outbox import OutboxConfig
 from storage.models import OutboxMessage, Task

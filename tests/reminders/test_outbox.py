@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.outbox_cli import outbox_command
-from commands.clock import FixedClock
-from commands.reply import Reply, reply_to_dict
+from commands.core.clock import FixedClock
+from commands.core.reply import Reply, reply_to_dict
 from reminders import outbox
 from reminders.outbox import OutboxConfig, SendResult
 from storage.models import OutboxMessage
@@ -152,7 +152,7 @@ def test_transient_errors_end_dead_after_max_attempts(uow):
 CRASHER = textwrap.dedent("""
     import os, sys
     from datetime import datetime
-    from commands.clock import FixedClock
+    from commands.core.clock import FixedClock
     from reminders import outbox
     from storage.db import make_engine
     from storage.uow import uow_factory

@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from commands.clock import FixedClock
+from commands.core.clock import FixedClock
 from reminders import resource_jobs, schedule
 from reminders.jobs import JobRun
-from commands.workdays import calendar_for
+from commands.core.workdays import calendar_for
 from storage.models import FireLedger, OutboxMessage, Team
 from tests.kit.dialog import Chat
 from tests.reminders.helpers import local

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from commands.clock import FixedClock
-from commands.reply import Outgoing, Reply
+from commands.core.clock import FixedClock
+from commands.core.reply import Outgoing, Reply
 from reminders import jobs, ledger, schedule
 from reminders.schedule import Kind, Scheduler, SchedulerConfig, ScheduleSpec
 from storage.models import FireLedger, OutboxMessage

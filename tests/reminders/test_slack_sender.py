@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.slack.sender import SlackSender
-from commands.clock import FixedClock
-from commands.reply import Actions, Button, Fields, Reply, Text, reply_to_dict
+from commands.core.clock import FixedClock
+from commands.core.reply import Actions, Button, Fields, Reply, Text, reply_to_dict
 from reminders import outbox
 from reminders.outbox import OutboxConfig
 from storage.db import make_engine
@@ -135,7 +135,7 @@ def test_outbox_through_fake_slack_429_then_500s_in_order_and_a_dead_one(fake, s
 
 
 def test_local_image_is_uploaded_after_the_text_and_a_failed_upload_does_not_repost(fake, tmp_path):
-    from commands.reply import Image
+    from commands.core.reply import Image
 
     chart = tmp_path / "chart.png"
     chart.write_bytes(b"\x89PNG\r\n\x1a\nfake")
@@ -156,7 +156,7 @@ def test_local_image_is_uploaded_after_the_text_and_a_failed_upload_does_not_rep
 
 
 def test_an_export_file_is_uploaded_to_the_persons_dm(fake, tmp_path):
-    from commands.reply import File
+    from commands.core.reply import File
 
     csv = tmp_path / "progress.csv"
     csv.write_bytes("\ufeff成员,进展\nli,签约ACME\n".encode())

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from commands import fmt, parsing
-from commands.clock import FixedClock
-from commands.metrics import seed_metrics, team_metrics
-from commands.reply import Image, Table, reply_from_dict
+from commands.core import fmt, parsing
+from commands.core.clock import FixedClock
+from commands.core.metrics import seed_metrics, team_metrics
+from commands.core.reply import Image, Table, reply_from_dict
 from reminders import outbox, schedule, summary_jobs
 from reminders.jobs import JobRun
-from commands.workdays import calendar_for
+from commands.core.workdays import calendar_for
 from storage.models import Goal, Member, OutboxMessage, Team
 from tests.commands import kpi_data as K
 from tests.kit.fake_slack import FakeSlack

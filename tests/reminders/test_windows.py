@@ -13,9 +13,9 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.outbox_cli import outbox_command
 from bot.slack.sender import SlackSender
-from commands.clock import FixedClock
-from commands.reply import Image, Reply, Text, reply_to_dict
-from commands.workdays import calendar_for
+from commands.core.clock import FixedClock
+from commands.core.reply import Image, Reply, Text, reply_to_dict
+from commands.core.workdays import calendar_for
 from reminders import outbox, schedule
 from reminders.outbox import OutboxConfig, SendResult
 from reminders.schedule import Scheduler, SchedulerConfig
@@ -248,7 +248,7 @@ def test_windows_and_steps_survive_the_migration_down_and_up(db_url):
 
 def test_a_private_answer_queued_for_a_dingtalk_group_message_carries_the_reply_window(uow, clock):
     from bot.dingtalk.inbound import DingTalkBot, Inbound
-    from commands.dispatch import Dispatcher
+    from commands.core.dispatch import Dispatcher
     from storage.outbox_store import DeliveryWindows
 
     bot = DingTalkBot(Dispatcher(uow, clock, windows=DeliveryWindows(reply=timedelta(minutes=30))), clock)

@@ -10,8 +10,8 @@ import time
 import pytest
 from sqlalchemy import func, select, text
 
-from commands.context import Actor, Invocation
-from commands.dispatch import Dispatcher
+from commands.core.context import Actor, Invocation
+from commands.core.dispatch import Dispatcher
 from storage.awaited import AwaitedEngine
 from storage.db import make_engine
 from storage.models import InboundReceipt

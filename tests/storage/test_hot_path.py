@@ -137,8 +137,8 @@ def test_a_postgresql_command_survives_the_server_dropping_its_connections(reque
     db = request.getfixturevalue("_pg_database")
     db.clean()
     db_url = db.url
-    from commands.context import Actor, Invocation
-    from commands.dispatch import Dispatcher
+    from commands.core.context import Actor, Invocation
+    from commands.core.dispatch import Dispatcher
     from storage.uow import uow_factory
 
     engine = make_engine(db_url)

@@ -10,10 +10,10 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
-from commands.clock import FixedClock
-from commands.context import Actor, Invocation
-from commands.dispatch import Dispatcher
-from commands.reply import Reply, reply_to_dict
+from commands.core.clock import FixedClock
+from commands.core.context import Actor, Invocation
+from commands.core.dispatch import Dispatcher
+from commands.core.reply import Reply, reply_to_dict
 from storage import migrate
 from storage.db import make_engine
 from storage.uow import uow_factory

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from commands.clock import FixedClock
-from commands.context import Actor, Invocation
-from commands.dispatch import Dispatcher
+from commands.core.clock import FixedClock
+from commands.core.context import Actor, Invocation
+from commands.core.dispatch import Dispatcher
 from storage.db import make_engine
 from storage.models import InboundReceipt, Team
 from storage.uow import SharedTransaction, UnitOfWork, uow_factory

@@ -1,6 +1,6 @@
 """Forms: a bare /task, /progress, /resource or /goal opens one instead of asking for exact syntax.
 
-A form is data (commands.reply.Form): fields of a few neutral kinds (user and channel pickers, date
+A form is data (commands.core.reply.Form): fields of a few neutral kinds (user and channel pickers, date
 and time pickers, selects built from the team's own data, amounts, text). Slack shows it as a modal;
 every other platform shows its usage card (the field list and one example), a Text part of the
 same Reply. Submitting never takes a path of its own: `compose()` turns the values into exactly the
@@ -23,13 +23,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from commands import parsing
-from commands.context import Ctx
-from commands.errors import UsageError
+from commands.core import parsing
+from commands.core.context import Ctx
+from commands.core.errors import UsageError
+from commands.core.metrics import metric_name, team_metrics
+from commands.core.people import require_member
+from commands.core.reply import Choice, Form, FormField, Reply, Text
 from commands.i18n import has, t
-from commands.metrics import metric_name, team_metrics
-from commands.people import require_member
-from commands.reply import Choice, Form, FormField, Reply, Text
 from commands.resources import TYPES, type_name
 from storage.models import Member, Metric, Team
 

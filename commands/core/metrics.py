@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
-from commands.errors import UsageError
+from commands.core.errors import UsageError
 from storage.models import Metric
 
 # code, zh, en, unit, aggregation, aliases

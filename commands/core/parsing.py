@@ -15,8 +15,8 @@ from decimal import Decimal, InvalidOperation
 
 from dateutil.relativedelta import relativedelta
 
-from commands import fmt
-from commands.errors import UsageError
+from commands.core import fmt
+from commands.core.errors import UsageError
 
 __all__ = [
     "Amount", "Mention", "Period",

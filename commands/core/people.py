@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session
 
-from commands.errors import Refused, UsageError
+from commands.core.errors import Refused, UsageError
 from storage.models import Member, Team
 
 # Platforms whose mentions carry only a name, so a name is the id (the local console).

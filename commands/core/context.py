@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from commands.reply import Outgoing
+from commands.core.reply import Outgoing
 from storage.models import Member, Team
 
 

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from commands import forms, router
-from commands.clock import Clock
-from commands.context import Ctx, Invocation
-from commands.errors import Refused, UsageError
+from commands.core import forms, router
+from commands.core.clock import Clock
+from commands.core.context import Ctx, Invocation
+from commands.core.errors import Refused, UsageError
+from commands.core.reply import Reply, Text, reply_from_dict, reply_to_dict
 from commands.i18n import normalize_lang, t
-from commands.reply import Reply, Text, reply_from_dict, reply_to_dict
 from storage import outbox_store
 from storage.models import InboundReceipt, Member, Team, UserPref
 from storage.prepared import Prepared, insert_columns

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from commands.errors import Refused, UsageError
+from commands.core.errors import Refused, UsageError
 from commands.i18n import t
 
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from commands import agenda, fmt, goals, kpi, parsing, resources
-from commands.context import Ctx
+from commands import agenda, goals, kpi, resources
+from commands.core import fmt, parsing
+from commands.core.context import Ctx
+from commands.core.metrics import metric_name
+from commands.core.people import mention
+from commands.core.reply import Actions, Button, Reply, Table, Text
 from commands.i18n import t
-from commands.metrics import metric_name
-from commands.people import mention
-from commands.reply import Actions, Button, Reply, Table, Text
 from commands.settings import help_reply
 from storage.models import Member, ResourceRequest, Task, Team
 

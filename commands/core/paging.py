@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from commands.errors import UsageError
+from commands.core.errors import UsageError
+from commands.core.reply import Actions, Button
 from commands.i18n import t
-from commands.reply import Actions, Button
 
 MAX_PAGE = 100_000
 _PAGE = re.compile(r"(?:^|\s|(?<=[\u4e00-\u9fff]))(?:(?:page|页|第)\s*(?P<n1>\d{1,12})\s*页?|第?\s*(?P<n2>\d{1,12})\s*页)\s*$",
