@@ -107,7 +107,7 @@ def test_transition_table_is_the_documented_one():
     assert resources.TRANSITIONS == EXPECTED_TRANSITIONS
     assert resources.TERMINAL == {"closed", "rejected", "cancelled"}
     assert not any(state in resources.TERMINAL for state, _ in resources.TRANSITIONS)
-    src = Path(resources.__file__).read_text(encoding="utf-8")
+    src = Path(resources.states.__file__).read_text(encoding="utf-8")
     for (state, _action), (to_state, _role) in EXPECTED_TRANSITIONS.items():
         assert any(state in line and to_state in line for line in src.splitlines() if line.startswith("#:")), \
             (state, to_state)
