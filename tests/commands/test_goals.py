@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from commands import goals
-from commands.core import fmt
+from commands.core import fmt, parsing
 from commands.core.clock import FixedClock
 from commands.core.context import Actor, Ctx, Invocation
 from commands.core.errors import UsageError
@@ -238,7 +238,7 @@ def test_month_review_met_missed_and_suggestions(world):
     with chat.uow() as u:
         from storage.models import Team
         team = u.session.scalars(select(Team)).one()
-        month = goals.parsing.period_of("month", date(2026, 9, 1), K.SHANGHAI)
+        month = parsing.period_of("month", date(2026, 9, 1), K.SHANGHAI)
         reply = goals.month_review(u.session, team, month, K.SHANGHAI, "zh")
     rows = K.rows_by_first(K.table_after(reply))
     assert set(rows) == {"#1", "#2", "#3"}

@@ -1,0 +1,315 @@
+"""Running a /goal request: set with the SMART check, list, review, adjust, history."""
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from sqlalchemy import func, select
+
+from commands.core import fmt, parsing
+from commands.core.context import Ctx
+from commands.core.errors import Refused, UsageError
+from commands.core.metrics import metric_name, names_of, team_metrics
+from commands.core.people import member_of, mention, require_member, resolve_person
+from commands.core.reply import Reply, Table, Text
+from commands.goals.attainment import pct, progress_of
+from commands.goals.parse import (
+    ACHIEVABLE_FACTOR,
+    LOOKBACK,
+    MAX_ID,
+    AdjustGoal,
+    GoalHistory,
+    ListGoals,
+    ReviewGoals,
+    SetGoal,
+    _day_end,
+)
+from commands.goals.windows import Window, label, previous_windows
+from commands.i18n import t
+from storage import queries
+from storage.models import Goal, GoalRevision, Metric, Team
+from storage.uow import UnitOfWork
+
+
+def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
+    try:
+        return _run(req, uow, ctx)
+    except UsageError as e:
+        raise e.with_example("goals.example") from None
+
+
+def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
+    require_member(ctx)
+    s = uow.session
+    if isinstance(req, SetGoal):
+        return _set(s, req, ctx)
+    if isinstance(req, ListGoals):
+        return _list(s, ctx)
+    if isinstance(req, ReviewGoals):
+        return review(s, ctx.team, ctx.now, ctx.tz, ctx.lang)
+    goal = _load(s, ctx, req.goal_id)
+    if isinstance(req, GoalHistory):
+        return _history(s, goal, ctx)
+    return _adjust(s, req, goal, ctx)
+
+
+def _is_manager(ctx: Ctx) -> bool:
+    return ctx.role == "manager"
+
+
+def _load(s, ctx: Ctx, goal_id: int) -> Goal:
+    goal = s.get(Goal, goal_id) if 0 < goal_id <= MAX_ID else None
+    if goal is None or goal.team_id != ctx.team_id or goal.status != "active":
+        raise UsageError("goals.not_found", id=goal_id, example="goals.example_list")
+    return goal
+
+
+def _resolve_metric(metrics: list[Metric], words: str | None) -> Metric | None:
+    if not words:
+        return None
+    key = words.strip().casefold()
+    return next((m for m in metrics if key in (n.casefold() for n in names_of(m))), None)
+
+
+def smart_check(req: SetGoal, metric: Metric | None) -> list[str]:
+    """The SMART letters a goal request misses: "SR" (no known metric), "M" (no number), "T" (no time)."""
+    missing = []
+    if metric is None:
+        missing.append("SR")
+    if req.target is None:
+        missing.append("M")
+    if not req.timed:
+        missing.append("T")
+    return missing
+
+
+def _smart_refusal(missing: list[str], req: SetGoal, metrics: list[Metric], lang: str) -> UsageError:
+    known = ", ".join(f"{m.code} / {m.name_zh}" for m in metrics)
+    lines = []
+    for letter in missing:
+        if letter == "SR":
+            key = "goals.smart_sr_unknown" if req.metric else "goals.smart_sr"
+            lines.append(t(lang, key, metric=req.metric or "", known=known))
+        else:
+            lines.append(t(lang, f"goals.smart_{letter.lower()}"))
+    letters = "/".join("S/R" if x == "SR" else x for x in missing)
+    return UsageError("goals.not_smart", letters=letters, details="\n".join(lines), example="goals.example_set")
+
+
+def _scope(s, req: SetGoal, ctx: Ctx) -> tuple[str | None, str]:
+    """-> (user id or None for the team, how to name it)."""
+    if req.team:
+        if not _is_manager(ctx):
+            raise Refused("goals.team_needs_manager", example="-")
+        return None, t(ctx.lang, "goals.the_team")
+    if req.who is None:
+        return ctx.actor.user_id, mention(ctx.actor.user_id)
+    user_id, _ = resolve_person(s, ctx, req.who)
+    if user_id != ctx.actor.user_id:
+        if not _is_manager(ctx):
+            raise Refused("goals.others_need_manager", example="-")
+        if member_of(s, ctx.team_id, user_id) is None:
+            raise UsageError("goals.not_a_member", who=mention(user_id), example="goals.example_set")
+    return user_id, mention(user_id)
+
+
+def _set(s, req: SetGoal, ctx: Ctx) -> Reply:
+    lang, tz, team = ctx.lang, ctx.tz, ctx.team
+    metrics = team_metrics(s, team.id)
+    metric = _resolve_metric(metrics, req.metric)
+    missing = smart_check(req, metric)
+    if missing:
+        raise _smart_refusal(missing, req, metrics, lang)
+    user_id, who = _scope(s, req, ctx)
+    name = metric_name(metric, lang)
+
+    if req.recurring:
+        cur = parsing.period_of(req.recurring, ctx.now, tz)
+        w = Window(cur.start, cur.end, cur.kind)
+        kind, start, end = req.recurring, None, None
+    elif req.period is not None:
+        w = Window(req.period.start, req.period.end, req.period.kind)
+        kind, start, end = w.kind, w.start, w.end
+    else:
+        start = datetime.combine(ctx.local_now.date(), time(0), tz)
+        end = _day_end(req.deadline, ctx)
+        w = Window(start, end, "deadline")
+        kind = "deadline"
+
+    notes: list[str] = []
+    base = pct_value = None
+    if req.relative:
+        prev = previous_windows(w, tz, 1)[0]
+        base = queries.actuals(s, team.id, [metric], prev.start, prev.end, user_id=user_id).get(metric.id)
+        prev_label = fmt.period_label(prev.period(), lang)
+        if not base or base <= 0:
+            raise UsageError("goals.relative_no_base", metric=name, period=prev_label,
+                             example="goals.example_set")
+        pct_value = req.target.value
+        target = base * (1 + pct_value / 100.0)
+        if target <= 0:
+            raise UsageError("goals.target_positive", example="goals.example_set")
+        notes.append(t(lang, "goals.relative_echo", target=fmt.amount(target, metric.unit, lang),
+                       base=fmt.amount(base, metric.unit, lang), period=prev_label,
+                       change=("+" if pct_value >= 0 else "") + pct(pct_value)))
+    else:
+        target = req.target.value
+        if req.target.percent and metric.unit != "%":
+            raise UsageError("goals.percent_not_allowed", metric=name, example="goals.example_set")
+        if metric.unit == "%" and not 0 < target <= 100:
+            raise UsageError("goals.percent_range", metric=name, example="goals.example_set")
+
+    dup_q = select(Goal).where(Goal.team_id == team.id, Goal.metric_id == metric.id, Goal.kind == kind,
+                               Goal.status == "active", Goal.recurring.is_(bool(req.recurring)),
+                               Goal.user_id.is_(None) if user_id is None else Goal.user_id == user_id)
+    if kind != "deadline" and not req.recurring:
+        dup_q = dup_q.where(Goal.period_start == start)
+    if kind != "deadline":
+        dup = s.scalars(dup_q).first()
+        if dup is not None:
+            raise Refused("goals.exists", id=dup.id, example="goals.example_adjust")
+
+    # Achievable: compare with the best of the last LOOKBACK periods.
+    history = [queries.actuals(s, team.id, [metric], p.start, p.end, user_id=user_id).get(metric.id)
+               for p in previous_windows(w, tz, LOOKBACK)]
+    best = max((x for x in history if x is not None), default=None)
+    if best is not None and best > 0 and target > ACHIEVABLE_FACTOR * best:
+        notes.append(t(lang, "goals.warn_achievable", factor=fmt.number(round(target / best, 1)),
+                       best=fmt.amount(best, metric.unit, lang), n=LOOKBACK))
+
+    goal = Goal(team_id=team.id, metric_id=metric.id, user_id=user_id, target=target, kind=kind,
+                recurring=bool(req.recurring), period_start=start, period_end=end,
+                basis="relative" if req.relative else "absolute", relative_pct=pct_value, base_value=base,
+                created_by=ctx.actor.user_id, created_at=ctx.now, updated_at=ctx.now)
+    s.add(goal)
+    s.flush()
+    text = t(lang, "goals.set_done", id=goal.id, who=who, metric=name,
+             target=fmt.amount(target, metric.unit, lang), period=label(goal, tz, lang))
+    return Reply(parts=tuple(Text(x) for x in [text, *notes]), private=False, summary=text)
+
+
+def _who(goal: Goal, lang: str) -> str:
+    return t(lang, "goals.the_team") if goal.user_id is None else mention(goal.user_id)
+
+
+def current_goals(s, team_id: int, now: datetime) -> list[Goal]:
+    """Active goals that are not over: recurring ones, and those whose period ends after now."""
+    q = (select(Goal).where(Goal.team_id == team_id, Goal.status == "active")
+         .where((Goal.recurring.is_(True)) | (Goal.period_end > now)))
+    rows = list(s.scalars(q))
+    rows.sort(key=lambda g: (g.user_id is not None, g.user_id or "", g.metric_id, g.id))
+    return rows
+
+
+def _revisions(s, goal_ids: list[int]) -> dict[int, int]:
+    if not goal_ids:
+        return {}
+    q = (select(GoalRevision.goal_id, func.count()).where(GoalRevision.goal_id.in_(goal_ids))
+         .group_by(GoalRevision.goal_id))
+    return dict(s.execute(q).all())
+
+
+def _basis(goal: Goal, metric: Metric, lang: str) -> str:
+    if goal.basis != "relative":
+        return t(lang, "goals.basis_absolute")
+    sign = "+" if (goal.relative_pct or 0) >= 0 else ""
+    return t(lang, "goals.basis_relative", change=sign + pct(goal.relative_pct),
+             base=fmt.amount(goal.base_value or 0, metric.unit, lang))
+
+
+def _list(s, ctx: Ctx) -> Reply:
+    lang, tz = ctx.lang, ctx.tz
+    goals = current_goals(s, ctx.team_id, ctx.now)
+    if not goals:
+        return Reply.text(t(lang, "goals.list_empty"))
+    metrics = {m.id: m for m in team_metrics(s, ctx.team_id)}
+    revs = _revisions(s, [g.id for g in goals])
+    rows = []
+    for g in goals:
+        m = metrics[g.metric_id]
+        rows.append((f"#{g.id}", _who(g, lang), metric_name(m, lang), fmt.amount(g.target, m.unit, lang),
+                     label(g, tz, lang), _basis(g, m, lang), str(revs.get(g.id, 0))))
+    header = tuple(t(lang, f"goals.col_{c}") for c in ("id", "who", "metric", "target", "period", "basis",
+                                                        "revisions"))
+    title = t(lang, "goals.list_title", team=ctx.team.name, count=len(goals))
+    return Reply(parts=(Text(title), Table(header, tuple(rows))), summary=title)
+
+
+def review_rows(s, team: Team, goals: list[Goal], now: datetime, tz, lang: str) -> list[tuple[str, ...]]:
+    metrics = {m.id: m for m in team_metrics(s, team.id)}
+    rows = []
+    for g in goals:
+        m = metrics[g.metric_id]
+        w, p = progress_of(s, g, m, team, now, tz)
+        if w.start > now:
+            continue
+        def a(v: float | None, m: Metric = m) -> str:
+            return "—" if v is None else fmt.amount(v, m.unit, lang)
+
+        if p.actual is None and m.aggregation != queries.SUM:
+            status = "—"
+        elif (p.actual or 0.0) >= p.expected:
+            status = t(lang, "goals.on_track")
+        else:
+            status = t(lang, "goals.behind")
+        rows.append((f"#{g.id}", _who(g, lang), metric_name(m, lang), label(g, tz, lang), a(p.target),
+                     a(p.actual if p.actual is not None or m.aggregation != queries.SUM else 0.0),
+                     pct(p.attainment), a(p.expected), status, a(p.forecast)))
+    return rows
+
+
+def review_header(lang: str) -> tuple[str, ...]:
+    return tuple(t(lang, f"goals.col_{c}") for c in ("id", "who", "metric", "period", "target", "actual",
+                                                     "attainment", "expected", "status", "forecast"))
+
+
+def review(s, team: Team, now: datetime, tz, lang: str) -> Reply:
+    rows = review_rows(s, team, current_goals(s, team.id, now), now, tz, lang)
+    if not rows:
+        return Reply.text(t(lang, "goals.review_empty"))
+    title = t(lang, "goals.review_title", team=team.name, day=fmt.day(now.astimezone(tz).date(), lang))
+    return Reply(parts=(Text(title), Table(review_header(lang), tuple(rows)),
+                        Text(t(lang, "goals.review_note"))), summary=title)
+
+
+def _adjust(s, req: AdjustGoal, goal: Goal, ctx: Ctx) -> Reply:
+    lang = ctx.lang
+    if not _is_manager(ctx) and (goal.user_id is None or goal.user_id != ctx.actor.user_id):
+        raise Refused("goals.adjust_not_allowed", id=goal.id, example="-")
+    metric = s.get(Metric, goal.metric_id)
+    name = metric_name(metric, lang)
+    if req.target.percent and metric.unit != "%":
+        raise UsageError("goals.percent_not_allowed", metric=name, example="goals.example_adjust")
+    if metric.unit == "%" and not 0 < req.target.value <= 100:
+        raise UsageError("goals.percent_range", metric=name, example="goals.example_adjust")
+    if req.target.value <= 0:
+        raise UsageError("goals.target_positive", example="goals.example_adjust")
+    old = goal.target
+    s.add(GoalRevision(goal_id=goal.id, old_target=old, new_target=req.target.value, reason=req.reason,
+                       changed_by=ctx.actor.user_id, changed_at=ctx.now))
+    goal.target = req.target.value
+    goal.updated_at = ctx.now
+    s.add(goal)
+    s.flush()
+    count = s.scalar(select(func.count()).select_from(GoalRevision).where(GoalRevision.goal_id == goal.id))
+    text = t(lang, "goals.adjusted", id=goal.id, who=_who(goal, lang), metric=name,
+             old=fmt.amount(old, metric.unit, lang), new=fmt.amount(goal.target, metric.unit, lang),
+             reason=req.reason, count=count)
+    return Reply.text(text, private=False)
+
+
+def _history(s, goal: Goal, ctx: Ctx) -> Reply:
+    lang, tz = ctx.lang, ctx.tz
+    metric = s.get(Metric, goal.metric_id)
+    revs = list(s.scalars(select(GoalRevision).where(GoalRevision.goal_id == goal.id)
+                          .order_by(GoalRevision.changed_at, GoalRevision.id)))
+    first = revs[0].old_target if revs else goal.target
+    rows = [(fmt.when(goal.created_at, tz, lang), mention(goal.created_by), "—",
+             fmt.amount(first, metric.unit, lang), t(lang, "goals.history_created"))]
+    for r in revs:
+        rows.append((fmt.when(r.changed_at, tz, lang), mention(r.changed_by),
+                     fmt.amount(r.old_target, metric.unit, lang), fmt.amount(r.new_target, metric.unit, lang),
+                     r.reason))
+    title = t(lang, "goals.history_title", id=goal.id, who=_who(goal, lang), metric=metric_name(metric, lang),
+              period=label(goal, tz, lang))
+    header = tuple(t(lang, f"goals.col_{c}") for c in ("when", "by", "old", "new", "reason"))
+    return Reply(parts=(Text(title), Table(header, tuple(rows))), summary=title)
