@@ -12,7 +12,7 @@ Grammar:
 Per metric: actual; target (the scope's goal for exactly that period, else its recurring goal);
 attainment %; the previous period and the change (环比); the same period last year and the change
 (同比); and, for summed metrics with a target, the daily pace still needed = (target - actual) /
-working days left (today included, the team's calendar; commands/workdays.py).
+working days left (today included, the team's calendar; commands/core/workdays.py).
 Every number comes from storage/queries.py (SQL aggregation).
 """
 from __future__ import annotations

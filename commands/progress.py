@@ -35,7 +35,7 @@ class LogProgress:
 class ListProgress:
     who: parsing.Mention | None
     period: parsing.Period
-    page: int = 1  # `page N` (commands/paging.py): LIST_LIMIT entries a page, a More button for the next
+    page: int = 1  # `page N` (commands/core/paging.py): LIST_LIMIT entries a page, a More button for the next
 
 
 @dataclass(frozen=True)

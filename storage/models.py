@@ -232,7 +232,7 @@ class OutboxPace(SQLModel, table=True):
     next_at: datetime = Field(sa_column=_ts())
 
 
-# --- resources (commands/resources.py): requests, their transitions, the inventory ---------------------
+# --- resources (commands/resources/): requests, their transitions, the inventory ---------------------
 
 from sqlalchemy import BigInteger, CheckConstraint
 
@@ -243,7 +243,7 @@ def _amount(nullable: bool = False) -> Column:
 
 
 class ResourceRequest(SQLModel, table=True):
-    """A request for resources; `state` moves only along commands/resources.py's TRANSITIONS."""
+    """A request for resources; `state` moves only along commands/resources/states.py TRANSITIONS."""
     __tablename__ = "resource_request"
     __table_args__ = (
         Index("ix_resource_request_team_state", "team_id", "state"),
@@ -298,7 +298,7 @@ class ResourceStock(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=_ts())
 
 
-# --- goals, KPIs and the weekly meeting (commands/goals.py, kpi.py, agenda.py; storage/queries.py) ---------
+# --- goals, KPIs and the weekly meeting (commands/goals/, kpi.py, agenda.py; storage/queries.py) ---------
 
 #: Index-only range scans for every KPI aggregation (storage/queries.py): sums, averages and
 #: per-person GROUP BYs over a team's time range read the index alone, never the table. Time

@@ -10,7 +10,7 @@ Listeners:
     `/progress`, ...) and any other configured in Slack but unknown here, which gets a usage reply,
     not a 404.
     A bare `/task`, `/progress`, `/resource` or `/goal` gets a form from the core
-    (commands/forms.py), opened as a modal with the command's trigger_id;
+    (commands/core/forms.py), opened as a modal with the command's trigger_id;
   * `^tb:` block actions: the button's value is a command text, run as the *clicking* user; a
     bare command opens its form; the Home tab's paging buttons re-publish the tab; after every
     click the clicker's Home tab is re-published;
@@ -21,7 +21,7 @@ Listeners:
   * the message shortcut `create_task_from_message`: the task form, prefilled with the message
     and its permalink;
   * direct messages to the bot (`message.im`): the text is run as a command, answered with say();
-  * `app_home_opened`: publishes the Home tab (commands/home.py: my tasks, KPIs, approvals, meeting).
+  * `app_home_opened`: publishes the Home tab (commands/core/home.py: my tasks, KPIs, approvals, meeting).
 Nothing a listener does may raise into Bolt, and no traceback ever reaches Slack.
 """
 from __future__ import annotations
@@ -581,7 +581,7 @@ def task_from_message(text: str, link: str, users: UserDirectory | None = None,
 
 
 def home_view(reply: Reply, lang: str | None = None) -> dict:
-    """The Home tab: a title, a line saying what the bot is for, then the reply (commands/home.py)."""
+    """The Home tab: a title, a line saying what the bot is for, then the reply (commands/core/home.py)."""
     return {
         "type": "home",
         "blocks": [

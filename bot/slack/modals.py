@@ -1,4 +1,4 @@
-"""Neutral Forms (commands/forms.py) <-> Slack modals. Pure functions: no I/O.
+"""Neutral Forms (commands/core/forms.py) <-> Slack modals. Pure functions: no I/O.
 
     view = modal_view(form, {"c": channel_id})      # for views.open
     values = submitted_values(view_state)             # {"title": "...", "due_date": "2026-12-04", ...}

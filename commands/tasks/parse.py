@@ -34,7 +34,7 @@ class AddTask:
 class ListTasks:
     scope: str  # "mine" | "user" | "team" | "overdue"
     who: parsing.Mention | None = None
-    page: int = 1  # `page N` (commands/paging.py): LIST_LIMIT rows a page, a More button for the next
+    page: int = 1  # `page N` (commands/core/paging.py): LIST_LIMIT rows a page, a More button for the next
 
 
 @dataclass(frozen=True)

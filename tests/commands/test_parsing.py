@@ -1,4 +1,4 @@
-"""Tables for commands/parsing.py and commands/fmt.py: every documented form, in zh and en, with exact results."""
+"""Tables for commands/core/parsing/ and commands/core/fmt.py: every documented form, in zh and en, with exact results."""
 from __future__ import annotations
 
 import string

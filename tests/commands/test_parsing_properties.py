@@ -1,4 +1,4 @@
-"""Property tests for commands/parsing.py: any text gives a value of the right type or a UsageError, never
+"""Property tests for commands/core/parsing/: any text gives a value of the right type or a UsageError, never
 another exception; due dates are always after now; amounts round-trip through fmt.number."""
 from __future__ import annotations
 

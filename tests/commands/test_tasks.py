@@ -201,7 +201,7 @@ def test_manager_assigns_anyone_others_only_themselves(uow, clock):
     ])
 
 
-# The rule table at the top of commands/tasks.py, written out again so a change there fails here.
+# The rule table at the top of commands/tasks/__init__.py, written out again so a change there fails here.
 EXPECTED = {
     #            assignee creator manager other
     "done":     (True,    False,  True,   False),
