@@ -4,7 +4,7 @@ Grammar:
 
     [@user | me | team] [period]        default: the team, this month
         period: week/month/quarter/year (周/月/季度/年: the current one), this month, 上月, 本季度,
-                2026-Q4, 2026-11, 2026, 2026-W48 ... (commands/parsing.parse_period)
+                2026-Q4, 2026-11, 2026, 2026-W48 ... (commands/core/parsing: parse_period)
     metric add <code> <zh name> <en name> <unit> <sum|average|last> [alias,alias...]   manager only
         指标 添加 visits_new 新拜访 New visits count sum 新访,首访
     metric list                          指标 列表

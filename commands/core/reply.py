@@ -79,7 +79,7 @@ FORM_KINDS = ("user", "channel", "date", "time", "select", "amount", "number", "
 
 @dataclass(frozen=True)
 class Form:
-    """A form to fill in instead of typing a command (a Slack modal). commands/forms.py builds it and
+    """A form to fill in instead of typing a command (a Slack modal). commands/core/forms.py builds it and
     turns the submitted values back into the typed command. Platforms without forms show the usage
     card, a Text part the same Reply carries next to it, so a Form itself adds nothing to plain()."""
     form_id: str
