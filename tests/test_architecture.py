@@ -1,4 +1,4 @@
-"""DESIGN.md's layer rules, checked by import-linter (contracts in pyproject.toml)."""
+"""ARCHITECTURE.md's layer rules, checked by import-linter (contracts in pyproject.toml)."""
 from __future__ import annotations
 
 import shutil
