@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import text as sql_text
 
 from commands.core import fmt, paging, parsing
 from commands.core.context import Ctx
@@ -17,6 +18,7 @@ from commands.core.people import mention, require_member, resolve_person
 from commands.core.reply import Actions, Button, Reply, Table, Text
 from storage.models import Metric, ProgressEntry, ProgressValue
 from storage.prepared import Prepared, insert_columns
+from storage.types import UTCDateTime
 from storage.uow import UnitOfWork
 
 MAX_NOTE = 2000
@@ -93,18 +95,18 @@ def _check_length(note: str) -> None:
 def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     require_member(ctx)
     if isinstance(req, LogProgress):
-        return _log(uow.connection, req, ctx)
+        return _log(uow, req, ctx)
     if isinstance(req, UndoProgress):
         return _undo(uow.session, ctx)
     return _list(uow.session, req, ctx)
 
 
-def _log(conn, req: LogProgress, ctx: Ctx) -> Reply:
-    """The hot path (bench/run.py): Core statements on the unit of work's connection, no ORM."""
+def _log(uow: UnitOfWork, req: LogProgress, ctx: Ctx) -> Reply:
+    """The hot path (bench/run.py): prebuilt Core statements, no ORM."""
     lang = ctx.lang
     # Plain rows (id, code, names, unit, aliases): resolve() and metric_name() only read those
     # attributes, so no Metric objects need to be built here.
-    metrics = _METRIC_ROWS.all(conn, {"team": ctx.team_id}) if req.values else []
+    metrics = uow.read_all(_METRIC_ROWS, {"team": ctx.team_id}) if req.values else []
     resolved: list[tuple[Metric, float]] = []
     seen: set[int] = set()
     for name, amount in req.values:
@@ -117,23 +119,35 @@ def _log(conn, req: LogProgress, ctx: Ctx) -> Reply:
         if m.unit == "%" and not 0 <= amount.value <= 100:
             raise UsageError("progress.percent_range", metric=metric_name(m, lang))
         resolved.append((m, amount.value))
-    # Core inserts: no ORM objects, no flush.
-    team_id, user_id = ctx.team_id, ctx.actor.user_id
-    entry_id = _INSERT_ENTRY.first(conn, {"team_id": team_id, "user_id": user_id, "note": req.note,
-                                          "is_blocker": req.blocker, "created_at": ctx.now}).id
-    if resolved:
-        _INSERT_VALUE.executemany(conn, [{"entry_id": entry_id, "team_id": team_id, "metric_id": m.id,
-                                          "user_id": user_id, "value": value, "created_at": ctx.now}
-                                         for m, value in resolved])
+    _insert(uow, ctx, req, resolved)
     if req.blocker:
         text = t(lang, "progress.blocker_logged", note=req.note)
     else:
         echoed = " · ".join(f"{metric_name(m, lang)} {fmt.amount(v, m.unit, lang)}" for m, v in resolved)
         text = t(lang, "progress.logged", note=req.note or "—",
                  values=echoed or t(lang, "progress.no_values"))
-    undo = Button(label=t(lang, "progress.undo_button"), action_id="progress.undo", value=str(entry_id),
+    # The button undoes the clicker's latest entry (what `/progress undo` does), so the reply needs
+    # no entry id: the insert's result is not waited for (UnitOfWork.write).
+    undo = Button(label=t(lang, "progress.undo_button"), action_id="progress.undo", value="",
                   command="/progress undo")
     return Reply(parts=(Text(text), Actions((undo,))), summary=text.split("\n")[0])
+
+
+def _insert(uow: UnitOfWork, ctx: Ctx, req: LogProgress, resolved: list[tuple[Metric, float]]) -> None:
+    """The entry and its values: on PostgreSQL one statement (one round trip, no result needed);
+    SQLite, which has no INSERT in a WITH, takes the entry's id from the first insert."""
+    entry = {"team_id": ctx.team_id, "user_id": ctx.actor.user_id, "note": req.note, "is_blocker": req.blocker,
+             "created_at": ctx.now}
+    if uow.dialect.name == "postgresql":
+        uow.write(_INSERT_ENTRY_AND_VALUES, {**entry, "metric_ids": [m.id for m, _ in resolved],
+                                             "values": [value for _, value in resolved]})
+        return
+    conn = uow.connection
+    entry_id = _INSERT_ENTRY.first(conn, entry).id
+    if resolved:
+        _INSERT_VALUE.executemany(conn, [{"entry_id": entry_id, "team_id": ctx.team_id, "metric_id": m.id,
+                                          "user_id": ctx.actor.user_id, "value": value, "created_at": ctx.now}
+                                         for m, value in resolved])
 
 
 # Built once: on the hot path, building a statement costs more than running it.
@@ -141,6 +155,13 @@ _INSERT_ENTRY = Prepared(insert_columns(ProgressEntry.__table__, "team_id", "use
                                         "created_at").returning(ProgressEntry.__table__.c.id))
 _INSERT_VALUE = Prepared(insert_columns(ProgressValue.__table__, "entry_id", "team_id", "metric_id", "user_id",
                                         "value", "created_at"))
+_INSERT_ENTRY_AND_VALUES = Prepared(
+    sql_text("WITH entry AS (INSERT INTO progress_entry (team_id, user_id, note, is_blocker, created_at) "
+             "VALUES (:team_id, :user_id, :note, :is_blocker, :created_at) RETURNING id) "
+             "INSERT INTO progress_value (entry_id, team_id, metric_id, user_id, value, created_at) "
+             "SELECT entry.id, :team_id, v.metric_id, :user_id, v.value, :created_at FROM entry, "
+             "unnest(CAST(:metric_ids AS INTEGER[]), CAST(:values AS FLOAT8[])) AS v(metric_id, value)")
+    .bindparams(bindparam("created_at", type_=UTCDateTime())))
 _METRIC_ROWS = Prepared(select(Metric.id, Metric.code, Metric.name_zh, Metric.name_en, Metric.unit, Metric.aliases)
                         .where(Metric.team_id == bindparam("team")).order_by(Metric.id))
 

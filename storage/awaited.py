@@ -9,6 +9,14 @@ inside connects through the engine's asyncio twin, so each statement awaits psyc
 AsyncConnection and other requests go on meanwhile. The twin has the engine's URL and pool
 settings and a pool of its own; everything else (the scheduler, the outbox, deliveries in the
 thread pool) keeps using the synchronous engine.
+
+Every statement is a round trip, and on the loop each one costs the bot far more CPU than the
+statement itself (psycopg's and asyncio's bookkeeping, a wake-up). So the twin's connections are in
+autocommit, and a unit of work begun there begins its transaction only when it must
+(storage.uow.UnitOfWork.read/write): its reads run on their own, its result-less writes wait for
+the commit and go out in one message, and a command that writes a single statement needs no BEGIN
+or COMMIT at all. Anything that asks for the unit of work's connection or ORM session gets a
+transaction as before.
 """
 from __future__ import annotations
 
@@ -30,7 +38,7 @@ class AwaitedEngine:
         if engine.dialect.name != "postgresql":
             raise ValueError("awaited statements are for PostgreSQL: SQLite's are local file work")
         self.engine = engine
-        self.twin: AsyncEngine = create_async_engine(engine.url, **db.PG_POOL)
+        self.twin: AsyncEngine = create_async_engine(engine.url, isolation_level="AUTOCOMMIT", **db.PG_POOL)
 
     async def run(self, fn: Callable[[], T]) -> T:
         """fn() on this thread; its units of work on `engine` await their statements."""

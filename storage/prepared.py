@@ -1,23 +1,26 @@
 """Prebuilt statements run on the DB-API cursor, for the few statements every command runs.
 
 SQLAlchemy's execute path (execution context, result wrapper, compiled-cache lookup) costs about
-30 µs a statement on top of SQLite's own 2-7 µs, and a typed /progress runs five of them
+30 µs a statement on top of SQLite's own 2-7 µs, and more than that on PostgreSQL's asyncio path
 (bench/run.py). `Prepared` keeps what SQLAlchemy would do and drops the per-call bookkeeping: the
 Core statement is compiled once per dialect (SQLAlchemy writes the SQL and the parameter order),
 the column types convert the values (their own bind processors, e.g. storage.types.UTCDateTime),
 and the SQL runs on the unit of work's connection, inside its transaction. Errors are wrapped as
-SQLAlchemy wraps them (a duplicate key is still an `IntegrityError`).
+SQLAlchemy wraps them (a duplicate key is still an `IntegrityError`). On PostgreSQL psycopg
+prepares a statement on the server once it has run a few times on a connection.
 
-SQLite only, where the database is a local file: on other engines the statement goes through
-`Connection.execute` as usual, since there SQLAlchemy's handling of a lost connection (dropping
-the pool) matters more than the microseconds. Only for statements whose results need no
-conversion on the way out (ids, text, numbers): rows come back as named tuples of the DB-API
-values; `compile()` checks this.
+A connection the server has dropped (a restart, a failover) is handed back to SQLAlchemy: the next
+statement through `Connection` fails at once on it, and SQLAlchemy does what it does for any lost
+connection (discards the pool's connections, marks the error `connection_invalidated`, on which
+the dispatcher runs the command again). Only for statements whose results need no conversion on
+the way out (ids, text, numbers): rows come back as named tuples of the DB-API values;
+`compile()` checks this.
 """
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,47 +92,90 @@ class Prepared:
             values.append(proc(value) if proc is not None and value is not None else value)
         return tuple(values) if plan.positional else dict(zip(plan.names, values))
 
-    def _run(self, conn: Connection, params, fetch: Callable | None, many: bool = False):
+    def _run(self, conn: Connection, params, fetch: str, many: bool = False) -> list | None:
+        """fetch: "" (no rows), "one" or "all"; rows as the DB-API gives them."""
         plan = self.compile(conn.dialect)
         args = [self._args(plan, p) for p in params] if many else self._args(plan, params)
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            (cursor.executemany if many else cursor.execute)(plan.sql, args)
-            return fetch(plan, cursor) if fetch is not None else None
-        except conn.dialect.loaded_dbapi.Error as e:
-            raise DBAPIError.instance(plan.sql, args, e, conn.dialect.loaded_dbapi.Error,
-                                      dialect=conn.dialect, ismulti=many) from e
-        finally:
-            cursor.close()
+        with _wrapped(conn, plan.sql, args, many):
+            dbapi = conn.connection.dbapi_connection
+            if conn.dialect.is_async:  # psycopg's AsyncConnection, in a greenlet (storage.awaited)
+                return dbapi.run_async(lambda driver: _run_async(driver, plan.sql, args, fetch, many))
+            cursor = dbapi.cursor()
+            try:
+                (cursor.executemany if many else cursor.execute)(plan.sql, args)
+                if fetch == "one":
+                    row = cursor.fetchone()
+                    return [row] if row is not None else []
+                return cursor.fetchall() if fetch else None
+            finally:
+                cursor.close()
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> None:
-        if conn.dialect.name != "sqlite":
-            conn.execute(self.statement, params)
-            return
-        self._run(conn, params, None)
+        self._run(conn, params, "")
 
     def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        if conn.dialect.name != "sqlite":
-            conn.execute(self.statement, list(rows))
-            return
-        self._run(conn, rows, None, many=True)
+        self._run(conn, rows, "", many=True)
 
     def first(self, conn: Connection, params: Mapping[str, Any]):
         """The first row (with attribute access by column name), or None."""
-        if conn.dialect.name != "sqlite":
-            return conn.execute(self.statement, params).first()
-        return self._run(conn, params, _first)
+        rows = self._run(conn, params, "one")
+        return self._plans[conn.dialect.name].row._make(rows[0]) if rows else None
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list:
-        if conn.dialect.name != "sqlite":
-            return conn.execute(self.statement, params).all()
-        return self._run(conn, params, _all)
+        make = self.compile(conn.dialect).row._make
+        return [make(r) for r in self._run(conn, params, "all")]
+
+    def literal(self, conn: Connection, params: Mapping[str, Any]) -> str:
+        """The statement with its values written in (PostgreSQL: psycopg quotes them as a client-side
+        binding cursor does), for several statements sent in one message (see send_together)."""
+        plan = self.compile(conn.dialect)
+        return _client_cursor(conn)(conn.connection.driver_connection).mogrify(plan.sql, self._args(plan, params))
 
 
-def _first(plan: _Plan, cursor):
-    found = cursor.fetchone()
-    return plan.row._make(found) if found is not None else None
+async def _run_async(driver, sql: str, args, fetch: str, many: bool) -> list | None:
+    cursor = driver.cursor()
+    try:
+        if many:
+            await cursor.executemany(sql, args)
+            return None
+        await cursor.execute(sql, args)
+        if fetch == "one":
+            row = await cursor.fetchone()
+            return [row] if row is not None else []
+        return await cursor.fetchall() if fetch else None
+    finally:
+        await cursor.close()
 
 
-def _all(plan: _Plan, cursor) -> list:
-    return [plan.row._make(r) for r in cursor.fetchall()]
+def send_together(conn: Connection, statements: Sequence[str]) -> None:
+    """Several statements (Prepared.literal, or plain SQL such as BEGIN and COMMIT) in one message
+    to PostgreSQL, one round trip: the simple query protocol runs them in order and stops at the
+    first error. Not on SQLite, whose statements cost no round trip."""
+    sql = ";\n".join(statements)
+    with _wrapped(conn, sql, None, False):
+        dbapi = conn.connection.dbapi_connection
+        if conn.dialect.is_async:
+            dbapi.run_async(lambda driver: driver.execute(sql, prepare=False))
+        else:
+            with dbapi.cursor() as cursor:
+                cursor.execute(sql, prepare=False)
+
+
+def _client_cursor(conn: Connection):
+    import psycopg
+
+    return psycopg.AsyncClientCursor if conn.dialect.is_async else psycopg.ClientCursor
+
+
+@contextmanager
+def _wrapped(conn: Connection, sql: str, args, many: bool) -> Iterator[None]:
+    """DB-API errors as SQLAlchemy raises them; a lost connection handed back to SQLAlchemy."""
+    error_class = conn.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except error_class as e:
+        if conn.dialect.is_disconnect(e, conn.connection.dbapi_connection, None):
+            # On the broken connection this fails at once (nothing reaches the server), and
+            # SQLAlchemy invalidates it and the pool and raises with connection_invalidated set.
+            conn.exec_driver_sql("SELECT 1")
+        raise DBAPIError.instance(sql, args, e, error_class, dialect=conn.dialect, ismulti=many) from e

@@ -14,12 +14,15 @@ event loop, storage.awaited) it connects through the engine's asyncio twin."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlmodel import Session
+
+from storage.prepared import Prepared, send_together
 
 _SQLITE_LOCKS: dict[str, threading.RLock] = {}
 _GUARD = threading.Lock()
@@ -169,39 +172,86 @@ class UnitOfWork:
     def __init__(self, engine: Engine):
         self._engine = engine
         self._lock = _writer_lock(engine)
-        self.connection: Connection | None = None
+        self._conn: Connection | None = None
         self._session: Session | None = None
         self._shared: SharedTransaction | None = None
         self._savepoint = ""
+        #: Not None while no transaction has begun (the asyncio twin only, see `write`): the
+        #: writes waiting for the commit.
+        self._deferred: list[tuple[Prepared, Mapping[str, Any]]] | None = None
 
     def __enter__(self) -> UnitOfWork:
         shared = _SHARED.get()
         if shared is not None and shared.engine is self._engine:
-            self.connection = shared._connection()
+            self._conn = shared._connection()
             self._shared, self._savepoint = shared, shared.savepoint()
             return self
         engine = self._engine
         twin = _AWAITED.get()
         if twin is not None and twin[0] is engine:
             engine = twin[1]
+            self._deferred = []
         if self._lock is not None:
             self._lock.acquire()
         try:
-            self.connection = engine.connect()
-            self.connection.begin()
+            self._conn = engine.connect()
+            self._conn.begin()
         except BaseException:
-            if self.connection is not None:
-                self.connection.close()
+            if self._conn is not None:
+                self._conn.close()
             if self._lock is not None:
                 self._lock.release()
             raise
         return self
 
     @property
+    def connection(self) -> Connection:
+        """The connection, inside this unit of work's transaction."""
+        if self._deferred is not None:
+            self._begin()
+        assert self._conn is not None, "use the unit of work in a `with` block"
+        return self._conn
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._conn.dialect
+
+    def read(self, statement: Prepared, params: Mapping[str, Any]):
+        """statement's first row (or None). Before any write of a deferring unit of work it runs on
+        its own, outside a transaction: at READ COMMITTED every statement sees the database as of
+        its own start either way, and a plain SELECT locks nothing until the end."""
+        if self._deferred:
+            self._begin()  # a read sees this unit of work's own writes
+        return statement.first(self._conn, params)
+
+    def read_all(self, statement: Prepared, params: Mapping[str, Any]) -> list:
+        if self._deferred:
+            self._begin()
+        return statement.all(self._conn, params)
+
+    def write(self, statement: Prepared, params: Mapping[str, Any]) -> None:
+        """Run statement, whose result nobody needs. On the asyncio twin (PostgreSQL on the HTTP
+        server's loop) it waits for the commit while no transaction has begun: the waiting writes
+        then go out in one message, one round trip instead of one each plus BEGIN and COMMIT
+        (a single one needs neither: a statement is atomic by itself). Its errors (a duplicate
+        key) are then raised when the `with` block ends."""
+        if self._deferred is not None:
+            self._deferred.append((statement, params))
+        else:
+            statement.execute(self._conn, params)
+
+    def _begin(self) -> None:
+        """Open the transaction, together with the writes waiting for it (one round trip)."""
+        deferred, self._deferred = self._deferred, None
+        send_together(self._conn, ["BEGIN", *self._literals(deferred)])
+
+    def _literals(self, deferred: list[tuple[Prepared, Mapping[str, Any]]]) -> list[str]:
+        return [statement.literal(self._conn, params) for statement, params in deferred]
+
+    @property
     def session(self) -> Session:
         """The ORM Session of this unit of work (made on first use; same transaction)."""
         if self._session is None:
-            assert self.connection is not None, "use the unit of work in a `with` block"
             # control_fully: the Session's commit/rollback are the connection's; only __exit__ calls
             # them. In a shared transaction the Session has a savepoint of its own, inside ours.
             self._session = Session(bind=self.connection, expire_on_commit=False,
@@ -209,7 +259,7 @@ class UnitOfWork:
         return self._session
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        assert self.connection is not None
+        assert self._conn is not None
         if self._shared is not None:
             self._exit_savepoint(exc_type is None)
             return
@@ -222,7 +272,7 @@ class UnitOfWork:
             try:
                 if self._session is not None:
                     self._session.close()
-                self.connection.close()
+                self._conn.close()
             finally:
                 if self._lock is not None:
                     self._lock.release()
@@ -250,18 +300,26 @@ class UnitOfWork:
 
     def _commit(self) -> None:
         try:
+            if self._deferred:
+                deferred, self._deferred = self._deferred, None
+                if len(deferred) == 1:  # atomic by itself, and sent with its values apart as usual
+                    statement, params = deferred[0]
+                    statement.execute(self._conn, params)
+                else:
+                    send_together(self._conn, ["BEGIN", *self._literals(deferred), "COMMIT"])
             if self._session is not None:
                 self._session.commit()  # flushes, then commits the connection's transaction
             else:
-                self.connection.commit()
+                self._conn.commit()
         except BaseException:
             self._rollback()
             raise
 
     def _rollback(self) -> None:
+        self._deferred = None
         if self._session is not None:
             self._session.rollback()
-        _rollback(self.connection)
+        _rollback(self._conn)
 
     def flush(self) -> None:
         if self._session is not None:

@@ -81,7 +81,7 @@ class Dispatcher:
                     # delivery that was already answered fails here on the unique key, everything it
                     # did is rolled back, and it gets the first answer (below). Cheaper than looking
                     # the receipt up first, which every command would pay for.
-                    _INSERT_RECEIPT.execute(uow.connection, {
+                    uow.write(_INSERT_RECEIPT, {
                         "platform": inv.actor.platform, "key": inv.delivery_key,
                         "reply_json": json.dumps(reply_to_dict(reply), ensure_ascii=False),
                         "received_at": ctx.now})
@@ -126,19 +126,18 @@ class Dispatcher:
         """Who is asking and in which team, read with one Core query (plain columns, no ORM objects:
         the Team and Member objects are loaded only if the command asks for them)."""
         actor = inv.actor
-        conn = uow.connection
         keys = {"platform": actor.platform, "channel": inv.channel, "user": actor.user_id}
         # The person's saved language and time zone come with the team (one query, not two).
-        row = _TEAM_AND_MEMBER.first(conn, keys)
+        row = uow.read(_TEAM_AND_MEMBER, keys)
         if row is not None:
             team_id, team_lang, team_tz, member_id, role, pref_lang, pref_tz = row
         else:
             team_id = team_lang = team_tz = member_id = role = None
             # In a DM (or any unbound channel) the person's only team is meant.
-            rows = _ONLY_TEAM.all(conn, keys)
+            rows = uow.read_all(_ONLY_TEAM, keys)
             if len(rows) == 1:
                 team_id, team_lang, team_tz, member_id, role = rows[0]
-            pref_lang, pref_tz = _PREF.first(conn, keys) or (None, None)
+            pref_lang, pref_tz = uow.read(_PREF, keys) or (None, None)
         lang = pref_lang or team_lang or normalize_lang(actor.locale) or self.default_lang
         tz_name = pref_tz or team_tz or actor.tz or self.default_tz
         try:

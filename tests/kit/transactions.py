@@ -15,8 +15,8 @@ NOW = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
 _INSERT_RECEIPT = Prepared(insert_columns(InboundReceipt.__table__, "platform", "key", "reply_json", "received_at"))
 
 
-def write_receipt(u: UnitOfWork, key: str) -> None:
-    _INSERT_RECEIPT.execute(u.connection, {"platform": "slack", "key": key, "reply_json": "{}", "received_at": NOW})
+def write_receipt(u: UnitOfWork, key: str, reply_json: str = "{}") -> None:
+    u.write(_INSERT_RECEIPT, {"platform": "slack", "key": key, "reply_json": reply_json, "received_at": NOW})
 
 
 def write(engine, key: str) -> str:

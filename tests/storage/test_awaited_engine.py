@@ -8,16 +8,18 @@ import asyncio
 import time
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from commands.core.context import Actor, Invocation
 from commands.core.dispatch import Dispatcher
 from storage.awaited import AwaitedEngine
 from storage.db import make_engine
 from storage.models import InboundReceipt
+from storage.prepared import Prepared
 from storage.uow import UnitOfWork, uow_factory
 from tests.kit.databases import pg_admin_engine, require_pg
-from tests.kit.transactions import write, write_receipt, write_then_raise
+from tests.kit.transactions import NOW, write, write_receipt, write_then_raise
 
 
 @pytest.fixture
@@ -155,3 +157,105 @@ def test_close_lets_go_of_every_connection(pg_engine):
     assert backends(pg_engine) > others  # the twin's pool keeps its connections for the next commands
     awaited.close()
     assert backends(pg_engine) == others
+
+
+# --- reads on their own, writes at the commit (the twin's units of work) --------------------------------
+
+_RECEIPT_ROW = Prepared(select(InboundReceipt.key, InboundReceipt.reply_json)
+                        .where(InboundReceipt.key == bindparam("key")))
+_COUNT = Prepared(select(func.count().label("n")).select_from(InboundReceipt))
+
+
+def committed_keys(engine) -> list[str]:
+    """What another connection sees: committed rows only."""
+    return receipts(engine)
+
+
+@pytest.fixture
+def on_the_loop(pg_engine):
+    """Run a function as the HTTP server runs a typed command (one twin pool for the whole test)."""
+    awaited = AwaitedEngine(pg_engine)
+    yield lambda fn: asyncio.run(awaited.run(fn))
+    awaited.close()
+
+
+def test_deferred_writes_are_kept_together_and_only_at_the_end(pg_engine, on_the_loop):
+    seen_inside: list = []
+
+    def command():
+        with UnitOfWork(pg_engine) as u:
+            assert u.read(_COUNT, {}).n == 0  # read before any write: no transaction yet
+            write_receipt(u, "a")
+            write_receipt(u, "b")
+            seen_inside.append(committed_keys(pg_engine))  # nothing sent yet
+            seen_inside.append(u.read(_COUNT, {}).n)  # a read sees the unit's own writes...
+            seen_inside.append(committed_keys(pg_engine))  # ...which others still do not
+
+    on_the_loop(command)
+    assert seen_inside == [[], 2, []]
+    assert committed_keys(pg_engine) == ["a", "b"]
+
+
+def test_a_failing_deferred_write_keeps_none_of_the_units_writes(pg_engine, on_the_loop):
+    write(pg_engine, "taken")
+
+    def command():
+        with UnitOfWork(pg_engine) as u:
+            write_receipt(u, "fresh")
+            write_receipt(u, "taken")  # the duplicate key fails in the commit's one message
+
+    with pytest.raises(IntegrityError):
+        on_the_loop(command)
+    assert committed_keys(pg_engine) == ["taken"]
+    on_the_loop(lambda: write(pg_engine, "next"))  # the pooled connection came back clean
+    assert committed_keys(pg_engine) == ["next", "taken"]
+
+
+def test_asking_for_the_connection_begins_a_transaction_with_the_writes_so_far(pg_engine, on_the_loop):
+    def command():
+        with UnitOfWork(pg_engine) as u:
+            write_receipt(u, "deferred")
+            u.connection.execute(text("select 1"))  # e.g. an ORM query: the transaction begins here
+            write_receipt(u, "in the transaction")
+            raise RuntimeError("after both writes")
+
+    with pytest.raises(RuntimeError):
+        on_the_loop(command)
+    assert committed_keys(pg_engine) == []
+
+
+def test_user_text_in_a_deferred_write_is_stored_exactly(pg_engine, on_the_loop):
+    # Several deferred writes go out as one message with their values written in (psycopg quotes
+    # them): whatever a user typed must come back byte for byte, never become SQL.
+    nasty = "引号 ' \" \\ %s %(x)s $1 $$ ; COMMIT; --\n\t🙂 ' OR '1'='1"
+
+    def command():
+        with UnitOfWork(pg_engine) as u:
+            write_receipt(u, "k1", reply_json=nasty)
+            write_receipt(u, nasty)
+
+    on_the_loop(command)
+    with UnitOfWork(pg_engine) as u:
+        assert u.read(_RECEIPT_ROW, {"key": "k1"}).reply_json == nasty
+        assert u.read(_RECEIPT_ROW, {"key": nasty}).key == nasty
+        stored = u.connection.execute(text("select received_at from inbound_receipt")).scalars().all()
+    assert stored == [NOW, NOW]
+
+
+def test_a_connection_lost_before_the_commit_is_invalidated_and_the_next_unit_connects_afresh(pg_engine, on_the_loop):
+    def lose_it():
+        with UnitOfWork(pg_engine) as u:
+            pid = u.read(Prepared(select(func.pg_backend_pid().label("pid"))), {}).pid
+            admin = pg_admin_engine()
+            with admin.connect() as c:  # a restart or a failover, between the reads and the commit
+                c.execute(text("select pg_terminate_backend(:pid)"), {"pid": pid})
+            admin.dispose()
+            write_receipt(u, "a")
+            write_receipt(u, "b")
+
+    with pytest.raises(DBAPIError) as lost:
+        on_the_loop(lose_it)
+    assert lost.value.connection_invalidated  # what the dispatcher runs the command again on
+    assert committed_keys(pg_engine) == []
+    on_the_loop(lambda: write(pg_engine, "after"))
+    assert committed_keys(pg_engine) == ["after"]

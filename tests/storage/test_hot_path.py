@@ -10,12 +10,13 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import bindparam, func, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from storage import checkpoint
 from storage.db import make_engine
 from storage.models import InboundReceipt, Member, Team
 from storage.prepared import Prepared, insert_columns
+from storage.uow import UnitOfWork
 from tests.kit.databases import require_pg
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
@@ -162,6 +163,35 @@ def test_a_postgresql_command_survives_the_server_dropping_its_connections(reque
         assert any("connection lost" in r.getMessage() for r in caplog.records)  # it did run twice
         with engine.connect() as c:
             assert c.execute(select(func.count()).select_from(Member)).scalar_one() == 2
+    finally:
+        engine.dispose()
+
+
+def test_a_prebuilt_statement_on_a_lost_postgresql_connection_invalidates_it_as_sqlalchemy_would(request):
+    """The prebuilt statements bypass SQLAlchemy's execute path, not its handling of a lost
+    connection: the error says connection_invalidated (the dispatcher's cue to run the command
+    again), and the pool hands out a fresh connection next."""
+    require_pg()
+    db = request.getfixturevalue("_pg_database")
+    db.clean()
+    engine = make_engine(db.url)
+    pid_of = Prepared(select(func.pg_backend_pid().label("pid")))
+    try:
+        lost = None
+        with pytest.raises(Exception):  # noqa: B017 - ending a unit of work whose connection is gone fails
+            with UnitOfWork(engine) as u:
+                pid = u.read(pid_of, {}).pid
+                admin = make_engine(db.url).execution_options(isolation_level="AUTOCOMMIT")
+                with admin.connect() as c:
+                    c.execute(text("select pg_terminate_backend(:pid)"), {"pid": pid})
+                admin.dispose()
+                try:
+                    u.read(pid_of, {})
+                except DBAPIError as e:
+                    lost = e
+        assert lost is not None and lost.connection_invalidated
+        with UnitOfWork(engine) as u:
+            assert u.read(pid_of, {}).pid != pid
     finally:
         engine.dispose()
 
