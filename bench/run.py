@@ -542,7 +542,7 @@ def section_throughput(fake, quick: bool, tmp: Path, rows: list[Row], notes: lis
                  "each is answered after it); the bare Bolt figures show the same stack with the thread pool and "
                  "with the event loop. teambot on PostgreSQL runs it on the event loop's thread too, each "
                  "command in its own transaction, each statement awaited (storage/awaited.py): its reads "
-                 "run before the transaction and its writes go out with the commit, three round trips "
+                 "run before the transaction and its writes go out with the commit: two round trips "
                  "for a /progress.")
     results["throughput"] = {m.name: m.__dict__ for m in measured.values()}
 

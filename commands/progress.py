@@ -106,7 +106,8 @@ def _log(uow: UnitOfWork, req: LogProgress, ctx: Ctx) -> Reply:
     lang = ctx.lang
     # Plain rows (id, code, names, unit, aliases): resolve() and metric_name() only read those
     # attributes, so no Metric objects need to be built here.
-    metrics = uow.read_all(_METRIC_ROWS, {"team": ctx.team_id}) if req.values else []
+    metrics = [] if not req.values else (
+        ctx.metrics if ctx.metrics is not None else uow.read_all(_METRIC_ROWS, {"team": ctx.team_id}))
     resolved: list[tuple[Metric, float]] = []
     seen: set[int] = set()
     for name, amount in req.values:

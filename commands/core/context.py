@@ -1,6 +1,7 @@
 """Who is asking, where, and what they typed: the only inputs a command sees besides storage."""
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +35,10 @@ class Invocation:
     direct: bool = False
 
 
+#: A metric as plain columns (what resolving a name and showing a metric need), not an ORM object.
+MetricRow = namedtuple("MetricRow", "id code name_zh name_en unit aliases")
+
+
 @dataclass
 class Ctx:
     """Everything parse() and run() may consult. parse() uses only lang, tz and now.
@@ -48,6 +53,9 @@ class Ctx:
     member_id: int | None = None
     #: The member's role as the dispatcher read it (see `role`).
     member_role: str | None = None
+    #: The team's metrics (MetricRow, by id), when the dispatcher read them with the context: the
+    #: routes that always need them (Route.with_metrics). None when not read.
+    metrics: list[MetricRow] | None = None
     #: Messages the command causes besides its reply; written to the outbox in the same transaction.
     outgoing: list[Outgoing] = field(default_factory=list)
     #: (model, id) -> the ORM object in this unit of work's Session.

@@ -13,12 +13,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from commands.core import forms, router
 from commands.core.clock import Clock
-from commands.core.context import Ctx, Invocation
+from commands.core.context import Ctx, Invocation, MetricRow
 from commands.core.errors import Refused, UsageError
 from commands.core.reply import Reply, Text, reply_from_dict, reply_to_dict
 from commands.i18n import normalize_lang, t
 from storage import outbox_store
-from storage.models import InboundReceipt, Member, Team, UserPref
+from storage.models import InboundReceipt, Member, Metric, Team, UserPref
 from storage.prepared import Prepared, insert_columns
 from storage.uow import UnitOfWork, UowFactory
 
@@ -60,7 +60,7 @@ class Dispatcher:
         ctx: Ctx | None = None
         try:
             with self.uow() as uow:
-                ctx = self.context(uow, inv)
+                ctx = self.context(uow, inv, with_metrics=route is not None and route.with_metrics)
                 if route is None:
                     raise UsageError("core.unknown_command", example="settings.example",
                                      command=inv.command)
@@ -122,13 +122,21 @@ class Dispatcher:
             return None
         return reply_from_dict(json.loads(raw)) if raw is not None else None
 
-    def context(self, uow: UnitOfWork, inv: Invocation) -> Ctx:
+    def context(self, uow: UnitOfWork, inv: Invocation, *, with_metrics: bool = False) -> Ctx:
         """Who is asking and in which team, read with one Core query (plain columns, no ORM objects:
-        the Team and Member objects are loaded only if the command asks for them)."""
+        the Team and Member objects are loaded only if the command asks for them). with_metrics:
+        the team's metrics come along in the same query (`Ctx.metrics`; every round trip to
+        PostgreSQL costs more than the rows)."""
         actor = inv.actor
         keys = {"platform": actor.platform, "channel": inv.channel, "user": actor.user_id}
+        metrics = None
         # The person's saved language and time zone come with the team (one query, not two).
-        row = uow.read(_TEAM_AND_MEMBER, keys)
+        if with_metrics:
+            rows = uow.read_all(_TEAM_MEMBER_METRICS, keys)
+            row = rows[0][:7] if rows else None
+            metrics = [MetricRow._make(r[7:]) for r in rows if r[7] is not None] if rows else None
+        else:
+            row = uow.read(_TEAM_AND_MEMBER, keys)
         if row is not None:
             team_id, team_lang, team_tz, member_id, role, pref_lang, pref_tz = row
         else:
@@ -145,7 +153,7 @@ class Dispatcher:
         except (KeyError, ValueError, OSError):
             tz = ZoneInfo(self.default_tz)
         return Ctx(inv=inv, lang=lang, tz=tz, now=self.clock.now(), team_id=team_id, member_id=member_id,
-                   member_role=role, load=lambda model, key: uow.session.get(model, key))
+                   member_role=role, metrics=metrics, load=lambda model, key: uow.session.get(model, key))
 
     def _fallback_lang(self, inv: Invocation) -> str:
         return normalize_lang(inv.actor.locale) or self.default_lang
@@ -175,12 +183,18 @@ _RECEIPT = select(InboundReceipt.reply_json).where(InboundReceipt.platform == bi
 _PREF_SELECT = select(UserPref.lang, UserPref.tz).where(UserPref.platform == bindparam("platform"),
                                                         UserPref.user_id == bindparam("user"))
 _PREF = Prepared(_PREF_SELECT)
-_TEAM_AND_MEMBER = Prepared(select(Team.id, Team.lang, Team.tz, Member.id, Member.role,
-                           _PREF_SELECT.with_only_columns(UserPref.lang).scalar_subquery(),
-                           _PREF_SELECT.with_only_columns(UserPref.tz).scalar_subquery())
+_TEAM_AND_MEMBER_SELECT = (select(Team.id, Team.lang, Team.tz, Member.id, Member.role,
+                                  _PREF_SELECT.with_only_columns(UserPref.lang).scalar_subquery(),
+                                  _PREF_SELECT.with_only_columns(UserPref.tz).scalar_subquery())
                            .select_from(Team)
                            .outerjoin(Member, and_(Member.team_id == Team.id, Member.user_id == bindparam("user")))
                            .where(Team.platform == bindparam("platform"), Team.channel_id == bindparam("channel")))
+_TEAM_AND_MEMBER = Prepared(_TEAM_AND_MEMBER_SELECT)
+#: The same row once per metric of the team (once with NULL metric columns when it has none).
+_TEAM_MEMBER_METRICS = Prepared(_TEAM_AND_MEMBER_SELECT
+                                .add_columns(Metric.id, Metric.code, Metric.name_zh, Metric.name_en, Metric.unit,
+                                             Metric.aliases)
+                                .outerjoin(Metric, Metric.team_id == Team.id).order_by(Metric.id))
 _ONLY_TEAM = Prepared(select(Team.id, Team.lang, Team.tz, Member.id, Member.role)
                       .join(Member, Member.team_id == Team.id)
                       .where(Team.platform == bindparam("platform"), Member.user_id == bindparam("user")).limit(2))

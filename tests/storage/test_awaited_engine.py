@@ -259,3 +259,37 @@ def test_a_connection_lost_before_the_commit_is_invalidated_and_the_next_unit_co
     assert committed_keys(pg_engine) == []
     on_the_loop(lambda: write(pg_engine, "after"))
     assert committed_keys(pg_engine) == ["after"]
+
+
+def test_a_progress_in_a_channel_is_two_round_trips_and_writes_once(pg_engine, on_the_loop, clock, tmp_path):
+    """Who is asking (with the team's metrics), and the entry with its values and the receipt in
+    one message: each round trip costs the bot more CPU on the loop than the statement does."""
+    dispatcher = Dispatcher(uow_factory(pg_engine), clock)
+
+    def say(text_: str, key: str):
+        return dispatcher.handle(Invocation(actor=Actor(platform="slack", user_id="U1"), channel="C1",
+                                            command=text_.split()[0], text=text_.partition(" ")[2],
+                                            received_at=clock.now(), delivery_key=key))
+
+    def traced(fn):
+        """fn() on the twin's one pooled connection, with the wire traced: round trips counted."""
+        trace = tmp_path / "wire.txt"
+        with UnitOfWork(pg_engine) as u:
+            pgconn = u._conn.connection.driver_connection.pgconn
+        with open(trace, "w") as f:
+            pgconn.trace(f.fileno())
+            try:
+                result = fn()
+            finally:
+                pgconn.untrace()
+        return result, trace.read_text().count("\tReadyForQuery\t")
+
+    assert on_the_loop(lambda: say("team setup 华东一组", "k0")).ok
+    reply, round_trips = on_the_loop(lambda: traced(lambda: say("progress 签约 sales=5万 customers=1", "k1")))
+    assert reply.ok, reply.plain()
+    assert round_trips == 2
+    again, _ = on_the_loop(lambda: traced(lambda: say("progress 签约 sales=5万 customers=1", "k1")))
+    assert again.plain() == reply.plain()  # a retry: the first answer, nothing written twice
+    with pg_engine.connect() as c:
+        assert c.execute(text("select count(*) from progress_entry")).scalar_one() == 1
+        assert c.execute(text("select count(*) from progress_value")).scalar_one() == 2
