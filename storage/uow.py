@@ -2,7 +2,7 @@
 cleanly and nowhere else.
 
 The hot paths (the dispatcher's context and receipt, a progress entry) run prebuilt Core
-statements on `uow.connection`. The ORM Session is made only when something asks for
+statements through `uow.read` and `uow.write`. The ORM Session is made only when something asks for
 `uow.session`, bound to that same connection and transaction: a command that needs no ORM object
 pays nothing for one (measured in bench/run.py: the Session's bookkeeping cost more per
 command than SQLite's own work).
@@ -10,7 +10,9 @@ command than SQLite's own work).
 Inside `SharedTransaction.joined()` a unit of work is a savepoint of that shared transaction
 instead (group commit, bot.group_commit): its end releases or rolls back the savepoint, and the
 shared transaction's commit makes it durable. Inside `awaiting()` (PostgreSQL on the HTTP server's
-event loop, storage.awaited) it connects through the engine's asyncio twin."""
+event loop, storage.awaited) it connects through the engine's asyncio twin, and begins its
+transaction only when something needs it: reads before that run on their own, and writes made
+with `write` go out with the commit, in one message."""
 from __future__ import annotations
 
 import threading
