@@ -130,18 +130,20 @@ def cmd_run(args, settings: Settings) -> int:
     try:
         if settings.platform == "slack":
             from bot.slack import run_slack
+            from bot.wiring import on_loop
             log.info("Slack in %s mode", "Socket" if settings.slack.socket_mode
                      else f"HTTP on port {settings.http_port}")
-            run_slack(settings, w.dispatcher, w.clock, engine=w.engine)
+            run_slack(settings, w.dispatcher, w.clock, engine=w.engine,
+                      on_loop=None if settings.slack.socket_mode else on_loop(w), probes=w.probes)
         elif settings.platform == "dingtalk":
             from bot.dingtalk import run_dingtalk
             log.info("DingTalk in %s mode", settings.dingtalk.mode)
-            run_dingtalk(settings, w.dispatcher, w.clock)
+            run_dingtalk(settings, w.dispatcher, w.clock, probes=w.probes)
         else:
             from bot.wecom import run_wecom
             from bot.wiring import robot_lookup
             log.info("WeCom callback on port %s", settings.http_port)
-            run_wecom(settings, w.dispatcher, w.clock, robots=robot_lookup(w, "wecom"))
+            run_wecom(settings, w.dispatcher, w.clock, robots=robot_lookup(w, "wecom"), probes=w.probes)
     finally:
         sched.shutdown()
     return 0

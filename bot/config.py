@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from storage import sealed
 
 PLATFORMS = ("slack", "dingtalk", "wecom", "console")
-CALENDARS = ("CN", "none")  # plus any ISO country code the `holidays` package knows
 
 
 class ConfigError(Exception):
@@ -77,6 +76,16 @@ class WeComSettings:
 
 
 @dataclass(frozen=True)
+class HttpSettings:
+    """The limits of the HTTP front (bot.kit.front)."""
+    max_connections: int = 200
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 10.0
+    #: Request bodies held in memory at once, every request together.
+    body_memory_mb: float = 8.0
+
+
+@dataclass(frozen=True)
 class SchedulerSettings:
     #: How often due occurrences are looked for; a post goes out at most this late.
     tick_seconds: float = 30.0
@@ -119,6 +128,7 @@ class Settings:
     log_level: str = "INFO"
     #: Empty: stderr (the interactive console: teambot.log); see bot/logs.py.
     log_file: str = ""
+    http: HttpSettings = field(default_factory=HttpSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
     dingtalk: DingTalkSettings = field(default_factory=DingTalkSettings)
     wecom: WeComSettings = field(default_factory=WeComSettings)
@@ -134,7 +144,9 @@ _SCHEMA: dict[str, dict[str, tuple[type, str | None]]] = {
             "default_calendar": (str, None), "log_level": (str, "TEAMBOT_LOG_LEVEL"),
             "log_file": (str, "TEAMBOT_LOG_FILE")},
     "database": {"url": (str, "TEAMBOT_DATABASE_URL")},
-    "http": {"host": (str, "TEAMBOT_HTTP_HOST"), "port": (int, "TEAMBOT_HTTP_PORT")},
+    "http": {"host": (str, "TEAMBOT_HTTP_HOST"), "port": (int, "TEAMBOT_HTTP_PORT"),
+             "max_connections": (int, None), "header_timeout_seconds": (float, None),
+             "body_timeout_seconds": (float, None), "body_memory_mb": (float, None)},
     "slack": {"api_url": (str, "SLACK_API_URL"), "user_cache_seconds": (int, None),
               "users_info_timeout": (float, None)},
     "dingtalk": {"mode": (str, "DINGTALK_MODE"), "api_url": (str, "DINGTALK_API_URL")},
@@ -262,6 +274,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         default_calendar=get("bot", "default_calendar", "CN"),
         log_level=str(get("bot", "log_level", "INFO")).upper(),
         log_file=str(get("bot", "log_file", "")),
+        http=HttpSettings(**{k: v for (sec, k), v in values.items() if sec == "http" and k not in ("host", "port")}),
         slack=slack,
         dingtalk=dingtalk,
         wecom=wecom,
@@ -316,15 +329,16 @@ def _validate(s: Settings, path: Path) -> None:
         raise ConfigError(f"{path}: [bot] log_level: '{s.log_level}' is not DEBUG, INFO, WARNING or ERROR")
     if s.slack.user_cache_seconds < 0 or s.slack.users_info_timeout <= 0:
         raise ConfigError(f"{path}: [slack] user_cache_seconds must be >= 0 and users_info_timeout > 0")
-    for section, obj in (("scheduler", s.scheduler), ("outbox", s.outbox)):
+    for section, obj in (("http", s.http), ("scheduler", s.scheduler), ("outbox", s.outbox)):
         for key, value in vars(obj).items():
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
                 raise ConfigError(f"{path}: [{section}] {key}: must not be negative, got {value}")
-    for key in ("tick_seconds", "drain_seconds", "lease_seconds", "batch", "max_attempts"):
-        obj = s.scheduler if hasattr(s.scheduler, key) else s.outbox
-        if getattr(obj, key) <= 0:
-            section = "scheduler" if obj is s.scheduler else "outbox"
-            raise ConfigError(f"{path}: [{section}] {key}: must be greater than 0")
+    for section, obj, keys in (("scheduler", s.scheduler, ("tick_seconds",)),
+                               ("outbox", s.outbox, ("drain_seconds", "lease_seconds", "batch", "max_attempts")),
+                               ("http", s.http, tuple(vars(s.http)))):
+        for key in keys:
+            if getattr(obj, key) <= 0:
+                raise ConfigError(f"{path}: [{section}] {key}: must be greater than 0")
     from commands.core.workdays import QuietHours, validate_calendar
     try:
         QuietHours.parse(s.scheduler.quiet_hours)

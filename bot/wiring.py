@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
+from bot.kit.front import Probes
+from bot.kit.robots import Robot
 from commands.core.clock import Clock, SystemClock
 from commands.core.dispatch import Dispatcher
 from commands.core.workdays import QuietHours
@@ -28,6 +30,8 @@ class Wiring:
     uow: UowFactory
     clock: Clock
     dispatcher: Dispatcher
+    #: What /healthz and /metrics answer.
+    probes: Probes = field(default_factory=Probes)
 
 
 def wire(settings: Settings, *, clock: Clock | None = None, upgrade: bool = True) -> Wiring:
@@ -78,6 +82,16 @@ def platform_sender(settings: Settings, w: Wiring) -> Sender | None:
     return None
 
 
+def on_loop(w: Wiring):
+    """How the Slack HTTP server runs a typed command on its event loop with the dispatcher's engine:
+    on SQLite the commands of one loop turn share a commit (bot.group_commit); on PostgreSQL each
+    statement is awaited (storage.awaited). bench/run.py measures both against the thread pool."""
+    from bot.group_commit import GroupCommit
+    from storage.awaited import AwaitedEngine
+
+    return GroupCommit(w.engine) if w.engine.dialect.name == "sqlite" else AwaitedEngine(w.engine)
+
+
 def scheduler(w: Wiring, sender: Sender | None) -> Scheduler:
     return Scheduler(w.uow, w.clock, sender=sender, config=scheduler_config(w.settings))
 
@@ -93,11 +107,5 @@ def robot_lookup(w: Wiring, platform: str):
             row = u.session.execute(select(TeamRobot.webhook, TeamRobot.secret)
                                     .join(Team, Team.id == TeamRobot.team_id)
                                     .where(Team.platform == platform, Team.channel_id == channel_id)).first()
-        if row is None:
-            return None
-        if platform == "dingtalk":
-            from bot.dingtalk.sender import RobotHook
-            return RobotHook(row.webhook, row.secret)
-        from bot.wecom.sender import WeComRobot
-        return WeComRobot(row.webhook)
+        return Robot(row.webhook, row.secret) if row is not None else None
     return lookup

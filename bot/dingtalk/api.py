@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
-from bot.http_json import DEFAULT_TIMEOUT, HttpAnswer, NetworkError, request_json
+from bot.kit.http_json import DEFAULT_TIMEOUT, HttpAnswer, NetworkError, request_json
+from bot.kit.platform_api import TokenCache, Webhooks
 
 log = logging.getLogger("teambot.dingtalk.api")
 
 API = "https://api.dingtalk.com"
 OAPI = "https://oapi.dingtalk.com"
-#: Hosts a group's custom-robot webhook may point at (besides the API_URL override's host).
+#: Hosts a group's custom-robot webhook or a sessionWebhook may point at.
 WEBHOOK_HOSTS = frozenset({"oapi.dingtalk.com"})
 
 
@@ -53,7 +52,7 @@ def robot_msg_param(message: dict) -> tuple[str, dict]:
 
 
 class DingTalkApi:
-    """Thread-safe; the access token is cached until five minutes before it expires."""
+    """Thread-safe; the access token is cached (bot.kit.platform_api.TokenCache)."""
 
     def __init__(self, app_key: str | None, app_secret: str | None, *, api_url: str | None = None,
                  timeout: float = DEFAULT_TIMEOUT, monotonic: Callable[[], float] = time.monotonic):
@@ -62,12 +61,9 @@ class DingTalkApi:
         self.api_base = (api_url or API).rstrip("/")
         self.oapi_base = (api_url or OAPI).rstrip("/")
         self.timeout = timeout
-        self._monotonic = monotonic
-        self._token: tuple[str, float] | None = None
-        self._lock = threading.Lock()
-        override = urlsplit(api_url).hostname if api_url else None
-        self.webhook_hosts = WEBHOOK_HOSTS | ({override} if override else set())
-        self._override_host = override
+        self.token = TokenCache(monotonic)
+        #: Custom-robot webhooks and sessionWebhooks: DingTalk's hosts only.
+        self.webhooks = Webhooks(WEBHOOK_HOSTS, api_url, timeout=timeout)
 
     @classmethod
     def from_settings(cls, settings) -> DingTalkApi:
@@ -76,9 +72,9 @@ class DingTalkApi:
 
     # -- token -----------------------------------------------------------------------------------
     def access_token(self) -> str:
-        with self._lock:
-            if self._token and self._monotonic() < self._token[1]:
-                return self._token[0]
+        return self.token.get(self._fetch_token)
+
+    def _fetch_token(self) -> tuple[str, float]:
         if not (self.app_key and self.app_secret):
             raise TokenError("DINGTALK_APP_KEY / DINGTALK_APP_SECRET not set")
         try:
@@ -89,14 +85,7 @@ class DingTalkApi:
         token = ans.get("accessToken")
         if ans.status != 200 or not token:
             raise TokenError(f"HTTP {ans.status}: {ans.get('code') or ''} {ans.get('message') or ans.text}")
-        expires = float(ans.get("expireIn") or 7200)
-        with self._lock:
-            self._token = (token, self._monotonic() + max(60.0, expires - 300))
-        return token
-
-    def invalidate_token(self) -> None:
-        with self._lock:
-            self._token = None
+        return token, float(ans.get("expireIn") or 7200)
 
     def _robot_api(self, path: str, body: dict) -> HttpAnswer:
         token = self.access_token()
@@ -117,21 +106,3 @@ class DingTalkApi:
         return self._robot_api("/v1.0/robot/groupMessages/send", {
             "robotCode": self.app_key, "openConversationId": open_conversation_id, "msgKey": key,
             "msgParam": json.dumps(param, ensure_ascii=False)})
-
-    def webhook_allowed(self, url: str) -> bool:
-        """Only DingTalk's own hosts (https), or the API_URL override's host, may receive posts:
-        a webhook typed by a user must never make the bot call an arbitrary server."""
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return False
-        host = parts.hostname or ""
-        if host == self._override_host and parts.scheme in ("http", "https"):
-            return True
-        return parts.scheme == "https" and host in self.webhook_hosts
-
-    def post_webhook(self, url: str, message: dict) -> HttpAnswer:
-        """POST a message to a custom-robot webhook or a sessionWebhook (URL already signed)."""
-        if not self.webhook_allowed(url):
-            raise ValueError(f"webhook host not allowed: {urlsplit(url).hostname!r}")
-        return request_json("POST", url, message, timeout=self.timeout)

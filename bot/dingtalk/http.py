@@ -1,33 +1,31 @@
-"""DingTalk HTTP mode: the outgoing-robot callback, served by Starlette/uvicorn.
+"""DingTalk HTTP mode: the outgoing-robot callback on the HTTP front (bot.kit.front).
 
 `POST /dingtalk/events`: DingTalk posts each message that @-mentions the robot in a group, and each
 message in a 1:1 chat with it. We check the `timestamp`/`sign` headers (bot.dingtalk.signing; 401
-otherwise), read the JSON, run the command through the dispatcher in a worker thread (the event loop
-never blocks on the database) and answer with the reply message as the HTTP response body, which
-DingTalk posts into the conversation. A redelivery (same msgId) gets the first answer again without
-running the command twice (the dispatcher's receipt table).
-`GET /healthz` answers 200 {"ok": true}.
+otherwise), read the JSON and hand it, in a worker thread, to the path Stream mode takes too
+(DingTalkBot.deliver: run the command, answer through the message's sessionWebhook or, when that
+has expired, through the outbox and the OpenAPI). DingTalk documents replies only through those two
+ways, so the HTTP answer is an empty 200. A redelivery (same msgId) is acknowledged without running
+the command or answering twice.
 
 Nothing a sender types can produce a 5xx or a traceback: a bad signature is 401, an unreadable body
-400, a body over MAX_BODY 413, and a failure inside the core a friendly message (the dispatcher logs
-the incident).
+400, a body over MAX_BODY 413 (the front's), and a failure inside the core a friendly message (the
+dispatcher logs the incident).
 """
 from __future__ import annotations
 
 import json
 import logging
 
-import uvicorn
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from bot.config import Settings
+from bot.dingtalk.api import DingTalkApi
 from bot.dingtalk.inbound import BadCallback, DingTalkBot, parse_message
 from bot.dingtalk.signing import SignatureError, verify_callback
-from bot.http_body import BodyTooLarge, read_limited
+from bot.kit.front import Front, Probes, Route
 from commands.core.clock import Clock
 from commands.core.dispatch import Dispatcher
 
@@ -36,23 +34,18 @@ log = logging.getLogger("teambot.dingtalk.http")
 EVENTS_PATH = "/dingtalk/events"
 #: Robot callbacks are a few kilobytes.
 MAX_BODY = 256_000
-GENERIC = {"msgtype": "text", "text": {"content": "⚠️ 出了点问题，请稍后再试。 / Something went wrong, please try again."}}
 
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"errcode": status, "errmsg": message}, status_code=status)
 
 
-def build_routes(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
-                 bot: DingTalkBot | None = None) -> list[Route]:
-    bot = bot or DingTalkBot(dispatcher, clock)
+def routes(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
+           bot: DingTalkBot | None = None) -> list[Route]:
+    bot = bot or DingTalkBot(dispatcher, clock, DingTalkApi.from_settings(settings))
     secret = settings.dingtalk.app_secret or ""
 
-    async def events(request: Request) -> Response:
-        try:
-            raw = await read_limited(request, MAX_BODY)
-        except BodyTooLarge:
-            return _error(413, "request too large")
+    async def events(request: Request, raw: bytes) -> Response:
         now_ms = int(clock.now().timestamp() * 1000)
         try:
             verify_callback(request.headers.get("timestamp"), request.headers.get("sign"), secret, now_ms)
@@ -64,31 +57,17 @@ def build_routes(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
         except (ValueError, UnicodeDecodeError) as e:
             log.warning("DingTalk callback unreadable: %s", getattr(e, "reason", type(e).__name__))
             return _error(400, e.reason if isinstance(e, BadCallback) else "body is not JSON")
-        try:
-            message = await run_in_threadpool(bot.answer, inbound)
-        except Exception:  # the dispatcher answers its own failures; this is the last guard
-            log.exception("DingTalk message %s failed outside the dispatcher", inbound.msg_id)
-            message = GENERIC
-        return JSONResponse(message)
+        await run_in_threadpool(bot.deliver, inbound)
+        return Response(status_code=200)
 
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"ok": True})
-
-    return [Route(EVENTS_PATH, events, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])]
+    return [Route(EVENTS_PATH, events, max_body=MAX_BODY)]
 
 
-def build_asgi(settings: Settings, dispatcher: Dispatcher, clock: Clock) -> Starlette:
-    return Starlette(routes=build_routes(settings, dispatcher, clock))
+def build_asgi(settings: Settings, dispatcher: Dispatcher, clock: Clock):
+    return Front(routes(settings, dispatcher, clock), settings.http).asgi()
 
 
-def build_server(settings: Settings, dispatcher: Dispatcher, clock: Clock) -> uvicorn.Server:
-    config = uvicorn.Config(build_asgi(settings, dispatcher, clock), host=settings.http_host,
-                            port=settings.http_port, access_log=False, workers=1, lifespan="off",
-                            log_level=settings.log_level.lower(), log_config=None)
-    return uvicorn.Server(config)
-
-
-def serve(settings: Settings, dispatcher: Dispatcher, clock: Clock) -> None:
+def serve(settings: Settings, dispatcher: Dispatcher, clock: Clock, *, probes: Probes | None = None) -> None:
     """Serve POST /dingtalk/events and GET /healthz on settings.http_host:http_port. Blocks."""
-    log.info("DingTalk HTTP mode: listening on %s:%s%s", settings.http_host, settings.http_port, EVENTS_PATH)
-    build_server(settings, dispatcher, clock).run()
+    front = Front(routes(settings, dispatcher, clock), settings.http, probes or Probes())
+    front.serve(settings, f"DingTalk HTTP mode ({EVENTS_PATH})")

@@ -16,35 +16,23 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
+from bot.dingtalk.api import DingTalkApi, NetworkError
 from bot.dingtalk.render import render
-from commands.core import router
+from bot.dingtalk.sender import classify_webhook
+from bot.kit import inbound as kit
+from bot.kit.notices import generic_error, notice, text_only
 from commands.core.clock import Clock
-from commands.core.context import Actor, Invocation
+from commands.core.context import Invocation
 from commands.core.dispatch import Dispatcher
-from commands.core.reply import Reply, Text, reply_to_dict
-from storage import outbox_store
-from storage.models import InboundReceipt
+from commands.core.reply import Reply, Text
+from reminders.outbox import SendResult
 
 log = logging.getLogger("teambot.dingtalk")
 
 PLATFORM = "dingtalk"
 MAX_TEXT = 4000
-TEXT_ONLY = ("🙂 我只看得懂文字命令，例如 /teambot help。\n"
-             "I only read text commands, e.g. /teambot help.")
-#: In a group, a private reply goes to the sender 1:1 (through the outbox); the group gets this notice.
-PRIVATE_NOTICE = {"zh": "已私信回复你。", "en": "I've replied to you in a direct message."}
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
-#: Words that mean the sender themself in a mention (`@我`): never paired with an atUsers entry.
-SELF_NAMES = frozenset({"me", "myself", "self", "我", "自己", "本人"})
-
-_AT = "@＠﹫"
-_STOP = r"\s@＠﹫<>,，;；:：()（）\[\]【】{}!！?？。、\"“”'‘’《》|"
-_BARE = re.compile(r"(?<![A-Za-z0-9._%+\-" + _AT + r"])[" + _AT + r"](?P<name>[^" + _STOP + r"]+)")
-#: What the core accepts as an id inside `<@id|name>` (commands.core.parsing).
-_ID_OK = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 
 
 class BadCallback(ValueError):
@@ -70,86 +58,61 @@ class Inbound:
     is_text: bool = True
 
 
-def _s(value) -> str:
+def _str(value) -> str:
     return value if isinstance(value, str) else ("" if value is None else str(value))
 
 
 def parse_message(data: dict) -> Inbound:
     if not isinstance(data, dict):
         raise BadCallback("body is not a JSON object")
-    msg_id = _s(data.get("msgId")).strip()
-    user_id = _s(data.get("senderStaffId")).strip() or _s(data.get("senderId")).strip()
-    conversation = _s(data.get("conversationId")).strip()
+    msg_id = _str(data.get("msgId")).strip()
+    user_id = _str(data.get("senderStaffId")).strip() or _str(data.get("senderId")).strip()
+    conversation = _str(data.get("conversationId")).strip()
     if not msg_id or not user_id or not conversation:
         raise BadCallback("msgId, sender and conversationId are required")
     if len(msg_id) > 150 or len(user_id) > 64 or len(conversation) > 100:
         raise BadCallback("id too long")
-    kind = _s(data.get("msgtype")) or "text"
+    kind = _str(data.get("msgtype")) or "text"
     text = ""
     if kind == "text":
         body = data.get("text")
-        text = _s(body.get("content")) if isinstance(body, dict) else ""
+        text = _str(body.get("content")) if isinstance(body, dict) else ""
     elif kind == "richText":
         content = data.get("content")
         items = content.get("richText") if isinstance(content, dict) else None
-        text = "".join(_s(i.get("text")) for i in (items or []) if isinstance(i, dict))
-    bot = _s(data.get("chatbotUserId"))
+        text = "".join(_str(i.get("text")) for i in (items or []) if isinstance(i, dict))
+    bot = _str(data.get("chatbotUserId"))
     at_ids: list[str] = []
     for u in data.get("atUsers") or []:
         if not isinstance(u, dict):
             continue
-        staff = _s(u.get("staffId")).strip()
-        if staff and _s(u.get("dingtalkId")) != bot and staff not in at_ids:
+        staff = _str(u.get("staffId")).strip()
+        if staff and _str(u.get("dingtalkId")) != bot and staff not in at_ids:
             at_ids.append(staff)
     expires = data.get("sessionWebhookExpiredTime")
     return Inbound(
-        msg_id=msg_id, user_id=user_id, name=_s(data.get("senderNick"))[:80], conversation_id=conversation,
-        group=_s(data.get("conversationType")) == "2", text=text[:MAX_TEXT], at_staff_ids=tuple(at_ids),
-        session_webhook=_s(data.get("sessionWebhook")) or None,
+        msg_id=msg_id, user_id=user_id, name=_str(data.get("senderNick"))[:80], conversation_id=conversation,
+        group=_str(data.get("conversationType")) == "2", text=text[:MAX_TEXT], at_staff_ids=tuple(at_ids),
+        session_webhook=_str(data.get("sessionWebhook")) or None,
         session_webhook_expires_ms=int(expires) if isinstance(expires, int | str) and str(expires).isdigit()
         else None,
         is_text=kind in ("text", "richText"),
     )
 
 
-def strip_bot_mention(text: str) -> str:
-    """DingTalk removes the robot's own @ from text.content, leaving a leading space; some clients
-    keep it. Drop a leading `@name` when what follows is a command."""
-    text = (text or "").strip()
-    m = _BARE.match(text)
-    if m is None:
-        return text
-    rest = text[m.end():].strip()
-    if not rest:
-        return ""
-    if router.find(router.split_command(rest)[0]) is not None:
-        return rest
-    return text
-
-
 def pair_mentions(text: str, staff_ids: tuple[str, ...]) -> str:
     """Rewrite `@昵称` as `<@staffId|昵称>` when the mentions and atUsers pair up one to one."""
-    found = [m for m in _BARE.finditer(text)
-             if m.group("name").rstrip(".").casefold() not in SELF_NAMES]
-    if not found or len(found) != len(staff_ids) or not all(_ID_OK.fullmatch(s) for s in staff_ids):
+    found = kit.others(text)
+    if not found or len(found) != len(staff_ids) or not all(kit.ID_SHAPE.fullmatch(s) for s in staff_ids):
         return text
-    out: list[str] = []
-    pos = 0
-    for m, staff in zip(found, staff_ids):
-        name = m.group("name").rstrip(".")
-        out.append(text[pos:m.start()])
-        out.append(f"<@{staff}|{name}>")
-        pos = m.start("name") + len(name)
-    out.append(text[pos:])
-    return "".join(out)
+    return kit.replace_mentions(text, [(m, f"<@{staff}|{kit.mention_name(m)}>")
+                                       for m, staff in zip(found, staff_ids)])
 
 
 def to_invocation(inb: Inbound, received_at: datetime) -> Invocation:
-    text = pair_mentions(strip_bot_mention(inb.text), inb.at_staff_ids)
-    command, rest = router.split_command(text) if text else ("teambot", "help")
-    return Invocation(actor=Actor(platform=PLATFORM, user_id=inb.user_id, name=inb.name or inb.user_id),
-                      channel=inb.conversation_id, command=command or "teambot", text=rest,
-                      received_at=received_at, delivery_key=inb.msg_id, direct=not inb.group)
+    return kit.invocation(platform=PLATFORM, user_id=inb.user_id, name=inb.name, channel=inb.conversation_id,
+                          text=pair_mentions(kit.strip_bot_mention(inb.text), inb.at_staff_ids),
+                          received_at=received_at, delivery_key=inb.msg_id, direct=not inb.group)
 
 
 def private_dm_key(msg_id: str) -> str:
@@ -163,33 +126,56 @@ def reply_lang(reply: Reply, default: str = "zh") -> str:
     sample = reply.summary or reply.plain()
     cjk, latin = len(_CJK.findall(sample)), len(_LATIN.findall(sample))
     if not cjk and not latin:
-        return default if default in PRIVATE_NOTICE else "zh"
+        return default if default in ("zh", "en") else "zh"
     return "zh" if cjk * 2 >= latin else "en"
 
 
 def private_notice(reply: Reply, user_id: str, default_lang: str = "zh") -> Reply:
     """What the group sees instead of a private reply: `@sender 已私信回复你。`. The mention is part
     of the text, so the notice @s the sender also when it is queued in the outbox."""
-    text = f"<@{user_id}> " + PRIVATE_NOTICE[reply_lang(reply, default_lang)]
+    text = f"<@{user_id}> " + notice("private_notice", reply_lang(reply, default_lang))
     return Reply(parts=(Text(text),), private=False, ok=reply.ok, summary=text)
 
 
-class DingTalkBot:
-    """The adapter's core, shared by HTTP and Stream mode. Blocking: call from a worker thread."""
+def reply_destination(inb: Inbound) -> str:
+    return f"channel:{inb.conversation_id}" if inb.group else f"user:{inb.user_id}"
 
-    def __init__(self, dispatcher: Dispatcher, clock: Clock):
+
+class DingTalkBot:
+    """The adapter's core, one path for HTTP and Stream mode: run the message's command, then answer
+    through the message's sessionWebhook; when that has expired or fails, the answer is queued in the
+    outbox, whose DingTalk sender delivers it through the OpenAPI (the robot's group and 1:1 message
+    APIs) with retries and pacing. Blocking: call from a worker thread."""
+
+    def __init__(self, dispatcher: Dispatcher, clock: Clock, api: DingTalkApi):
         self.dispatcher = dispatcher
         self.clock = clock
+        self.api = api
 
-    def seen(self, inb: Inbound) -> bool:
-        """True when this message id was already acted on (a redelivery)."""
-        with self.dispatcher.uow() as uow:
-            return uow.session.scalars(select(InboundReceipt.id).where(
-                InboundReceipt.platform == PLATFORM, InboundReceipt.key == inb.msg_id)).first() is not None
+    def deliver(self, inb: Inbound) -> SendResult | None:
+        """Run the command and post the answer. None for a redelivery (already answered)."""
+        try:
+            return self._deliver(inb)
+        except Exception:  # the dispatcher answers its own failures; this is the last guard
+            log.exception("DingTalk message %s failed outside the dispatcher", inb.msg_id)
+            return self.post_reply(inb, Reply.text(generic_error(), ok=False))
+
+    def _deliver(self, inb: Inbound) -> SendResult | None:
+        if self.dispatcher.already_answered(PLATFORM, inb.msg_id):
+            log.info("DingTalk message %s was already handled; not answering twice", inb.msg_id)
+            return None
+        reply = self.route(inb, self.handle(inb))
+        result = self.post_reply(inb, reply)
+        if not result.ok:
+            log.info("reply to %s through its sessionWebhook failed (%s); queued for the OpenAPI",
+                     inb.msg_id, result.error)
+            self.dispatcher.queue_reply(reply, platform=PLATFORM, destination=reply_destination(inb),
+                                        key=f"dingtalk-reply:{inb.msg_id}")
+        return result
 
     def handle(self, inb: Inbound) -> Reply:
         if not inb.is_text:
-            return Reply.text(TEXT_ONLY)
+            return Reply.text(text_only())
         # Dispatcher.handle answers every failure with a Reply (and dedupes by delivery_key).
         return self.dispatcher.handle(to_invocation(inb, self.clock.now()))
 
@@ -201,15 +187,17 @@ class DingTalkBot:
         Non-private replies and 1:1 conversations are answered as they are."""
         if not inb.group or not reply.private:
             return reply
-        now = self.clock.now()
-        with self.dispatcher.uow() as uow:
-            outbox_store.enqueue(uow.session, platform=PLATFORM, destination=f"user:{inb.user_id}",
-                                 payload=reply_to_dict(reply), now=now,
-                                 dedupe_key=private_dm_key(inb.msg_id), due_at=now,
-                                 expires_at=now + self.dispatcher.windows.reply)
-        return private_notice(reply, inb.user_id, getattr(self.dispatcher, "default_lang", "zh"))
+        self.dispatcher.queue_reply(reply, platform=PLATFORM, destination=f"user:{inb.user_id}",
+                                    key=private_dm_key(inb.msg_id))
+        return private_notice(reply, inb.user_id, self.dispatcher.default_lang)
 
-    def answer(self, inb: Inbound) -> dict:
-        """The rendered answer (HTTP mode sends it as the response body)."""
-        reply = self.route(inb, self.handle(inb))
-        return render(reply, at_user=inb.user_id if inb.group else None, group=inb.group)
+    def post_reply(self, inb: Inbound, reply: Reply) -> SendResult:
+        """The answer, to the message's sessionWebhook (while it is valid)."""
+        now_ms = int(self.clock.now().timestamp() * 1000)
+        if not inb.session_webhook or (inb.session_webhook_expires_ms and inb.session_webhook_expires_ms < now_ms):
+            return SendResult.transient("no valid sessionWebhook")
+        message = render(reply, at_user=inb.user_id if inb.group else None, group=inb.group)
+        try:
+            return classify_webhook(self.api.webhooks.post(inb.session_webhook, message))
+        except (NetworkError, ValueError) as e:
+            return SendResult.transient(f"{type(e).__name__}: {e}")

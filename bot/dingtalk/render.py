@@ -17,10 +17,11 @@ upload; they are named in the text instead.
 """
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qs, quote, urlsplit
 
-from commands.core.reply import Actions, Button, Fields, Image, Reply, Table, Text
+from bot.kit import markup
+from bot.kit.markup import MENTION, cut, double_star_bold, mentioned_ids
+from commands.core.reply import Actions, Button, Reply
 
 SEND_MESSAGE_URL = "dtmd://dingtalkclient/sendMessage?content="
 #: DingTalk caps a robot message around 20 000 bytes; stay far below it.
@@ -29,50 +30,10 @@ MAX_TITLE = 64
 #: An ActionCard shows at most a handful of buttons comfortably; the rest are listed as commands.
 MAX_BUTTONS = 5
 
-_MENTION = re.compile(r"<@(?P<uid>[^<>|\s]+)(?:\|(?P<label>[^<>]*))?>")
-_BOLD = re.compile(r"(?<![*A-Za-z0-9])\*(?=\S)(?P<body>[^*\n]+?)(?<=\S)\*(?![*A-Za-z0-9])")
-_MARKUP = re.compile(r"[*`]")
-
 
 def inline(text: str) -> str:
     """Core markup -> DingTalk markdown: mentions to `@id`, `*bold*` to `**bold**`."""
-    text = _MENTION.sub(lambda m: "@" + m.group("uid"), text)
-    return _BOLD.sub(lambda m: "**" + m.group("body") + "**", text)
-
-
-def mentioned_ids(reply: Reply) -> list[str]:
-    """User ids mentioned anywhere in the reply, in order, once each."""
-    seen: list[str] = []
-    for chunk in _texts(reply):
-        for m in _MENTION.finditer(chunk):
-            if m.group("uid") not in seen:
-                seen.append(m.group("uid"))
-    return seen
-
-
-def _texts(reply: Reply):
-    for p in reply.parts:
-        if isinstance(p, Text):
-            yield p.text
-        elif isinstance(p, Fields):
-            for k, v in p.pairs:
-                yield k
-                yield v
-        elif isinstance(p, Table):
-            yield from p.header
-            for row in p.rows:
-                yield from row
-
-
-def _lines(text: str) -> str:
-    # A single newline is not a line break in DingTalk markdown; a trailing double space is.
-    return "  \n".join(inline(text).split("\n"))
-
-
-def _table(t: Table) -> str:
-    lines = ["**" + " | ".join(inline(h) for h in t.header) + "**"]
-    lines += [" | ".join(inline(c) for c in row) for row in t.rows]
-    return "  \n".join(lines)
+    return double_star_bold(MENTION.sub(lambda m: "@" + m.group("uid"), text))
 
 
 def button_url(command: str) -> str:
@@ -89,32 +50,12 @@ def command_from_url(url: str) -> str | None:
 
 
 def markdown_text(reply: Reply, *, include_commands: bool = False) -> str:
-    blocks: list[str] = []
-    for p in reply.parts:
-        if isinstance(p, Text):
-            blocks.append(_lines(p.text))
-        elif isinstance(p, Fields):
-            blocks.append("  \n".join(f"**{inline(k)}**：{inline(v)}" for k, v in p.pairs))
-        elif isinstance(p, Table):
-            blocks.append(_table(p))
-        elif isinstance(p, Image):
-            blocks.append(f"🖼 {inline(p.alt)}")
-        elif isinstance(p, Actions) and include_commands:
-            cmds = [f"{inline(b.label)}：`{b.command}`" for b in p.buttons if b.command]
-            if cmds:
-                blocks.append("  \n".join(cmds))
-    return _cut("\n\n".join(b for b in blocks if b), MAX_TEXT)
+    # A single newline is not a line break in DingTalk markdown; a trailing double space is.
+    return cut(markup.markdown(reply, inline, br="  \n", include_commands=include_commands), MAX_TEXT)
 
 
 def title(reply: Reply) -> str:
-    first = reply.summary or next((p.text for p in reply.parts if isinstance(p, Text)), "") or "teambot"
-    first = _MARKUP.sub("", _MENTION.sub(lambda m: "@" + (m.group("label") or m.group("uid")),
-                                         first.split("\n", 1)[0])).strip() or "teambot"
-    return _cut(first, MAX_TITLE)
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return markup.title(reply, MAX_TITLE)
 
 
 def _buttons(reply: Reply) -> list[Button]:
@@ -139,7 +80,7 @@ def render(reply: Reply, *, at_user: str | None = None, group: bool = False) -> 
         msg: dict = {"msgtype": "actionCard", "actionCard": {
             "title": title(reply), "text": text,
             "btnOrientation": "1" if len(shown) <= 2 else "0",
-            "btns": [{"title": _cut(b.label, 20), "actionURL": button_url(b.command)} for b in shown],
+            "btns": [{"title": cut(b.label, 20), "actionURL": button_url(b.command)} for b in shown],
         }}
     else:
         msg = {"msgtype": "markdown", "markdown": {"title": title(reply), "text": text}}

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from bot.dingtalk import render
 from bot.dingtalk.api import DingTalkApi, HttpAnswer, NetworkError, TokenError
 from bot.dingtalk.signing import signed_webhook_url
-from commands.core.reply import reply_from_dict
+from bot.kit import delivery
+from bot.kit.delivery import TOO_FAST_WAIT, Undeliverable
+from bot.kit.robots import Robot, RobotLookup, StaticRobots
 from reminders.outbox import SendResult
 
 log = logging.getLogger("teambot.dingtalk.sender")
@@ -40,67 +41,14 @@ log = logging.getLogger("teambot.dingtalk.sender")
 PLATFORM = "dingtalk"
 #: What the outbox should keep between two messages to one robot (20 a minute).
 PACE_SECONDS = 3.0
-#: How long to back off after "too fast": the limit is per minute.
-TOO_FAST_WAIT = 60.0
 TOO_FAST = frozenset({130101, 410100})
 TRANSIENT_ERRCODES = frozenset({-1})
 THROTTLED_CODES = ("Throttling", "QpsLimit", "FlowControl", "RateLimit")
 
 
-@dataclass(frozen=True)
-class RobotHook:
-    """A group's custom robot: webhook URL (…/robot/send?access_token=…) and its signing secret."""
-    webhook: str
-    secret: str | None = None
-
-
-#: channel id (conversationId) -> the team's robot, or None to use the app's robot.
-RobotLookup = Callable[[str], RobotHook | None]
-
-
-class StaticRobots:
-    """Robots from configuration: {conversationId: RobotHook}."""
-
-    def __init__(self, robots: Mapping[str, RobotHook] | None = None):
-        self._robots = dict(robots or {})
-
-    def __call__(self, channel_id: str) -> RobotHook | None:
-        return self._robots.get(channel_id)
-
-    def set(self, channel_id: str, hook: RobotHook) -> None:
-        self._robots[channel_id] = hook
-
-
-def _retry_after(ans: HttpAnswer) -> float:
-    try:
-        return max(1.0, float(ans.headers.get("retry-after", TOO_FAST_WAIT)))
-    except ValueError:
-        return TOO_FAST_WAIT
-
-
 def classify_webhook(ans: HttpAnswer) -> SendResult:
     """A custom-robot webhook / sessionWebhook answer -> SendResult."""
-    if ans.status == 429:
-        return SendResult.rate_limited(_retry_after(ans), f"HTTP 429 {ans.text[:200]}")
-    if ans.status >= 500:
-        return SendResult.transient(f"HTTP {ans.status}")
-    if ans.status != 200:
-        return SendResult.permanent(f"HTTP {ans.status}: {ans.text[:200]}")
-    if ans.data is None:
-        return SendResult.transient(f"unreadable answer: {ans.text[:200]!r}")
-    try:
-        code = int(ans.data.get("errcode", 0))
-    except (TypeError, ValueError):
-        return SendResult.transient(f"unreadable errcode {ans.data.get('errcode')!r}")
-    msg = str(ans.data.get("errmsg") or "")
-    if code == 0:
-        return SendResult.sent()
-    error = f"errcode {code}: {msg}"
-    if code in TOO_FAST:
-        return SendResult.rate_limited(TOO_FAST_WAIT, error)
-    if code in TRANSIENT_ERRCODES:
-        return SendResult.transient(error)
-    return SendResult.permanent(error)
+    return delivery.errcode_result(ans, too_fast=TOO_FAST, transient=TRANSIENT_ERRCODES)
 
 
 def classify_app(ans: HttpAnswer, user_id: str | None = None) -> SendResult:
@@ -114,7 +62,7 @@ def classify_app(ans: HttpAnswer, user_id: str | None = None) -> SendResult:
             return SendResult.permanent(f"invalid staff id: {user_id}")
         return SendResult.sent()
     if ans.status == 429 or any(t.lower() in code.lower() for t in THROTTLED_CODES):
-        return SendResult.rate_limited(_retry_after(ans), error)
+        return SendResult.rate_limited(delivery.retry_after(ans), error)
     if ans.status >= 500:
         return SendResult.transient(error)
     return SendResult.permanent(error)
@@ -142,30 +90,28 @@ class DingTalkSender:
         return cls(DingTalkApi.from_settings(settings), robots=robots)
 
     def send(self, platform: str, destination: str, payload: dict) -> SendResult:
-        kind, _, ident = destination.partition(":")
-        if kind not in ("user", "channel") or not ident:
-            return SendResult.permanent(f"bad destination {destination!r} (expected user:<id> or channel:<id>)")
         try:
-            message = render.render(reply_from_dict(payload), group=kind == "channel")
-        except Exception as e:  # an unrenderable payload never gets better
-            log.exception("cannot render outbox payload for %s", destination)
-            return SendResult.permanent(f"render failed: {type(e).__name__}: {e}")
+            kind, ident = delivery.destination(destination)
+            _, message = delivery.rendered(payload, destination,
+                                           lambda reply: render.render(reply, group=kind == "channel"))
+        except Undeliverable as e:
+            return e.result
         try:
             if kind == "channel":
-                hook = self.robots(ident)
-                if hook is not None:
-                    return self.post_robot(hook, message)
+                robot = self.robots(ident)
+                if robot is not None:
+                    return self.post_robot(robot, message)
                 return self._app(lambda: self.api.send_to_group(ident, message))
             return self._app(lambda: self.api.send_to_user(ident, message), user_id=ident)
         except NetworkError as e:
             return SendResult.transient(f"network: {e}")
 
-    def post_robot(self, hook: RobotHook, message: dict) -> SendResult:
+    def post_robot(self, robot: Robot, message: dict) -> SendResult:
         """POST to a group's custom robot, signed when it has a secret."""
-        if not self.api.webhook_allowed(hook.webhook):
+        if not self.api.webhooks.allowed(robot.webhook):
             return SendResult.permanent("robot webhook is not a DingTalk URL (https://oapi.dingtalk.com/robot/send?...)")
-        url = signed_webhook_url(hook.webhook, hook.secret, self._now_ms())
-        return classify_webhook(self.api.post_webhook(url, message))
+        url = signed_webhook_url(robot.webhook, robot.secret, self._now_ms())
+        return classify_webhook(self.api.webhooks.post(url, message))
 
     def _app(self, call: Callable[[], HttpAnswer], user_id: str | None = None) -> SendResult:
         try:
@@ -173,7 +119,7 @@ class DingTalkSender:
         except TokenError as e:
             return SendResult.transient(f"access token: {e}")
         if _auth_failed(ans):
-            self.api.invalidate_token()
+            self.api.token.invalidate()
             return SendResult.transient(f"access token rejected, fetching a new one: HTTP {ans.status} "
                                         f"{ans.get('code') or ''}")
         return classify_app(ans, user_id)

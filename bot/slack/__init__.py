@@ -4,16 +4,20 @@ and the optional multi-workspace install with Slack OAuth (oauth)."""
 from __future__ import annotations
 
 from bot.config import Settings
+from bot.kit.front import Probes
 from commands.core.clock import Clock
 from commands.core.dispatch import Dispatcher
 
 
-def run_slack(settings: Settings, dispatcher: Dispatcher, clock: Clock, *, engine=None) -> None:
+def run_slack(settings: Settings, dispatcher: Dispatcher, clock: Clock, *, engine=None, on_loop=None,
+              probes: Probes | None = None) -> None:
     """Run the Slack adapter until interrupted: Socket Mode when SLACK_APP_TOKEN is set,
     else HTTP mode on settings.http_port (POST /slack/events, GET /healthz; with Slack OAuth on,
     also GET /slack/install and /slack/oauth_redirect). `engine`: the database the OAuth
-    installations are kept in (default: one opened on settings.database_url). Blocks."""
-    from bot.slack.app import build_app
+    installations are kept in. `on_loop` (bot.wiring.on_loop): how a typed command runs on the
+    HTTP server's event loop; without it every delivery goes to the thread pool. `probes` answer
+    /healthz and /metrics, in Socket Mode too. Blocks."""
+    from bot.slack.app import build_app, runs_inline
     from bot.slack.users import UserDirectory
 
     users = UserDirectory.from_settings(settings)
@@ -23,27 +27,9 @@ def run_slack(settings: Settings, dispatcher: Dispatcher, clock: Clock, *, engin
     if settings.slack.socket_mode:
         from bot.slack.socket import serve_socket_mode
 
-        serve_socket_mode(settings, app)
+        serve_socket_mode(settings, app, probes=probes)
     else:
         from bot.slack.server import serve
 
-        serve(settings, app, **http_dispatch(settings, users, engine))
-
-
-def http_dispatch(settings: Settings, users, engine=None) -> dict:
-    """How the HTTP server hands requests to Bolt: bot.slack.server.build_asgi's `inline` and
-    `on_loop`. A typed command that calls no Slack API runs on the event loop's thread with the
-    dispatcher's engine (`teambot run` passes it): on SQLite the commands of one loop turn share a
-    commit (bot.group_commit); on PostgreSQL each statement is awaited (storage.awaited), and
-    without the engine there they go to the thread pool with the rest (bench/run.py measures
-    both ways)."""
-    from bot.group_commit import GroupCommit
-    from bot.slack.app import runs_inline
-    from storage.awaited import AwaitedEngine
-    from storage.db import is_sqlite_url
-
-    if is_sqlite_url(settings.database_url):
-        return {"inline": runs_inline(users), "on_loop": GroupCommit(engine) if engine is not None else None}
-    if engine is None:
-        return {}
-    return {"inline": runs_inline(users), "on_loop": AwaitedEngine(engine)}
+        serve(settings, app, inline=runs_inline(users) if on_loop is not None else None, on_loop=on_loop,
+              probes=probes)

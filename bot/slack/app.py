@@ -40,6 +40,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
+from bot.kit.markup import plain
+from bot.kit.notices import generic_error, notice
 from bot.slack.modals import CALLBACK_PREFIX, errors, input_ids, modal_view, read_metadata, submitted_values
 from bot.slack.oauth import oauth_settings
 from bot.slack.render import ACTION_PREFIX, blocks, message_payload, unescape
@@ -55,10 +57,7 @@ from commands.i18n import normalize_lang, t
 log = logging.getLogger("teambot.slack")
 
 PLATFORM = "slack"
-#: Shown when something failed below the core (the core has its own, localised, incident message).
-GENERIC_ERROR = "⚠️ 出了点问题，请稍后再试。 / Something went wrong, please try again."
 HOME_TITLE = "teambot"
-HOME_SUBTITLE = "销售团队协作助手 · sales team routine: progress, tasks, resources, goals, KPIs"
 #: callback_id of the message shortcut (the manifest declares it).
 TASK_FROM_MESSAGE = "create_task_from_message"
 #: A task made from a message takes the message's first line, cut to this, as its title.
@@ -187,24 +186,20 @@ class SlackBridge:
             return self.dispatcher.handle(inv)
         except Exception:  # the dispatcher catches; this is the last guard
             log.exception("dispatcher raised: user=%s command=%s", inv.actor.user_id, inv.command)
-            return Reply.text(GENERIC_ERROR, ok=False)
+            return Reply.text(generic_error(), ok=False)
 
-    def _read(self, user_id: str, channel: str, token: str | None, fn):
-        """fn(session, ctx) in a read-only unit of work, with the context a command would get."""
-        inv = self.invocation(user_id=user_id, channel_id=channel, command="home", text="",
-                              delivery_key=None, direct=not channel, token=token)
-        with self.dispatcher.uow() as uow:
-            ctx = self.dispatcher.context(uow, inv)
-            return fn(uow.session, ctx)
+    def _person(self, user_id: str, channel: str, token: str | None) -> Invocation:
+        return self.invocation(user_id=user_id, channel_id=channel, command="home", text="",
+                               delivery_key=None, direct=not channel, token=token)
 
     def home(self, user_id: str, *, page: int = 1, token: str | None = None) -> tuple[Reply, str | None]:
         """The Home tab's content for the person, in their language."""
-        return self._read(user_id, "", token, lambda s, ctx: (home.build(s, ctx, page=page), ctx.lang))
+        return self.dispatcher.home(self._person(user_id, "", token), page=page)
 
     def lang(self, user_id: str, channel: str = "", *, token: str | None = None) -> str:
         """The language the core answers this person in (their choice, the team's, Slack's)."""
         try:
-            return self._read(user_id, channel, token, lambda s, ctx: ctx.lang)
+            return self.dispatcher.language(self._person(user_id, channel, token))
         except Exception:  # a language is never worth failing for
             log.exception("could not tell the language of %s", user_id)
             return self.default_lang
@@ -238,7 +233,7 @@ def runs_inline(users: UserDirectory) -> Callable[[dict], bool]:
 def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
               users: UserDirectory | None = None, engine=None, verified_upstream: bool = False) -> App:
     """The Bolt app. With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set it serves several workspaces
-    (Slack OAuth; installations kept in our database, `engine` or settings.database_url); else
+    (Slack OAuth; installations kept in our database, `engine`); else
     the one workspace of SLACK_BOT_TOKEN. `verified_upstream`: the HTTP server in front has checked
     each request's signature already (bot.slack.server), so Bolt need not do it twice."""
     s = settings.slack
@@ -321,7 +316,7 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
             ack(response_type=response_type(reply), **message_payload(reply, _lang(inv)))
         except Exception:
             log.exception("slash command failed: %s", body.get("command"))
-            ack(response_type="ephemeral", text=GENERIC_ERROR)
+            ack(response_type="ephemeral", text=generic_error())
 
     # One listener for every command: ours (commands.core.router.ROUTES) and any other pointed at us,
     # which the core answers with usage. Bolt tries each listener's
@@ -367,7 +362,7 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
                 payload = message_payload(reply, _lang(inv))
         except Exception:
             log.exception("button failed: %s", action_id)
-            reply, payload = None, {"text": GENERIC_ERROR}
+            reply, payload = None, {"text": generic_error()}
         try:
             if payload is None:
                 pass
@@ -413,7 +408,7 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
                     answer = errors(field, plain_text(reply.summary or reply.plain()))
         except Exception:
             log.exception("form submission failed: %s by %s", form_id, user_id)
-            answer = errors(present[0], GENERIC_ERROR) if present else {}
+            answer = errors(present[0], generic_error()) if present else {}
             reply = None
         ack(**answer)  # no errors: the modal closes
         if answer or reply is None:
@@ -447,7 +442,7 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
             payload = message_payload(reply, _lang(inv))
         except Exception:
             log.exception("message shortcut failed for %s", user_id)
-            payload = {"text": GENERIC_ERROR}
+            payload = {"text": generic_error()}
         try:
             if body.get("response_url"):
                 respond(response_type="ephemeral", replace_original=False, **payload)
@@ -492,7 +487,7 @@ def build_app(settings: Settings, dispatcher: Dispatcher, clock: Clock, *,
         log.error("unhandled error in the Slack app: %s: %s", type(error).__name__, error,
                   exc_info=error)
         if isinstance(body, dict) and body.get("command"):
-            return BoltResponse(status=200, body={"response_type": "ephemeral", "text": GENERIC_ERROR})
+            return BoltResponse(status=200, body={"response_type": "ephemeral", "text": generic_error()})
         return BoltResponse(status=200, body="")
 
     return app
@@ -529,13 +524,9 @@ def permalink(client: WebClient, channel: str, ts: str | None) -> str:
         return ""
 
 
-_MENTION = re.compile(r"<@([^<>|]+)(?:\|([^<>]*))?>")
-_BOLD = re.compile(r"(?<!\w)\*([^*\n]+)\*(?!\w)")
-
-
 def plain_text(text: str) -> str:
     """Core text for a plain_text field (a modal's error or label): `<@U1|li>` -> @li, no *bold*."""
-    return _BOLD.sub(r"\1", _MENTION.sub(lambda m: "@" + (m.group(2) or m.group(1)), text or ""))
+    return plain(text or "")
 
 
 _SLACK_TOKEN = re.compile(r"<(?P<kind>[@#!]?)(?P<id>[^<>|]+)(?:\|(?P<label>[^<>]*))?>")
@@ -586,7 +577,7 @@ def home_view(reply: Reply, lang: str | None = None) -> dict:
         "type": "home",
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": HOME_TITLE}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": HOME_SUBTITLE}]},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": notice("home_subtitle", lang, sep=" · ")}]},
             {"type": "divider"},
             *blocks(reply, lang, max_blocks=97),  # a Home view holds 100 blocks
         ],

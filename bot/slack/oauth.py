@@ -37,7 +37,8 @@ def oauth_enabled(settings: Settings) -> bool:
 
 
 def oauth_settings(settings: Settings, *, engine=None) -> OAuthSettings | None:
-    """Bolt's OAuth settings backed by our database, or None when multi-workspace mode is off."""
+    """Bolt's OAuth settings backed by our database (`engine`, from bot.wiring), or None when
+    multi-workspace mode is off."""
     if not oauth_enabled(settings):
         return None
     # Imported here: slack_sdk's SQLAlchemy stores import sqlalchemy.ext.asyncio, which needs the
@@ -45,10 +46,9 @@ def oauth_settings(settings: Settings, *, engine=None) -> OAuthSettings | None:
     from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
     from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
-    s = settings.slack
     if engine is None:
-        from storage.db import make_engine
-        engine = make_engine(settings.database_url)
+        raise ValueError("multi-workspace mode keeps its installations in the bot's database: pass its engine")
+    s = settings.slack
     installations = SQLAlchemyInstallationStore(client_id=s.client_id, engine=engine, logger=log)
     states = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine, logger=log)
     installations.create_tables()

@@ -32,7 +32,9 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from commands.core.reply import File, Image, Reply, reply_from_dict
+from bot.kit import delivery
+from bot.kit.delivery import Undeliverable
+from commands.core.reply import File, Image, Reply
 from reminders.outbox import SendResult, Steps
 
 log = logging.getLogger("teambot.slack.sender")
@@ -120,15 +122,11 @@ class SlackSender:
 
     def send_steps(self, platform: str, destination: str, payload: dict, steps: Steps) -> SendResult:
         """The text, then each local chart or file; a step in `steps` was done by an earlier try."""
-        kind, _, ident = destination.partition(":")
-        if kind not in ("user", "channel") or not ident:
-            return SendResult.permanent(f"bad destination {destination!r} (expected user:<id> or channel:<id>)")
         try:
-            reply = reply_from_dict(payload)
-            message = self.render(reply)
-        except Exception as e:  # an unrenderable payload never gets better
-            log.exception("cannot render outbox payload for %s", destination)
-            return SendResult.permanent(f"render failed: {type(e).__name__}: {e}")
+            kind, ident = delivery.destination(destination)
+            reply, message = delivery.rendered(payload, destination, self.render)
+        except Undeliverable as e:
+            return e.result
         # Charts (Image) and exports (File) that live on local disk are uploaded after the text.
         images = [p for p in reply.parts
                   if isinstance(p, (Image, File)) and p.path and os.path.isfile(p.path)]

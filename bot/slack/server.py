@@ -1,13 +1,13 @@
-"""HTTP mode: Starlette routes served by uvicorn.
+"""HTTP mode: Slack's routes on the HTTP front (bot.kit.front), served by uvicorn.
 
 `POST /slack/events` takes every Slack delivery (slash commands, interactivity, events). The
 signature is checked first (401 for a bad one or a timestamp more than 5 minutes off). Bolt's
 dispatch is synchronous: a delivery that may call Slack runs in a worker thread so the event loop
 never waits on the network; a typed command that only does short local work may run on the event
-loop's own thread (`inline`, see build_asgi).
-`GET /healthz` answers 200 {"ok": true} for load balancers and probes.
+loop's own thread (`inline`, see routes).
 In multi-workspace mode (bot/slack/oauth.py) `GET /slack/install` and `GET /slack/oauth_redirect`
 run Bolt's OAuth flow ("Add to Slack", then storing the installation).
+Body limits, timeouts and `GET /healthz` are the front's.
 """
 from __future__ import annotations
 
@@ -23,16 +23,16 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from bot.config import Settings
+from bot.config import HttpSettings, Settings
+from bot.kit.front import Front, Probes, Route
+from bot.kit.notices import generic_error
 
 log = logging.getLogger("teambot.slack.http")
 
 EVENTS_PATH = "/slack/events"
 #: Slack's payloads are small; anything much bigger is not from Slack.
 MAX_BODY = 1_000_000
-_GENERIC = {"response_type": "ephemeral", "text": "⚠️ 出了点问题，请稍后再试。 / Something went wrong, please try again."}
 
 
 T = TypeVar("T")
@@ -40,7 +40,7 @@ T = TypeVar("T")
 
 class OnLoop(Protocol):
     """How an inline delivery's work runs on the event loop: bot.group_commit.GroupCommit (SQLite)
-    or storage.awaited.AwaitedEngine (PostgreSQL)."""
+    or storage.awaited.AwaitedEngine (PostgreSQL), chosen by bot.wiring.on_loop."""
 
     def run(self, fn: Callable[[], T]) -> Awaitable[T]: ...
 
@@ -68,8 +68,8 @@ def to_response(resp: BoltResponse) -> Response:
     return out
 
 
-def build_asgi(app: App, signing_secret: str | None = None, *,
-               inline: Callable[[dict], bool] | None = None, on_loop: OnLoop | None = None) -> Starlette:
+def routes(app: App, signing_secret: str | None = None, *,
+           inline: Callable[[dict], bool] | None = None, on_loop: OnLoop | None = None) -> list[Route]:
     """`inline(body)`, given the body as Bolt parsed it: True for a delivery that Bolt may handle
     on the event loop's own thread, one that calls no Slack API and only does database work (see
     bot.slack.app.runs_inline). `on_loop.run` then runs it: on SQLite the inline deliveries of one
@@ -82,10 +82,7 @@ def build_asgi(app: App, signing_secret: str | None = None, *,
     a whole typed command (bench/run.py measures both)."""
     verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
-    async def events(request: Request) -> Response:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            return JSONResponse({"error": "request too large"}, status_code=413)
+    async def events(request: Request, raw: bytes) -> Response:
         # Check the signature before anything reads the body: Bolt parses first, so an unsigned body
         # it cannot parse (or a non-numeric timestamp) would otherwise get its generic 200, not a 401.
         if verifier is not None and not _signed(verifier, raw, request):
@@ -101,27 +98,26 @@ def build_asgi(app: App, signing_secret: str | None = None, *,
                 bolt_resp = await run_in_threadpool(app.dispatch, bolt_req)
         except Exception:  # Bolt catches its own; this is the last guard
             log.exception("Slack request failed outside the Bolt app")
-            return JSONResponse(_GENERIC, status_code=200)
+            return JSONResponse({"response_type": "ephemeral", "text": generic_error()}, status_code=200)
         return to_response(bolt_resp)
 
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"ok": True})
-
-    routes = [
-        Route(EVENTS_PATH, events, methods=["POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
-    ]
+    out = [Route(EVENTS_PATH, events, max_body=MAX_BODY)]
     flow = app.oauth_flow
     if flow is not None:
-        async def install(request: Request) -> Response:
+        async def install(request: Request, raw: bytes) -> Response:
             return await _oauth(flow.handle_installation, request)
 
-        async def redirect(request: Request) -> Response:
+        async def redirect(request: Request, raw: bytes) -> Response:
             return await _oauth(flow.handle_callback, request)
 
-        routes += [Route(flow.install_path, install, methods=["GET"]),
-                   Route(flow.redirect_uri_path, redirect, methods=["GET"])]
-    return Starlette(routes=routes)
+        out += [Route(flow.install_path, install, methods=("GET",)),
+                Route(flow.redirect_uri_path, redirect, methods=("GET",))]
+    return out
+
+
+def build_asgi(app: App, signing_secret: str | None = None, *, inline: Callable[[dict], bool] | None = None,
+               on_loop: OnLoop | None = None, limits: HttpSettings | None = None) -> Starlette:
+    return Front(routes(app, signing_secret, inline=inline, on_loop=on_loop), limits or HttpSettings()).asgi()
 
 
 def _signed(verifier: SignatureVerifier, raw: bytes, request: Request) -> bool:
@@ -140,31 +136,22 @@ async def _oauth(step, request: Request) -> Response:
         return Response("Installation failed; please try again.", status_code=500, media_type="text/plain")
 
 
-def build_server(settings: Settings, app: App, *,
-                 inline: Callable[[dict], bool] | None = None, on_loop: OnLoop | None = None) -> uvicorn.Server:
+def build_server(settings: Settings, app: App, *, inline: Callable[[dict], bool] | None = None,
+                 on_loop: OnLoop | None = None, probes: Probes | None = None) -> uvicorn.Server:
     """The uvicorn server, not yet running: `serve()` runs it; tests run it in a thread and
     stop it with `server.should_exit = True`."""
-    config = uvicorn.Config(
-        build_asgi(app, settings.slack.signing_secret, inline=inline, on_loop=on_loop),
-        host=settings.http_host,
-        port=settings.http_port,
-        access_log=False,
-        workers=1,
-        lifespan="off",
-        log_level=settings.log_level.lower(),
-        # uvicorn would otherwise install its own logging config over ours.
-        log_config=None,
-    )
-    return uvicorn.Server(config)
+    front = Front(routes(app, settings.slack.signing_secret, inline=inline, on_loop=on_loop),
+                  settings.http, probes or Probes())
+    return front.server(settings)
 
 
 def serve(settings: Settings, app: App, *, inline: Callable[[dict], bool] | None = None,
-          on_loop: OnLoop | None = None) -> None:
+          on_loop: OnLoop | None = None, probes: Probes | None = None) -> None:
     """Serve POST /slack/events and GET /healthz on settings.http_host:http_port. Blocks."""
     log.info("Slack HTTP mode: listening on %s:%s%s", settings.http_host, settings.http_port, EVENTS_PATH)
-    server = build_server(settings, app, inline=inline, on_loop=on_loop)
+    server = build_server(settings, app, inline=inline, on_loop=on_loop, probes=probes)
     # What start-up built lives as long as the process: keep it out of the collector's full
-    # passes, which otherwise walk it again and again under load (about 10 % of a command's CPU).
+    # passes, which otherwise walk it again and again under load.
     gc.collect()
     gc.freeze()
     try:

@@ -9,6 +9,7 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.config import Settings
+from bot.kit.front import Front, Probes
 
 log = logging.getLogger("teambot.slack.socket")
 
@@ -19,7 +20,13 @@ def build_handler(settings: Settings, app: App) -> SocketModeHandler:
     return SocketModeHandler(app, app_token=settings.slack.app_token, logger=log)
 
 
-def serve_socket_mode(settings: Settings, app: App) -> None:
-    """Connect to Slack over Socket Mode and handle deliveries until interrupted. Blocks."""
+def serve_socket_mode(settings: Settings, app: App, *, probes: Probes | None = None) -> None:
+    """Connect to Slack over Socket Mode and handle deliveries until interrupted, with /healthz and
+    /metrics on the HTTP port. Blocks."""
+    handler = build_handler(settings, app)
+    stop = Front(limits=settings.http, probes=probes or Probes()).serve_in_background(settings)
     log.info("Slack Socket Mode: connecting")
-    build_handler(settings, app).start()
+    try:
+        handler.start()
+    finally:
+        stop()

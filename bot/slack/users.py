@@ -120,13 +120,6 @@ class UserDirectory:
             hit = self._cache.get(user_id)
             return hit is not None and hit[0] > self._now()
 
-    def forget(self, user_id: str | None = None) -> None:
-        with self._lock:
-            if user_id is None:
-                self._cache.clear()
-            else:
-                self._cache.pop(user_id, None)
-
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 

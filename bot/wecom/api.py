@@ -11,9 +11,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from bot.http_json import DEFAULT_TIMEOUT, HttpAnswer, NetworkError, request_json
+from bot.kit.http_json import DEFAULT_TIMEOUT, HttpAnswer, NetworkError, request_json
+from bot.kit.platform_api import TokenCache, Webhooks
 
 log = logging.getLogger("teambot.wecom.api")
 
@@ -32,7 +33,7 @@ class TokenError(Exception):
 
 
 class WeComApi:
-    """Thread-safe; the access token is cached until five minutes before it expires."""
+    """Thread-safe; the access token is cached (bot.kit.platform_api.TokenCache), and so are names."""
 
     def __init__(self, corp_id: str | None, secret: str | None, agent_id: str | int | None, *,
                  api_url: str | None = None, timeout: float = DEFAULT_TIMEOUT,
@@ -43,11 +44,12 @@ class WeComApi:
         self.base = (api_url or API).rstrip("/")
         self.timeout = timeout
         self._monotonic = monotonic
-        self._token: tuple[str, float] | None = None
+        self.token = TokenCache(monotonic)
+        #: Group robot webhooks: WeCom's host only.
+        self.webhooks = Webhooks(WEBHOOK_HOSTS, api_url, timeout=timeout)
         self._lock = threading.Lock()
         self._names: dict[str, tuple[str | None, float]] = {}
         self._name_ttl = name_cache_seconds
-        self._override_host = urlsplit(api_url).hostname if api_url else None
 
     @classmethod
     def from_settings(cls, settings) -> WeComApi:
@@ -63,9 +65,9 @@ class WeComApi:
 
     # -- token -----------------------------------------------------------------------------------
     def access_token(self) -> str:
-        with self._lock:
-            if self._token and self._monotonic() < self._token[1]:
-                return self._token[0]
+        return self.token.get(self._fetch_token)
+
+    def _fetch_token(self) -> tuple[str, float]:
         if not (self.corp_id and self.secret):
             raise TokenError("WECOM_CORP_ID / WECOM_SECRET not set")
         url = f"{self.base}/cgi-bin/gettoken?corpid={quote(self.corp_id)}&corpsecret={quote(self.secret)}"
@@ -77,21 +79,14 @@ class WeComApi:
         if ans.status != 200 or ans.errcode not in (0, None) or not token:
             raise TokenError(f"gettoken: HTTP {ans.status} errcode {ans.errcode}: {ans.errmsg or ans.text[:200]}",
                              ans.errcode)
-        expires = float((ans.data or {}).get("expires_in") or 7200)
-        with self._lock:
-            self._token = (token, self._monotonic() + max(60.0, expires - 300))
-        return token
-
-    def invalidate_token(self) -> None:
-        with self._lock:
-            self._token = None
+        return token, float((ans.data or {}).get("expires_in") or 7200)
 
     def _call(self, method: str, path: str, body: dict | None = None, query: str = "") -> HttpAnswer:
         token = self.access_token()
         url = f"{self.base}{path}?access_token={quote(token)}" + (f"&{query}" if query else "")
         ans = request_json(method, url, body, timeout=self.timeout)
         if ans.errcode in TOKEN_ERRORS:
-            self.invalidate_token()
+            self.token.invalidate()
         return ans
 
     # -- messages --------------------------------------------------------------------------------
@@ -103,22 +98,6 @@ class WeComApi:
     def send_to_chat(self, chat_id: str, message: dict) -> HttpAnswer:
         """An app message into a group chat the app created (appchat)."""
         return self._call("POST", "/cgi-bin/appchat/send", {"chatid": chat_id, **message})
-
-    def webhook_allowed(self, url: str) -> bool:
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return False
-        host = parts.hostname or ""
-        if host == self._override_host and parts.scheme in ("http", "https"):
-            return True
-        return parts.scheme == "https" and host in WEBHOOK_HOSTS
-
-    def post_webhook(self, url: str, message: dict) -> HttpAnswer:
-        """POST to a group robot webhook (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...)."""
-        if not self.webhook_allowed(url):
-            raise ValueError(f"webhook host not allowed: {urlsplit(url).hostname!r}")
-        return request_json("POST", url, message, timeout=self.timeout)
 
     # -- people ----------------------------------------------------------------------------------
     def user_name(self, user_id: str) -> str | None:

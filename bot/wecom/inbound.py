@@ -24,32 +24,22 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
+from bot.kit import inbound as kit
+from bot.kit.notices import text_only
 from bot.wecom.api import WeComApi
 from bot.wecom.render import command_from_key
 from bot.wecom.sender import WeComSender
-from commands.core import router
 from commands.core.clock import Clock
-from commands.core.context import Actor, Invocation
+from commands.core.context import Invocation
 from commands.core.dispatch import Dispatcher
 from commands.core.reply import Reply, reply_to_dict
 from reminders.outbox import SendResult
-from storage import outbox_store
-from storage.models import InboundReceipt
 
 log = logging.getLogger("teambot.wecom")
 
 PLATFORM = "wecom"
 MAX_XML = 256_000
 MAX_TEXT = 4000
-TEXT_ONLY = ("🙂 我只看得懂文字命令，例如 /teambot help。\n"
-             "I only read text commands, e.g. /teambot help.")
-SELF_NAMES = frozenset({"me", "myself", "self", "我", "自己", "本人"})
-_AT = "@＠﹫"
-_STOP = r"\s@＠﹫<>,，;；:：()（）\[\]【】{}!！?？。、\"“”'‘’《》|"
-_BARE = re.compile(r"(?<![A-Za-z0-9._%+\-" + _AT + r"])[" + _AT + r"](?P<name>[^" + _STOP + r"]+)")
-_ID_OK = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 _DTD = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -117,18 +107,6 @@ def to_inbound(msg: dict[str, str]) -> Inbound | None:
     return Inbound(user, content[:MAX_TEXT], msg_id, chat)
 
 
-def strip_bot_mention(text: str) -> str:
-    """In a group the text may start with the app's own @name; drop it when a command follows."""
-    text = (text or "").strip()
-    m = _BARE.match(text)
-    if m is None:
-        return text
-    rest = text[m.end():].strip()
-    if rest and router.find(router.split_command(rest)[0]) is not None:
-        return rest
-    return text
-
-
 class WeComBot:
     """Blocking: runs in a worker thread (Starlette's background task after the 200 went out)."""
 
@@ -139,40 +117,29 @@ class WeComBot:
         self.sender = sender
 
     def seen(self, inb: Inbound) -> bool:
-        with self.dispatcher.uow() as uow:
-            return uow.session.scalars(select(InboundReceipt.id).where(
-                InboundReceipt.platform == PLATFORM, InboundReceipt.key == inb.delivery_key)).first() is not None
+        return self.dispatcher.already_answered(PLATFORM, inb.delivery_key)
 
     def resolve_mentions(self, text: str) -> str:
-        out: list[str] = []
-        pos = 0
-        for m in _BARE.finditer(text):
-            name = m.group("name").rstrip(".")
-            if name.casefold() in SELF_NAMES or not _ID_OK.fullmatch(name):
-                continue
-            known = self.api.user_name(name)
-            if known is None:
-                continue
-            out.append(text[pos:m.start()])
-            out.append(f"<@{name}|{known}>")
-            pos = m.start("name") + len(name)
-        out.append(text[pos:])
-        return "".join(out)
+        """`@userid` -> `<@userid|name>` for each userid WeCom knows."""
+        found = []
+        for m in kit.others(text):
+            name = kit.mention_name(m)
+            known = self.api.user_name(name) if kit.ID_SHAPE.fullmatch(name) else None
+            if known is not None:
+                found.append((m, f"<@{name}|{known}>"))
+        return kit.replace_mentions(text, found)
 
     def to_invocation(self, inb: Inbound, received_at: datetime) -> Invocation:
-        text = strip_bot_mention(inb.text)
+        text = kit.strip_bot_mention(inb.text)
         if not inb.clicked:
             text = self.resolve_mentions(text)
-        command, rest = router.split_command(text) if text else ("teambot", "help")
-        name = self.api.user_name(inb.user_id) or inb.user_id
-        channel = inb.chat_id or f"dm:{inb.user_id}"
-        return Invocation(actor=Actor(platform=PLATFORM, user_id=inb.user_id, name=name), channel=channel,
-                          command=command or "teambot", text=rest, received_at=received_at,
-                          delivery_key=inb.delivery_key, direct=inb.chat_id is None)
+        return kit.invocation(platform=PLATFORM, user_id=inb.user_id, name=self.api.user_name(inb.user_id) or "",
+                              channel=inb.chat_id or f"dm:{inb.user_id}", text=text, received_at=received_at,
+                              delivery_key=inb.delivery_key, direct=inb.chat_id is None)
 
     def handle(self, inb: Inbound) -> Reply:
         if not inb.is_text:
-            return Reply.text(TEXT_ONLY)
+            return Reply.text(text_only())
         return self.dispatcher.handle(self.to_invocation(inb, self.clock.now()))
 
     @staticmethod
@@ -193,12 +160,8 @@ class WeComBot:
             result = self.sender.send(PLATFORM, destination, reply_to_dict(reply))
             if not result.ok:
                 log.warning("reply to %s failed (%s); queued in the outbox", inb.delivery_key, result.error)
-                now = self.clock.now()
-                with self.dispatcher.uow() as uow:
-                    outbox_store.enqueue(uow.session, platform=PLATFORM, destination=destination,
-                                         payload=reply_to_dict(reply), now=now,
-                                         dedupe_key=f"wecom-reply:{inb.delivery_key}", due_at=now,
-                                         expires_at=now + self.dispatcher.windows.reply)
+                self.dispatcher.queue_reply(reply, platform=PLATFORM, destination=destination,
+                                            key=f"wecom-reply:{inb.delivery_key}")
             return result
         except Exception:  # a background task has nobody to tell; log it with the key
             log.exception("WeCom message %s failed", inb.delivery_key)

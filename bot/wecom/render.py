@@ -14,8 +14,10 @@ become `@name`/`@id` in app messages, which have no mentions. `*bold*` becomes `
 """
 from __future__ import annotations
 
-import re
+from functools import partial
 
+from bot.kit import markup
+from bot.kit.markup import MENTION, bare, cut, cut_bytes, double_star_bold, name_of
 from commands.core.reply import Actions, Button, Fields, Image, Reply, Table, Text
 
 APP_MARKDOWN_BYTES = 2048
@@ -24,61 +26,23 @@ BUTTON_KEY_PREFIX = "tb:"
 MAX_BUTTON_KEY_BYTES = 1024
 MAX_CARD_BUTTONS = 6
 
-_MENTION = re.compile(r"<@(?P<uid>[^<>|\s]+)(?:\|(?P<label>[^<>]*))?>")
-_BOLD = re.compile(r"(?<![*A-Za-z0-9])\*(?=\S)(?P<body>[^*\n]+?)(?<=\S)\*(?![*A-Za-z0-9])")
-_MARKUP = re.compile(r"[*`]")
 _STYLE = {"primary": 1, "danger": 3}
 
 
 def inline(text: str, *, robot: bool = False) -> str:
     if robot:
-        text = _MENTION.sub(lambda m: f"<@{m.group('uid')}>", text)
+        text = MENTION.sub(lambda m: f"<@{m.group('uid')}>", text)
     else:
-        text = _MENTION.sub(lambda m: "@" + (m.group("label") or m.group("uid")), text)
-    return _BOLD.sub(lambda m: "**" + m.group("body") + "**", text)
-
-
-def plain_inline(text: str) -> str:
-    """For card fields, which show no markdown: mentions as @name, markup removed."""
-    return _MARKUP.sub("", _MENTION.sub(lambda m: "@" + (m.group("label") or m.group("uid")), text))
-
-
-def cut_bytes(text: str, limit: int) -> str:
-    """At most `limit` UTF-8 bytes, cut on a character boundary, with "…" when cut."""
-    data = text.encode("utf-8")
-    if len(data) <= limit:
-        return text
-    ell = "…".encode()
-    return data[: limit - len(ell)].decode("utf-8", errors="ignore").rstrip() + "…"
-
-
-def _cut(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+        text = MENTION.sub(lambda m: "@" + name_of(m), text)
+    return double_star_bold(text)
 
 
 def markdown_content(reply: Reply, *, robot: bool = False, include_commands: bool = True) -> str:
-    blocks: list[str] = []
-    for p in reply.parts:
-        if isinstance(p, Text):
-            blocks.append(inline(p.text, robot=robot))
-        elif isinstance(p, Fields):
-            blocks.append("\n".join(f"**{inline(k, robot=robot)}**：{inline(v, robot=robot)}" for k, v in p.pairs))
-        elif isinstance(p, Table):
-            lines = ["**" + " | ".join(inline(h, robot=robot) for h in p.header) + "**"]
-            lines += [" | ".join(inline(c, robot=robot) for c in row) for row in p.rows]
-            blocks.append("\n".join(lines))
-        elif isinstance(p, Image):
-            blocks.append(f"🖼 {inline(p.alt, robot=robot)}")
-        elif isinstance(p, Actions) and include_commands:
-            cmds = [f"> {inline(b.label, robot=robot)}：`{b.command}`" for b in p.buttons if b.command]
-            if cmds:
-                blocks.append("\n".join(cmds))
-    return "\n\n".join(b for b in blocks if b)
+    return markup.markdown(reply, partial(inline, robot=robot), listed="> ", include_commands=include_commands)
 
 
 def title(reply: Reply) -> str:
-    first = reply.summary or next((p.text for p in reply.parts if isinstance(p, Text)), "") or "teambot"
-    return _cut(plain_inline(first.split("\n", 1)[0]).strip() or "teambot", 36)
+    return markup.title(reply, CARD_TITLE_CHARS)
 
 
 def _buttons(reply: Reply) -> list[Button]:
@@ -114,7 +78,7 @@ def _card_parts(reply: Reply) -> tuple[str, list[str], list[tuple[str, str]]]:
     first_text = True
     for p in reply.parts:
         if isinstance(p, Text):
-            text = plain_inline(p.text)
+            text = bare(p.text)
             if first_text:  # shown as the title
                 first_text = False
                 rest = text.split("\n", 1)
@@ -122,13 +86,13 @@ def _card_parts(reply: Reply) -> tuple[str, list[str], list[tuple[str, str]]]:
             if text.strip():
                 body_lines.append(text.strip())
         elif isinstance(p, Fields):
-            pairs.extend((plain_inline(k), plain_inline(v)) for k, v in p.pairs)
+            pairs.extend((bare(k), bare(v)) for k, v in p.pairs)
         elif isinstance(p, Table):
-            body_lines.append(" | ".join(plain_inline(h) for h in p.header))
-            body_lines.extend(" | ".join(plain_inline(c) for c in row) for row in p.rows)
+            body_lines.append(" | ".join(bare(h) for h in p.header))
+            body_lines.extend(" | ".join(bare(c) for c in row) for row in p.rows)
         elif isinstance(p, Image):
-            body_lines.append(f"🖼 {plain_inline(p.alt)}")
-    first = next((plain_inline(p.text).split("\n", 1)[0] for p in reply.parts if isinstance(p, Text)), "")
+            body_lines.append(f"🖼 {bare(p.alt)}")
+    first = next((bare(p.text).split("\n", 1)[0] for p in reply.parts if isinstance(p, Text)), "")
     return first.strip() or title(reply), body_lines, pairs
 
 
@@ -146,15 +110,15 @@ def render_card(reply: Reply, task_id: str) -> dict:
     head, body_lines, pairs = _card_parts(reply)
     card: dict = {
         "card_type": "button_interaction",
-        "main_title": {"title": _cut(head, CARD_TITLE_CHARS)},
+        "main_title": {"title": cut(head, CARD_TITLE_CHARS)},
         "task_id": task_id,
-        "button_list": [{"text": _cut(b.label, 10), "style": _STYLE.get(b.style or "", 2),
+        "button_list": [{"text": cut(b.label, 10), "style": _STYLE.get(b.style or "", 2),
                          "key": button_key(b.command)} for b in buttons],
     }
     if body_lines:
-        card["sub_title_text"] = _cut("\n".join(body_lines), CARD_BODY_CHARS)
+        card["sub_title_text"] = cut("\n".join(body_lines), CARD_BODY_CHARS)
     if pairs:
-        card["horizontal_content_list"] = [{"keyname": _cut(k, 10), "value": _cut(v, 30)} for k, v in pairs[:6]]
+        card["horizontal_content_list"] = [{"keyname": cut(k, 10), "value": cut(v, 30)} for k, v in pairs[:6]]
     return {"msgtype": "template_card", "template_card": card}
 
 

@@ -25,65 +25,32 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
+from functools import partial
 
+from bot.kit import delivery
+from bot.kit.delivery import Undeliverable
+from bot.kit.robots import RobotLookup, StaticRobots
 from bot.wecom import render
 from bot.wecom.api import TOKEN_ERRORS, HttpAnswer, NetworkError, TokenError, WeComApi
-from commands.core.reply import reply_from_dict
 from reminders.outbox import SendResult
 
 log = logging.getLogger("teambot.wecom.sender")
 
 PLATFORM = "wecom"
 PACE_SECONDS = 3.0
-TOO_FAST_WAIT = 60.0
 FREQUENCY = frozenset({45009, 45033})
 TRANSIENT_ERRCODES = frozenset({-1})
-
-
-@dataclass(frozen=True)
-class WeComRobot:
-    """A group robot: its webhook URL (…/cgi-bin/webhook/send?key=…)."""
-    webhook: str
-
-
-#: chat id -> the team's group robot, or None to use the app group chat.
-RobotLookup = Callable[[str], WeComRobot | None]
-
-
-class StaticRobots:
-    def __init__(self, robots: Mapping[str, WeComRobot] | None = None):
-        self._robots = dict(robots or {})
-
-    def __call__(self, chat_id: str) -> WeComRobot | None:
-        return self._robots.get(chat_id)
-
-    def set(self, chat_id: str, robot: WeComRobot) -> None:
-        self._robots[chat_id] = robot
+#: The app's credentials are wrong: the operator must fix them, so the log says so at ERROR.
+BAD_CREDENTIALS = frozenset({40013, 40001, 40091})
 
 
 def classify(ans: HttpAnswer, user_id: str | None = None) -> SendResult:
-    if ans.status == 429:
-        return SendResult.rate_limited(TOO_FAST_WAIT, f"HTTP 429 {ans.text[:200]}")
-    if ans.status >= 500:
-        return SendResult.transient(f"HTTP {ans.status}")
-    if ans.status != 200:
-        return SendResult.permanent(f"HTTP {ans.status}: {ans.text[:200]}")
-    code = ans.errcode
-    if code is None:
-        return SendResult.transient(f"unreadable answer: {ans.text[:200]!r}")
-    error = f"errcode {code}: {ans.errmsg}"
-    if code == 0:
+    if ans.status == 200 and ans.errcode == 0 and user_id:
         invalid = str((ans.data or {}).get("invaliduser") or "")
-        if user_id and user_id in invalid.split("|"):
+        if user_id in invalid.split("|"):
             return SendResult.permanent(f"invaliduser: {user_id}")
-        return SendResult.sent()
-    if code in FREQUENCY:
-        return SendResult.rate_limited(TOO_FAST_WAIT, error)
-    if code in TOKEN_ERRORS or code in TRANSIENT_ERRCODES:
-        return SendResult.transient(error)
-    return SendResult.permanent(error)
+    return delivery.errcode_result(ans, too_fast=FREQUENCY, transient=TOKEN_ERRORS | TRANSIENT_ERRCODES)
 
 
 def new_task_id() -> str:
@@ -107,32 +74,29 @@ class WeComSender:
         return cls(WeComApi.from_settings(settings), robots=robots)
 
     def send(self, platform: str, destination: str, payload: dict) -> SendResult:
-        kind, _, ident = destination.partition(":")
-        if kind not in ("user", "channel") or not ident:
-            return SendResult.permanent(f"bad destination {destination!r} (expected user:<id> or channel:<id>)")
         try:
-            reply = reply_from_dict(payload)
+            kind, ident = delivery.destination(destination)
             robot = self.robots(ident) if kind == "channel" else None
             if robot is not None:
-                message = render.render_robot(reply)
+                how = render.render_robot
             elif kind == "channel":
-                message = render.render_markdown(reply)  # appchat has no button cards
+                how = render.render_markdown  # appchat has no button cards
             else:
-                message = render.render_app(reply, task_id=self.task_ids())
-        except Exception as e:  # an unrenderable payload never gets better
-            log.exception("cannot render outbox payload for %s", destination)
-            return SendResult.permanent(f"render failed: {type(e).__name__}: {e}")
+                how = partial(render.render_app, task_id=self.task_ids())
+            _, message = delivery.rendered(payload, destination, how)
+        except Undeliverable as e:
+            return e.result
         try:
             if robot is not None:
-                if not self.api.webhook_allowed(robot.webhook):
+                if not self.api.webhooks.allowed(robot.webhook):
                     return SendResult.permanent("robot webhook is not a WeCom URL "
                                                 "(https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...)")
-                return classify(self.api.post_webhook(robot.webhook, message))
+                return classify(self.api.webhooks.post(robot.webhook, message))
             if kind == "channel":
                 return classify(self.api.send_to_chat(ident, message))
             return classify(self.api.send_to_user(ident, message), user_id=ident)
         except TokenError as e:
-            if e.errcode in (40013, 40001, 40091):  # wrong corp id / secret: fixed by the operator
+            if e.errcode in BAD_CREDENTIALS:
                 log.error("WeCom refuses the app credentials: %s", e)
             return SendResult.transient(f"access token: {e}")
         except NetworkError as e:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from commands.core import forms, router
+from commands.core import forms, home, router
 from commands.core.clock import Clock
 from commands.core.context import Ctx, Invocation, MetricRow
 from commands.core.errors import Refused, UsageError
@@ -64,7 +64,7 @@ class Dispatcher:
                 if route is None:
                     raise UsageError("core.unknown_command", example="settings.example",
                                      command=inv.command)
-                # Issue 6: a bare /task, /progress, /resource or /goal opens a form (a Slack modal;
+                # A bare /task, /progress, /resource or /goal opens a form (a Slack modal;
                 # a usage card elsewhere). It only reads, so no receipt is kept for it.
                 if not text and forms.has_form(route.name):
                     return forms.form_reply(route.name, uow.session, ctx)
@@ -154,6 +154,33 @@ class Dispatcher:
             tz = ZoneInfo(self.default_tz)
         return Ctx(inv=inv, lang=lang, tz=tz, now=self.clock.now(), team_id=team_id, member_id=member_id,
                    member_role=role, metrics=metrics, load=lambda model, key: uow.session.get(model, key))
+
+    # -- what adapters need besides handle(): they never open a unit of work themselves ----------
+    def already_answered(self, platform: str, key: str) -> bool:
+        """Whether the delivery `key` of `platform` was answered before (a redelivery)."""
+        with self.uow() as uow:
+            return uow.connection.execute(_RECEIPT, {"platform": platform, "key": key}).first() is not None
+
+    def queue_reply(self, reply: Reply, *, platform: str, destination: str, key: str) -> bool:
+        """Hand a reply to the outbox for the platform's sender: an answer that must reach one person
+        1:1, or one the adapter could not deliver at once. It expires after `windows.reply` (the
+        person has moved on by then). `key` makes a second call for the same delivery a no-op (False)."""
+        now = self.clock.now()
+        with self.uow() as uow:
+            return outbox_store.enqueue(uow.session, platform=platform, destination=destination,
+                                        payload=reply_to_dict(reply), now=now, dedupe_key=key, due_at=now,
+                                        expires_at=now + self.windows.reply)
+
+    def home(self, inv: Invocation, *, page: int = 1) -> tuple[Reply, str]:
+        """The person's home view (their tasks, KPIs, approvals, next meeting) and its language."""
+        with self.uow() as uow:
+            ctx = self.context(uow, inv)
+            return home.build(uow.session, ctx, page=page), ctx.lang
+
+    def language(self, inv: Invocation) -> str:
+        """The language the core answers this person in (their choice, the team's, the platform's)."""
+        with self.uow() as uow:
+            return self.context(uow, inv).lang
 
     def _fallback_lang(self, inv: Invocation) -> str:
         return normalize_lang(inv.actor.locale) or self.default_lang

@@ -236,13 +236,15 @@ class AdapterChat:
                 at_ids.append(self.env.ids(m.group("name").rstrip(".")))
         body = robot_message(message, sender=uid, nick=user, conversation=f"dm-{uid}" if direct else channel,
                              group=not direct, at_staff_ids=at_ids, msg_id=f"msgAD{next(_msg_ids):07d}",
-                             created_ms=int(self.clock.now().timestamp() * 1000))
+                             created_ms=int(self.clock.now().timestamp() * 1000),
+                             session_webhook=self.env.fake.session_url())
         raw = json.dumps(body, ensure_ascii=False).encode()
+        before = len(self.env.fake.calls("session"))
         r = self.client.post("/dingtalk/events", content=raw,
                              headers=signed_headers(DT_SECRET, int(self.clock.now().timestamp() * 1000)))
-        assert r.status_code == 200, r.text
-        assert "Traceback" not in r.text
-        answer = json.loads(r.text)
+        assert r.status_code == 200 and r.text == "", r.text
+        [post] = self.env.fake.calls("session")[before:]
+        answer = post.json
         at_sender = False
         if not direct:
             at_sender = (answer.get("at") or {}).get("atUserIds", [None])[0] == uid

@@ -1,6 +1,7 @@
-"""The DingTalk adapter end to end: signed outgoing-robot callbacks into the real Starlette routes and
-the real dispatcher on SQLite; Stream mode's handler; the outbox sender against a fake DingTalk
-(real local HTTP server) whose robot checks signatures and answers 130101 when scripted.
+"""The DingTalk adapter end to end: signed outgoing-robot callbacks into the real HTTP front and the
+real dispatcher on SQLite, answered through the message's sessionWebhook on a fake DingTalk (a real
+local HTTP server); Stream mode's handler; the outbox sender against that fake, whose robot checks
+signatures and answers 130101 when scripted.
 
 Users are staff ids ("wang", "li"); in groups they are @-mentioned by nickname ("@李雷") with the
 staff ids in atUsers, the way a DingTalk client sends them.
@@ -29,9 +30,11 @@ from bot.config import DingTalkSettings, Settings
 from bot.dingtalk import render, signing
 from bot.dingtalk.api import DingTalkApi
 from bot.dingtalk.http import build_asgi
-from bot.dingtalk.inbound import DingTalkBot, pair_mentions, parse_message, private_dm_key, strip_bot_mention
-from bot.dingtalk.sender import DingTalkSender, RobotHook, StaticRobots
+from bot.dingtalk.inbound import DingTalkBot, pair_mentions, parse_message, private_dm_key
+from bot.dingtalk.sender import DingTalkSender
 from bot.dingtalk.stream import TeambotHandler
+from bot.kit.inbound import strip_bot_mention
+from bot.kit.robots import Robot, StaticRobots
 from commands.core.dispatch import Dispatcher
 from commands.core.reply import Actions, Button, Fields, Reply, Table, Text, reply_from_dict, reply_to_dict
 from reminders.outbox import DEFAULT_PACE_SECONDS, OutboxConfig, drain
@@ -51,7 +54,10 @@ _AT_NAME = re.compile(r"@(\w+)")
 @dataclass
 class Answer:
     status: int
-    body: str
+    #: The HTTP answer's body (empty on success: the answer goes through the sessionWebhook).
+    http_body: str
+    #: What was posted to the message's sessionWebhook (the answer in the conversation), as JSON.
+    body: str = ""
     #: A private reply to a group message: the 1:1 message queued in the outbox for the sender,
     #: rendered as DingTalkSender would send it (the group `body` is then only the notice).
     dm: dict | None = None
@@ -109,16 +115,21 @@ class DingTalkHarness:
         typed = _AT_NAME.sub(nick, text)
         return robot_message(typed, sender=user, nick=NICK.get(user, user), group=group,
                              conversation=conversation if group else f"cidDM-{user}", at_staff_ids=at_ids,
-                             msg_id=msg_id, created_ms=self.now_ms())
+                             msg_id=msg_id, created_ms=self.now_ms(), session_webhook=self.fake.session_url())
 
     def post(self, body: dict | bytes, *, headers: dict | None = None, timestamp: int | None = None) -> Answer:
         raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
         if headers is None:
             headers = signed_headers(APP_SECRET, timestamp if timestamp is not None else self.now_ms())
+        before = len(self.fake.calls("session"))
         r = self.client.post("/dingtalk/events", content=raw, headers=headers)
-        answer = Answer(r.status_code, r.text)
+        posted = self.fake.calls("session")[before:]
+        assert len(posted) <= 1, posted
+        answer = Answer(r.status_code, r.text, json.dumps(posted[0].json, ensure_ascii=False) if posted else "")
         if isinstance(body, dict) and r.status_code == 200:
-            self.attach_dm(body, answer)
+            assert r.text == "", r.text  # answers go through the sessionWebhook, never in the HTTP body
+            if posted:  # a redelivery posts nothing
+                self.attach_dm(body, answer)
         return answer
 
     def attach_dm(self, body: dict, answer: Answer) -> None:
@@ -179,7 +190,7 @@ def run_dialog(h: DingTalkHarness, table: list[tuple], **kw) -> None:
             assert normalize(frag) not in text, f"{user}: {message!r}\n  did not expect {frag!r} in:\n{text}"
         if not ok:
             assert "⚠️" in text or "🚫" in text, f"{user}: {message!r} should be refused:\n{text}"
-        assert "Traceback" not in answer.body
+        assert "Traceback" not in answer.body + answer.http_body
 
 
 # --- (1) the dialog tables through the adapter ------------------------------------------------------
@@ -324,7 +335,8 @@ def test_bad_signatures_are_refused_without_running_anything(dt, case):
         headers["timestamp"] = "12ab"
     answer = dt.post(body, headers=headers)
     assert answer.status == 401
-    assert "Traceback" not in answer.body and "invalid signature" in answer.body
+    assert "Traceback" not in answer.http_body and "invalid signature" in answer.http_body
+    assert answer.body == ""
     assert dt.count(ProgressEntry) == 0
     from storage.models import Team
     assert dt.count(Team) == 0
@@ -339,19 +351,19 @@ def test_unreadable_bodies_are_4xx_without_traceback(dt):
     for body, status in [(b"{not json", 400), (b"[1,2]", 400), (json.dumps({"msgId": "m1"}).encode(), 400),
                          (b"\xff\xfe", 400), (b"{" + b" " * 300_000 + b"}", 413)]:
         answer = dt.post(body)
-        assert answer.status == status, (body[:20], answer.body)
-        assert "Traceback" not in answer.body
+        assert answer.status == status, (body[:20], answer.http_body)
+        assert "Traceback" not in answer.http_body
 
 
 # --- (3) redelivery ---------------------------------------------------------------------------------
 
-def test_a_redelivered_message_runs_once(dt):
+def test_a_redelivered_message_runs_and_answers_once(dt):
     _team(dt)
     msg = dt.message("li", "/progress 签约ACME 销售额=50万", msg_id="msgREDELIVER")
     first = dt.post(msg)
     second = dt.post(msg)
     assert first.status == second.status == 200
-    assert first.json == second.json
+    assert first.json["at"]["atUserIds"] == ["li"] and second.body == ""
     assert dt.count(ProgressEntry) == 1
 
 
@@ -373,7 +385,8 @@ def test_a_refusal_in_a_group_goes_to_the_sender_1_to_1_and_the_group_sees_only_
     assert payload["ok"] is False and payload["private"] is True
     assert "只有销售经理可以这样做" in render.message_text(render.render(reply_from_dict(payload)))
     assert dt.count(OutboxMessage) == before + 1
-    # A redelivery (same msgId) answers the same and queues nothing new.
+    # A redelivery (same msgId) of a refusal (which changed nothing, so kept no receipt) is refused
+    # again: the same notice, and nothing new queued.
     second = dt.post(msg)
     assert second.status == 200 and second.json == first.json
     assert dt.count(OutboxMessage) == before + 1
@@ -397,6 +410,26 @@ def test_the_notice_speaks_the_replys_language_and_public_answers_and_dms_stay_a
     assert dt.count(OutboxMessage) == before
 
 
+def test_http_mode_answers_through_the_session_webhook_or_the_openapi_once_it_expired(dt, fake_dt):
+    """DingTalk documents replies through the sessionWebhook or the OpenAPI, never the HTTP answer."""
+    _team(dt)
+    fresh = dt.post(dt.message("wang", "/team add @chen account_manager", msg_id="msgFRESH"))
+    assert fresh.http_body == "" and "已把 @chen 加入" in normalize(fresh.text) and fresh.dm is None
+    [post] = [c for c in fake_dt.calls("session") if c.json == fresh.json]
+    assert post.path == "/robot/sendBySession" and post.ok
+    # The same kind of message an hour and a half later: its sessionWebhook has expired.
+    late = dt.message("wang", "/team add @zhao rep", msg_id="msgLATE")
+    late["sessionWebhookExpiredTime"] = dt.now_ms() - 1
+    sessions = len(fake_dt.calls("session"))
+    answer = dt.post(late)
+    assert answer.status == 200 and answer.http_body == "" and answer.body == ""
+    assert len(fake_dt.calls("session")) == sessions
+    stats = drain(dt.uow, DingTalkSender(DingTalkApi(APP_KEY, APP_SECRET, api_url=fake_dt.url)), dt.clock, "w1")
+    assert stats.sent >= 1
+    [group] = [c for c in fake_dt.delivered("robot.groupMessages") if "已把 @zhao 加入" in c.json["msgParam"]]
+    assert group.json["openConversationId"] == "cidG1"
+
+
 # --- Stream mode ------------------------------------------------------------------------------------
 
 def _callback(data: dict, message_id: str = "stream-1") -> CallbackMessage:
@@ -415,7 +448,7 @@ def test_stream_handler_runs_off_the_event_loop_and_replies_once(dt, fake_dt):
         return real(inv)
 
     dt.dispatcher.handle = spy
-    handler = TeambotHandler(DingTalkBot(dt.dispatcher, dt.clock), DingTalkApi(APP_KEY, APP_SECRET, api_url=fake_dt.url))
+    handler = TeambotHandler(DingTalkBot(dt.dispatcher, dt.clock, DingTalkApi(APP_KEY, APP_SECRET, api_url=fake_dt.url)))
     data = dt.message("li", "/progress 流式签约 销售额=8万", msg_id="msgSTREAM1")
     data["sessionWebhook"] = fake_dt.session_url("sess1")
 
@@ -424,10 +457,11 @@ def test_stream_handler_runs_off_the_event_loop_and_replies_once(dt, fake_dt):
         acks = [await handler.raw_process(_callback(data)), await handler.raw_process(_callback(data))]
         return loop_thread, acks
 
+    before = len(fake_dt.calls("session"))
     loop_thread, acks = asyncio.run(deliver_twice())
     assert [a.code for a in acks] == [AckMessage.STATUS_OK] * 2
     assert threads and all(t != loop_thread for t in threads)
-    posts = fake_dt.calls("session")
+    posts = fake_dt.calls("session")[before:]
     assert len(posts) == 1
     # The confirmation is private: the group gets the notice, li the confirmation 1:1 (queued once).
     assert render.message_text(posts[0].json) == "@li 已私信回复你。"
@@ -442,10 +476,10 @@ def test_stream_reply_that_cannot_be_posted_goes_through_the_outbox(dt, fake_dt)
     _team(dt)
     fake_dt.script("session", errcode=130101, times=1)
     api = DingTalkApi(APP_KEY, APP_SECRET, api_url=fake_dt.url)
-    handler = TeambotHandler(DingTalkBot(dt.dispatcher, dt.clock), api)
+    bot = DingTalkBot(dt.dispatcher, dt.clock, api)
     data = dt.message("li", "/progress 补发 visits=1", msg_id="msgSTREAM2")
     data["sessionWebhook"] = fake_dt.session_url("sess2")
-    result = handler.deliver(parse_message(data))
+    result = bot.deliver(parse_message(data))
     assert result is not None and result.status == "rate_limited"
     with dt.uow() as u:
         rows = {(r.destination, r.dedupe_key) for r in u.session.scalars(select(OutboxMessage).where(
@@ -492,7 +526,7 @@ def outbox_db(sqlite_url):
 def test_130101_slows_the_outbox_down_and_everything_arrives_once_in_order(fake_dt, outbox_db, clock):
     robot = fake_dt.add_robot("tok1", secret="SECrobotsecret")
     sender = DingTalkSender(DingTalkApi(APP_KEY, APP_SECRET, api_url=fake_dt.url),
-                            robots=StaticRobots({"cidG1": RobotHook(robot.webhook, robot.secret)}))
+                            robots=StaticRobots({"cidG1": Robot(robot.webhook, robot.secret)}))
     texts = [f"第{i}条提醒" for i in range(1, 6)]
     _enqueue(outbox_db, clock, "channel:cidG1", texts)
     fake_dt.script("robot.send", errcode=130101, times=2)
@@ -522,7 +556,7 @@ def test_pacing_is_20_a_minute_per_robot():
 def test_signature_refused_by_the_robot_is_permanent_and_kept(fake_dt, outbox_db, clock):
     robot = fake_dt.add_robot("tok2", secret="SECright")
     sender = DingTalkSender(DingTalkApi(APP_KEY, APP_SECRET, api_url=fake_dt.url),
-                            robots=StaticRobots({"cidG2": RobotHook(robot.webhook, "SECwrong")}))
+                            robots=StaticRobots({"cidG2": Robot(robot.webhook, "SECwrong")}))
     _enqueue(outbox_db, clock, "channel:cidG2", ["hello"])
     stats = drain(outbox_db, sender, clock, "w1")
     assert stats.dead == 1
@@ -534,7 +568,7 @@ def test_signature_refused_by_the_robot_is_permanent_and_kept(fake_dt, outbox_db
 def test_server_errors_are_transient_and_retried(fake_dt, outbox_db, clock):
     robot = fake_dt.add_robot("tok3")
     sender = DingTalkSender(DingTalkApi(APP_KEY, APP_SECRET, api_url=fake_dt.url),
-                            robots=StaticRobots({"cidG3": RobotHook(robot.webhook)}))
+                            robots=StaticRobots({"cidG3": Robot(robot.webhook)}))
     fake_dt.script("robot.send", status=503, times=1)
     fake_dt.script("robot.send", errcode=-1, times=1)
     _enqueue(outbox_db, clock, "channel:cidG3", ["a", "b"])
@@ -544,7 +578,7 @@ def test_server_errors_are_transient_and_retried(fake_dt, outbox_db, clock):
 
 def test_webhook_outside_dingtalk_is_never_called(fake_dt, outbox_db, clock):
     sender = DingTalkSender(DingTalkApi(APP_KEY, APP_SECRET, api_url=fake_dt.url),
-                            robots=StaticRobots({"cidX": RobotHook("https://evil.example/robot/send?access_token=x")}))
+                            robots=StaticRobots({"cidX": Robot("https://evil.example/robot/send?access_token=x")}))
     _enqueue(outbox_db, clock, "channel:cidX", ["hello"])
     assert drain(outbox_db, sender, clock, "w1").dead == 1
 
@@ -564,8 +598,8 @@ def test_dm_through_the_app_robot_with_a_cached_token_refreshed_when_rejected(fa
 
 
 def test_flow_controlled_user_is_rate_limited():
-    from bot.dingtalk.api import HttpAnswer
     from bot.dingtalk.sender import classify_app, classify_webhook
+    from bot.kit.http_json import HttpAnswer
 
     assert classify_app(HttpAnswer(200, {"flowControlledStaffIdList": ["li"]}), "li").status == "rate_limited"
     assert classify_app(HttpAnswer(200, {"invalidStaffIdList": ["li"]}), "li").status == "permanent"

@@ -14,6 +14,7 @@ from storage.uow import UnitOfWork
 from tests.kit.slack_signing import SECRET, signed_headers, slash_body
 from tests.kit.transactions import committed_keys, fail_at_commit, write, write_then_raise
 
+
 @pytest.fixture
 def engine(sqlite_engine):
     return sqlite_engine

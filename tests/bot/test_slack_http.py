@@ -332,7 +332,7 @@ def test_run_slack_picks_socket_mode_when_an_app_token_is_set(fake_slack, monkey
     from bot.slack import run_slack, server
     ran = []
     monkeypatch.setattr(server, "serve", lambda settings, app, **kw: ran.append("http"))
-    monkeypatch.setattr(sock, "serve_socket_mode", lambda settings, app: ran.append("socket"))
+    monkeypatch.setattr(sock, "serve_socket_mode", lambda settings, app, **kw: ran.append("socket"))
     http_settings = _settings(fake_slack)
     socket_settings = http_settings.__class__(
         **{**http_settings.__dict__,
@@ -433,11 +433,11 @@ def test_only_typed_commands_from_known_users_run_on_the_event_loop(fake_slack):
     """bot.slack.app.runs_inline: anything that may call Slack (a bare command opens a modal; a
     new user needs users.info; buttons, forms and events answer through the Web API) goes to the
     thread pool, so a slow Slack never holds up other requests."""
-    from bot.slack.app import runs_inline
-    from bot.slack.users import UserDirectory
+    from slack_bolt import BoltRequest
     from slack_sdk import WebClient
 
-    from slack_bolt import BoltRequest
+    from bot.slack.app import runs_inline
+    from bot.slack.users import UserDirectory
 
     users = UserDirectory(WebClient(token="xoxb-test", base_url=fake_slack.url), timeout=2)
     check = runs_inline(users)
@@ -487,6 +487,7 @@ def test_the_server_runs_inline_requests_on_the_event_loop_and_the_rest_in_threa
 def test_typed_commands_run_on_the_event_loop_with_the_dispatchers_engine(fake_slack, monkeypatch, sqlite_url):
     from bot.group_commit import GroupCommit
     from bot.slack import run_slack, server
+    from bot.wiring import Wiring, on_loop
     from storage.awaited import AwaitedEngine
     from storage.db import make_engine
     got = []
@@ -494,12 +495,12 @@ def test_typed_commands_run_on_the_event_loop_with_the_dispatchers_engine(fake_s
     sqlite = _settings(fake_slack)
     postgres = sqlite.__class__(**{**sqlite.__dict__, "database_url": "postgresql+psycopg://u@127.0.0.1:9/x"})
     engine, pg_engine = make_engine(sqlite_url), make_engine(postgres.database_url)  # the latter never connects
-    run_slack(sqlite, object(), None, engine=engine)
-    run_slack(postgres, object(), None, engine=pg_engine)
+    run_slack(sqlite, object(), None, on_loop=on_loop(Wiring(sqlite, engine, None, None, None)))
+    run_slack(postgres, object(), None, on_loop=on_loop(Wiring(postgres, pg_engine, None, None, None)))
     run_slack(postgres, object(), None)
     engine.dispose()
     pg_engine.dispose()
-    on_sqlite, on_pg, on_pg_without_engine = got
+    on_sqlite, on_pg, without = got
     # SQLite: group commit on the dispatcher's own engine.
     assert callable(on_sqlite["inline"])
     assert isinstance(on_sqlite["on_loop"], GroupCommit) and on_sqlite["on_loop"].engine is engine
@@ -507,5 +508,5 @@ def test_typed_commands_run_on_the_event_loop_with_the_dispatchers_engine(fake_s
     assert callable(on_pg["inline"])
     assert isinstance(on_pg["on_loop"], AwaitedEngine) and on_pg["on_loop"].engine is pg_engine
     on_pg["on_loop"].close()
-    # No engine to twin: the thread pool, as for everything else.
-    assert on_pg_without_engine == {}
+    # Nothing to run on the loop with: the thread pool, as for everything else.
+    assert without["inline"] is None and without["on_loop"] is None

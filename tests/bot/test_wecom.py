@@ -19,12 +19,13 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from bot.config import Settings, WeComSettings
+from bot.kit.robots import Robot, StaticRobots
 from bot.wecom import render
 from bot.wecom.api import WeComApi
 from bot.wecom.crypto import WeComCrypto, WeComCryptoError
 from bot.wecom.http import build_asgi
 from bot.wecom.inbound import BadXml, parse_xml
-from bot.wecom.sender import StaticRobots, WeComRobot, WeComSender
+from bot.wecom.sender import WeComSender
 from commands.core.dispatch import Dispatcher
 from commands.core.reply import Actions, Button, Reply, Table, Text, reply_to_dict
 from reminders.outbox import DEFAULT_PACE_SECONDS, OutboxConfig, drain
@@ -475,7 +476,7 @@ def drain_until_done(uow, sender, clock, *, limit_seconds: int = 600):
 def test_45009_slows_the_outbox_down_and_everything_arrives_once_in_order(fake_wc, outbox_db, clock):
     webhook = fake_wc.add_robot("robotkey1")
     sender = WeComSender(WeComApi(CORP_ID, SECRET, "1000002", api_url=fake_wc.url),
-                         robots=StaticRobots({"wrGroup1": WeComRobot(webhook)}))
+                         robots=StaticRobots({"wrGroup1": Robot(webhook)}))
     texts = [f"第{i}条周报" for i in range(1, 6)]
     _enqueue(outbox_db, clock, "channel:wrGroup1", texts)
     fake_wc.script("webhook.send", errcode=45009, times=2)
@@ -508,8 +509,8 @@ def test_expired_token_is_refreshed_and_the_message_delivered(fake_wc, outbox_db
 
 def test_invalid_webhook_is_dead_with_its_error(fake_wc, outbox_db, clock):
     sender = WeComSender(WeComApi(CORP_ID, SECRET, "1000002", api_url=fake_wc.url),
-                         robots=StaticRobots({"wrGone": WeComRobot(f"{fake_wc.url}/cgi-bin/webhook/send?key=gone"),
-                                              "wrEvil": WeComRobot("https://evil.example/cgi-bin/webhook/send?key=x")}))
+                         robots=StaticRobots({"wrGone": Robot(f"{fake_wc.url}/cgi-bin/webhook/send?key=gone"),
+                                              "wrEvil": Robot("https://evil.example/cgi-bin/webhook/send?key=x")}))
     _enqueue(outbox_db, clock, "channel:wrGone", ["x"])
     _enqueue(outbox_db, clock, "channel:wrEvil", ["y"])
     assert drain(outbox_db, sender, clock, "w1").dead == 2

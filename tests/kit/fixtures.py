@@ -32,11 +32,11 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from bot.config import Settings, SlackSettings
-from bot.slack import http_dispatch
-from bot.slack.app import build_app
+from bot.slack.app import build_app, runs_inline
 from bot.slack.render import unescape
 from bot.slack.server import build_asgi
 from bot.slack.users import UserDirectory
+from bot.wiring import Wiring, on_loop
 from commands.core.clock import Clock
 from commands.core.dispatch import Dispatcher
 from storage.db import make_engine
@@ -131,7 +131,8 @@ class SlackHarness:
         # group commit; PostgreSQL: statements awaited); the rest in threads.
         self.users = UserDirectory.from_settings(self.settings)
         self.app = build_app(self.settings, self.dispatcher, clock, users=self.users)
-        self.dispatch = http_dispatch(self.settings, self.users, self.engine)
+        self.dispatch = {"inline": runs_inline(self.users),
+                         "on_loop": on_loop(Wiring(self.settings, self.engine, None, clock, self.dispatcher))}
         self.asgi = build_asgi(self.app, **self.dispatch)
         self.client = TestClient(self.asgi, raise_server_exceptions=False)
         #: Every HTTP answer given, to check them all against Slack's limits (tests/kit/block_limits).
