@@ -165,6 +165,37 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
     env = os.environ if env is None else env
     explicit = path is not None or "TEAMBOT_CONFIG" in env
     path = Path(path or env.get("TEAMBOT_CONFIG") or "config.toml")
+    data, source = _read(path, explicit)
+    values = _values(data, env, path)
+
+    def get(section: str, key: str, default):
+        return values.get((section, key), default)
+
+    slack, dingtalk, wecom = _platform_settings(env, get)
+    s = Settings(
+        platform=_platform(get("bot", "platform", ""), path, slack, dingtalk, wecom),
+        database_url=get("database", "url", "sqlite:///teambot.db"),
+        http_host=get("http", "host", "0.0.0.0"),
+        http_port=get("http", "port", 3000),
+        default_lang=get("bot", "default_lang", "zh"),
+        default_tz=get("bot", "default_tz", "Asia/Shanghai"),
+        default_calendar=get("bot", "default_calendar", "CN"),
+        log_level=str(get("bot", "log_level", "INFO")).upper(),
+        log_file=str(get("bot", "log_file", "")),
+        http=HttpSettings(**{k: v for (sec, k), v in values.items() if sec == "http" and k not in ("host", "port")}),
+        slack=slack,
+        dingtalk=dingtalk,
+        wecom=wecom,
+        scheduler=SchedulerSettings(**{k: v for (sec, k), v in values.items() if sec == "scheduler"}),
+        outbox=OutboxSettings(**{k: v for (sec, k), v in values.items() if sec == "outbox"}),
+        source=source,
+    )
+    _validate(s, path)
+    return s
+
+
+def _read(path: Path, explicit: bool) -> tuple[dict, str]:
+    """The config file's sections (checked against _SCHEMA) and where they came from."""
     data: dict = {}
     source = "defaults"
     if path.exists():
@@ -188,7 +219,11 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
             if key not in _SCHEMA[section]:
                 raise ConfigError(f"{path}: [{section}] {key}: unknown key (known: "
                                   f"{', '.join(_SCHEMA[section])})")
+    return data, source
 
+
+def _values(data: dict, env: Mapping[str, str], path: Path) -> dict[tuple[str, str], object]:
+    """(section, key) -> typed value, for every key set in the environment or the file."""
     values: dict[tuple[str, str], object] = {}
     for section, keys in _SCHEMA.items():
         for key, (typ, env_name) in keys.items():
@@ -200,10 +235,10 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
                 raw, where = data[section][key], f"{path}: [{section}] {key}"
             if raw is not None:
                 values[(section, key)] = _coerce(raw, typ, where)
+    return values
 
-    def get(section: str, key: str, default):
-        return values.get((section, key), default)
 
+def _platform_settings(env: Mapping[str, str], get) -> tuple[SlackSettings, DingTalkSettings, WeComSettings]:
     slack = SlackSettings(
         bot_token=env.get("SLACK_BOT_TOKEN") or None,
         signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
@@ -243,7 +278,14 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         sealed.keyring(env.get(sealed.ENV))  # read by storage/sealed.py where a robot is stored or read
     except sealed.SecretKeyError as e:
         raise ConfigError(str(e)) from None
-    platform = str(get("bot", "platform", "") or "").lower()
+    return slack, dingtalk, wecom
+
+
+def _platform(configured: str, path: Path, slack: SlackSettings, dingtalk: DingTalkSettings,
+              wecom: WeComSettings) -> str:
+    """The platform to run ([bot] platform, else the first with credentials, else the console),
+    checked to have every credential it needs."""
+    platform = str(configured or "").lower()
     if platform and platform not in PLATFORMS:
         raise ConfigError(f"{path}: [bot] platform: '{platform}' is not one of {', '.join(PLATFORMS)}")
     if not platform:
@@ -263,27 +305,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
                           f"{'is' if len(missing) == 1 else 'are'} not set in the environment")
     if slack.app_token and not slack.app_token.startswith("xapp-"):
         raise ConfigError("environment variable SLACK_APP_TOKEN: expected an app-level token starting with xapp-")
-
-    s = Settings(
-        platform=platform,
-        database_url=get("database", "url", "sqlite:///teambot.db"),
-        http_host=get("http", "host", "0.0.0.0"),
-        http_port=get("http", "port", 3000),
-        default_lang=get("bot", "default_lang", "zh"),
-        default_tz=get("bot", "default_tz", "Asia/Shanghai"),
-        default_calendar=get("bot", "default_calendar", "CN"),
-        log_level=str(get("bot", "log_level", "INFO")).upper(),
-        log_file=str(get("bot", "log_file", "")),
-        http=HttpSettings(**{k: v for (sec, k), v in values.items() if sec == "http" and k not in ("host", "port")}),
-        slack=slack,
-        dingtalk=dingtalk,
-        wecom=wecom,
-        scheduler=SchedulerSettings(**{k: v for (sec, k), v in values.items() if sec == "scheduler"}),
-        outbox=OutboxSettings(**{k: v for (sec, k), v in values.items() if sec == "outbox"}),
-        source=source,
-    )
-    _validate(s, path)
-    return s
+    return platform
 
 
 def _coerce(raw: object, typ: type, where: str):

@@ -44,26 +44,20 @@ def _option(value: str, label: str) -> dict:
     return {"text": _pt(label, MAX_OPTION_TEXT), "value": value[:MAX_OPTION_VALUE]}
 
 
+#: Field kinds Slack has a picker for: (element type, the key of its initial value).
+_PICKERS = {"user": ("users_select", "initial_user"), "channel": ("conversations_select", "initial_conversation"),
+            "date": ("datepicker", "initial_date"), "time": ("timepicker", "initial_time")}
+
+
 def element(f: FormField) -> dict:
     el: dict = {"action_id": VALUE_ACTION}
-    if f.kind == "user":
-        el["type"] = "users_select"
+    if f.kind in _PICKERS:
+        el["type"], initial_key = _PICKERS[f.kind]
+        if f.kind == "channel":
+            el["filter"] = {"include": ["public", "private"], "exclude_bot_users": True,
+                            "exclude_external_shared_channels": True}
         if f.initial:
-            el["initial_user"] = f.initial
-    elif f.kind == "channel":
-        el["type"] = "conversations_select"
-        el["filter"] = {"include": ["public", "private"], "exclude_bot_users": True,
-                        "exclude_external_shared_channels": True}
-        if f.initial:
-            el["initial_conversation"] = f.initial
-    elif f.kind == "date":
-        el["type"] = "datepicker"
-        if f.initial:
-            el["initial_date"] = f.initial
-    elif f.kind == "time":
-        el["type"] = "timepicker"
-        if f.initial:
-            el["initial_time"] = f.initial
+            el[initial_key] = f.initial
     elif f.kind == "select" and f.options:
         el["type"] = "static_select"
         el["options"] = [_option(o.value, o.label) for o in f.options[:MAX_OPTIONS]]

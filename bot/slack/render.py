@@ -1,4 +1,4 @@
-"""Reply -> Slack Block Kit. Pure functions: no I/O, no Slack SDK.
+"""Reply -> Slack Block Kit (messages and the Home tab). Pure functions: no I/O, no Slack SDK.
 
 Limits honoured (https://api.slack.com/reference/block-kit/blocks):
   * at most 50 blocks per message (100 in a Home tab view or a modal); what does not fit is
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from bot.kit.notices import notice
 from commands.core.reply import Actions, Button, Fields, File, Image, Reply, Table, Text
 
 MAX_BLOCKS = 50
@@ -229,3 +230,19 @@ def message_payload(reply: Reply, lang: str | None = None) -> dict:
     if rendered:
         payload["blocks"] = rendered
     return payload
+
+
+HOME_TITLE = "teambot"
+
+
+def home_view(reply: Reply, lang: str | None = None) -> dict:
+    """The Home tab: a title, a line saying what the bot is for, then the reply (commands/home.py)."""
+    return {
+        "type": "home",
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": HOME_TITLE}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": notice("home_subtitle", lang, sep=" · ")}]},
+            {"type": "divider"},
+            *blocks(reply, lang, max_blocks=97),  # a Home view holds 100 blocks
+        ],
+    }

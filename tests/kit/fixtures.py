@@ -116,12 +116,12 @@ def row_counts(engine: Engine) -> dict[str, int]:
 class SlackHarness:
     def __init__(self, fake: FakeSlack, db_url: str, clock: Clock, *, secret: str = SECRET,
                  default_lang: str = "zh", users_info_timeout: float = 1.0,
-                 user_cache_seconds: int = 3600):
+                 user_cache_seconds: int = 3600, dispatcher: Dispatcher | None = None):
         self.fake = fake
         self.clock = clock
         self.secret = secret
         self.engine = make_engine(db_url)
-        self.dispatcher = Dispatcher(uow_factory(self.engine), clock, default_lang=default_lang)
+        self.dispatcher = dispatcher or Dispatcher(uow_factory(self.engine), clock, default_lang=default_lang)
         self.settings = Settings(
             platform="slack", database_url=db_url, default_lang=default_lang,
             slack=SlackSettings(bot_token=BOT_TOKEN, signing_secret=secret, api_url=fake.url,
