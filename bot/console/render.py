@@ -1,9 +1,10 @@
-"""Reply -> terminal text."""
+"""Reply -> terminal text: mentions as @name, no markup, and no control characters (what a person
+typed is shown, never obeyed by the terminal)."""
 from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.kit.markup import plain
+from bot.kit.markup import plain, printable
 from commands.core.reply import Actions, Button, Fields, Reply, Table, Text
 
 
@@ -20,4 +21,4 @@ def text(reply: Reply) -> str:
         elif isinstance(p, Actions):
             p = Actions(tuple(Button(**{**b.__dict__, "label": plain(b.label)}) for b in p.buttons))
         parts.append(p)
-    return replace(reply, parts=tuple(parts)).plain()
+    return printable(replace(reply, parts=tuple(parts)).plain())

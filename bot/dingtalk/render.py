@@ -20,7 +20,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, quote, urlsplit
 
 from bot.kit import markup
-from bot.kit.markup import MENTION, cut, double_star_bold, mentioned_ids
+from bot.kit.markup import MENTION, bare, cut, defuse_links, double_star_bold, mentioned_ids
 from commands.core.reply import Actions, Button, Reply
 
 SEND_MESSAGE_URL = "dtmd://dingtalkclient/sendMessage?content="
@@ -32,8 +32,10 @@ MAX_BUTTONS = 5
 
 
 def inline(text: str) -> str:
-    """Core markup -> DingTalk markdown: mentions to `@id`, `*bold*` to `**bold**`."""
-    return double_star_bold(MENTION.sub(lambda m: "@" + m.group("uid"), text))
+    """Core markup -> DingTalk markdown: mentions to `@id`, `*bold*` to `**bold**`, links in what a
+    person typed left as words. Only `at.atUserIds` makes a mention notify anyone (`render`), and
+    only for people's ids; `isAtAll` is never set."""
+    return double_star_bold(defuse_links(MENTION.sub(lambda m: "@" + m.group("uid"), text)))
 
 
 def button_url(command: str) -> str:
@@ -80,7 +82,7 @@ def render(reply: Reply, *, at_user: str | None = None, group: bool = False) -> 
         msg: dict = {"msgtype": "actionCard", "actionCard": {
             "title": title(reply), "text": text,
             "btnOrientation": "1" if len(shown) <= 2 else "0",
-            "btns": [{"title": cut(b.label, 20), "actionURL": button_url(b.command)} for b in shown],
+            "btns": [{"title": cut(bare(b.label), 20), "actionURL": button_url(b.command)} for b in shown],
         }}
     else:
         msg = {"msgtype": "markdown", "markdown": {"title": title(reply), "text": text}}

@@ -189,7 +189,8 @@ class Front:
         protocol = type("Protocol", (_TimedHeaders,), {"header_timeout": self.limits.header_timeout_seconds})
         config = uvicorn.Config(
             self.asgi(), host=settings.http_host, port=settings.http_port, http=protocol,
-            limit_concurrency=self.limits.max_connections, access_log=False, workers=1, lifespan="off",
+            # uvicorn refuses a request once the connections, its own included, reach the limit.
+            limit_concurrency=self.limits.max_connections + 1, access_log=False, workers=1, lifespan="off",
             log_level=settings.log_level.lower(),
             # uvicorn would otherwise install its own logging config over ours.
             log_config=None,

@@ -22,6 +22,10 @@ _MARKUP_CHARS = re.compile(r"[*`]")
 #: mention is never the bot's own, so it is never made live.
 BROADCAST_IDS = frozenset({"all", "@all", "everyone", "channel", "here", "所有人"})
 ELLIPSIS = "…"
+#: A markdown link, `[label](address)`: the label may hide where it leads.
+_MD_LINK = re.compile(r"\]\s*\(")
+#: Control characters a terminal would obey (colours, cursor moves, a cleared screen), tab and newline aside.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def name_of(m: re.Match) -> str:
@@ -45,8 +49,20 @@ def plain(text: str) -> str:
 
 
 def bare(text: str) -> str:
-    """Mentions as `@label`, every `*` and backtick removed: titles and card fields show no markup."""
-    return _MARKUP_CHARS.sub("", names(text))
+    """Mentions as `@label`, every `*` and backtick removed, links left as words: titles, buttons
+    and card fields show no markup."""
+    return defuse_links(_MARKUP_CHARS.sub("", names(text)))
+
+
+def defuse_links(text: str) -> str:
+    """Markdown (DingTalk, WeCom) for text that may hold what a person typed: `[label](address)`
+    stays words, never a link whose label hides its address (a zero-width space parts `]` and `(`)."""
+    return _MD_LINK.sub(lambda m: "]\u200b" + m.group(0)[1:], text)
+
+
+def printable(text: str) -> str:
+    """Text for a terminal: control characters (escape sequences) shown as U+FFFD, never obeyed."""
+    return _CONTROL.sub("\ufffd", text)
 
 
 def live_id(uid: str) -> bool:

@@ -8,14 +8,19 @@ Limits honoured (https://api.slack.com/reference/block-kit/blocks):
     its action_id 255,
   * an image's alt_text at most 2000 characters.
 
-Text from the core may contain Slack's own mention syntax (`<@U123>`, `<@U123|li>`, `<#C1>`,
-`<!here>`); those are kept, every other `&`, `<`, `>` is escaped, so text a user typed can never
-turn into a link or a broadcast mention. `*bold*` is already mrkdwn and passes through.
+The one escaping rule for text (core text and the user text inside it alike): a person's mention
+(`<@U123>`, `<@U123|li>`) and a channel link (`<#C1|sales>`) stay live, since that is how the bot
+names an assignee or an approver. Everything else in angle brackets is shown, never obeyed: a
+broadcast or a user-group ping (`<!channel>`, `<!here>`, `<!everyone>`, `<!subteam^S1|@sales>`)
+becomes its plain words with a word joiner after the `@`, a link shows its real address next to its
+label (`<http://evil|click>` -> `click (http://evil)`), and every other `&`, `<`, `>` is escaped.
+`*bold*` is already mrkdwn and passes through.
 """
 from __future__ import annotations
 
 import re
 
+from bot.kit.markup import plain
 from bot.kit.notices import notice
 from commands.core.reply import Actions, Button, Fields, File, Image, Reply, Table, Text
 
@@ -34,8 +39,13 @@ MAX_FALLBACK = 3000
 #: Prefix of every action_id we emit; the app's action listener matches `^tb:`.
 ACTION_PREFIX = "tb:"
 
-_KEEP = re.compile(r"<[@#!][^<>\s][^<>]*>")
+#: What stays live: a person's mention and a channel link.
+_KEEP = re.compile(r"<(?:@[UW][A-Z0-9]+|#C[A-Z0-9]+)(?:\|[^<>]*)?>")
+#: Any other `<...>` Slack would read as markup.
+_TOKEN = re.compile(r"<([^<>]*)>")
 _ENTITY = re.compile(r"&(?:amp|lt|gt);")
+#: After the `@` of a broadcast shown as words: U+2060 WORD JOINER, so Slack never reads it as one.
+_JOINER = "\u2060"
 _MORE = {
     "zh": "…还有 {n} 项未显示",
     "en": "… {n} more not shown",
@@ -43,15 +53,33 @@ _MORE = {
 
 
 def escape(text: str) -> str:
-    """Escape &, <, > for mrkdwn, keeping `<@U..>`, `<#C..>` and `<!..>` tokens intact."""
+    """Text as mrkdwn by the rule above: mentions of people and channel links live, nothing else."""
     out: list[str] = []
     pos = 0
-    for m in _KEEP.finditer(text):
+    for m in _TOKEN.finditer(text):
         out.append(_escape_plain(text[pos:m.start()]))
-        out.append(m.group(0))
+        out.append(m.group(0) if _KEEP.fullmatch(m.group(0)) else _escape_plain(_shown(m.group(1))))
         pos = m.end()
     out.append(_escape_plain(text[pos:]))
     return "".join(out)
+
+
+def plain_label(text: str) -> str:
+    """The rule for a plain_text field (a button's label): the same words, with no markup at all."""
+    return plain(_TOKEN.sub(lambda m: m.group(0) if _KEEP.fullmatch(m.group(0)) else _shown(m.group(1)), text))
+
+
+def _shown(inner: str) -> str:
+    """What a `<...>` that is not obeyed shows: a broadcast's words, a link's label and address."""
+    target, _, label = inner.partition("|")
+    if target.startswith("!"):
+        name = target[1:].split("^", 1)[0]
+        return (label or target) if name == "date" else "@" + _JOINER + (label or name).lstrip("@")
+    if target.startswith("@"):
+        return "@" + _JOINER + (label or target[1:])
+    if "://" in target or target.startswith("mailto:"):
+        return f"{label} ({target})" if label and label != target else target
+    return "<" + inner + ">"
 
 
 def unescape(text: str) -> str:
@@ -156,7 +184,8 @@ def button_element(button: Button, index: int) -> dict:
     el: dict = {
         "type": "button",
         "action_id": _clip(f"{ACTION_PREFIX}{button.action_id}:{index}", MAX_ACTION_ID),
-        "text": {"type": "plain_text", "text": _clip(button.label or "…", MAX_BUTTON_LABEL), "emoji": True},
+        "text": {"type": "plain_text", "text": _clip(plain_label(button.label) or "…", MAX_BUTTON_LABEL),
+                 "emoji": True},
         # The command the click runs; the server re-parses and re-checks it as the clicking user.
         "value": (button.command or button.value or "")[:MAX_BUTTON_VALUE],
     }

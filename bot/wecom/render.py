@@ -17,7 +17,7 @@ from __future__ import annotations
 from functools import partial
 
 from bot.kit import markup
-from bot.kit.markup import MENTION, bare, cut, cut_bytes, double_star_bold, name_of
+from bot.kit.markup import MENTION, bare, cut, cut_bytes, defuse_links, double_star_bold, live_id, name_of
 from commands.core.reply import Actions, Button, Fields, Image, Reply, Table, Text
 
 APP_MARKDOWN_BYTES = 2048
@@ -30,11 +30,12 @@ _STYLE = {"primary": 1, "danger": 3}
 
 
 def inline(text: str, *, robot: bool = False) -> str:
-    if robot:
-        text = MENTION.sub(lambda m: f"<@{m.group('uid')}>", text)
-    else:
-        text = MENTION.sub(lambda m: "@" + name_of(m), text)
-    return double_star_bold(text)
+    """Core markup -> WeCom markdown. In robot posts a person's mention stays `<@userid>` (WeCom's
+    mention there), never one of `all`; elsewhere mentions are `@name`. Links in what a person typed
+    stay words."""
+    def mention(m) -> str:
+        return f"<@{m.group('uid')}>" if robot and live_id(m.group("uid")) else "@" + name_of(m)
+    return double_star_bold(defuse_links(MENTION.sub(mention, text)))
 
 
 def markdown_content(reply: Reply, *, robot: bool = False, include_commands: bool = True) -> str:

@@ -187,9 +187,11 @@ class Dispatcher:
 
     def _crash(self, inv: Invocation, ctx: Ctx | None, error: BaseException | None = None) -> Reply:
         incident = uuid.uuid4().hex[:8]
-        log.error("command failed: incident=%s platform=%s user=%s command=%s text=%r", incident,
-                  inv.actor.platform, inv.actor.user_id, inv.command, inv.text,
+        # Ids and the command's name only: what the person typed is theirs, and logs travel further.
+        log.error("command failed: incident=%s platform=%s user=%s command=%s", incident,
+                  inv.actor.platform, inv.actor.user_id, inv.command,
                   exc_info=error if error is not None else True)
+        log.debug("incident=%s text=%r", incident, inv.text)
         lang = ctx.lang if ctx else self._fallback_lang(inv)
         return Reply.text(t(lang, "core.internal_error", incident=incident), ok=False)
 

@@ -33,6 +33,21 @@ def test_a_crash_answers_politely_and_rolls_back(uow, clock, monkeypatch, caplog
     assert any(incident in r.getMessage() and r.exc_info for r in caplog.records)
 
 
+def test_a_crash_logs_ids_and_the_command_never_what_was_typed_unless_debugging(uow, clock, monkeypatch, caplog):
+    route = router.Route("broken", "tests.commands.broken_feature", ("broken",))
+    monkeypatch.setitem(router._BY_ALIAS, "broken", route)
+    chat = Chat(uow, clock)
+    with caplog.at_level(logging.INFO, logger="teambot.dispatch"):
+        chat.say("wang", "/broken 客户张总 13800000000")
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "command=broken" in record.getMessage() and "user=wang" in record.getMessage()
+    assert not any("13800000000" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="teambot.dispatch"):
+        chat.say("wang", "/broken 客户张总 13800000000")
+    assert any("13800000000" in r.getMessage() and r.levelno == logging.DEBUG for r in caplog.records)
+
+
 def test_a_retried_delivery_is_answered_once_and_written_once(uow, clock):
     chat = Chat(uow, clock)
     chat.say("wang", "/team setup 华东销售一组")
