@@ -247,11 +247,13 @@ def test_windows_and_steps_survive_the_migration_down_and_up(db_url):
 
 
 def test_a_private_answer_queued_for_a_dingtalk_group_message_carries_the_reply_window(uow, clock):
+    from bot.dingtalk.api import DingTalkApi
     from bot.dingtalk.inbound import DingTalkBot, Inbound
     from commands.core.dispatch import Dispatcher
     from storage.outbox_store import DeliveryWindows
 
-    bot = DingTalkBot(Dispatcher(uow, clock, windows=DeliveryWindows(reply=timedelta(minutes=30))), clock)
+    bot = DingTalkBot(Dispatcher(uow, clock, windows=DeliveryWindows(reply=timedelta(minutes=30))), clock,
+                      DingTalkApi("key", "secret"))
     inb = Inbound(msg_id="m1", user_id="li", name="李", conversation_id="cid1", group=True, text="/progress")
     bot.route(inb, Reply.text("只有你能看到", private=True))
     with uow() as u:
