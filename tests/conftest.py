@@ -47,6 +47,14 @@ def sqlite_url(_sqlite_template, tmp_path):
 
 
 @pytest.fixture
+def sqlite_uow(sqlite_url):
+    """A unit-of-work factory on a fresh SQLite database, for dialog tests where storage is not the point."""
+    eng = make_engine(sqlite_url)
+    yield uow_factory(eng)
+    eng.dispose()
+
+
+@pytest.fixture
 def sqlite_engine(sqlite_url):
     """An engine on a fresh SQLite database, for what exists on SQLite only (group commit)."""
     eng = make_engine(sqlite_url)
