@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy import text as sql_text
 
-from commands.core import fmt, paging, parsing
+from commands.core import fmt, paging, parsing, router, suggest
 from commands.core.context import Ctx
 from commands.core.errors import Refused, UsageError
 from commands.i18n import t
 from commands.core.keywords import keyword
-from commands.core.metrics import metric_name, resolve, team_metrics
-from commands.core.people import mention, require_member, resolve_person
+from commands.core.metrics import metric_name, names_of, resolve, team_metrics
+from commands.core.people import member_named, mention, require_member, resolve_member
 from commands.core.reply import Actions, Button, Reply, Table, Text
 from storage.models import Metric, ProgressEntry, ProgressValue
 from storage.prepared import Prepared, insert_columns
@@ -47,7 +48,8 @@ class UndoProgress:
 
 KEYWORDS = {
     "list": ("list", "ls", "列表", "查看", "记录"),
-    "undo": ("undo", "撤销", "撤回"),
+    # 撤消 is how many people spell 撤销.
+    "undo": ("undo", "撤销", "撤消", "撤回"),
 }
 BLOCKER_PREFIXES = ("blocker:", "blocked:", "阻塞:", "问题:", "卡点:")
 
@@ -66,9 +68,19 @@ def parse(text: str, ctx: Ctx):
         mentions, leftover = parsing.take_mentions(rest.strip())
         if len(mentions) > 1:
             raise UsageError("progress.one_person", example="progress.example_list")
+        if not mentions and leftover:
+            # A member named without @ ('/进展 列表 李雷 上周'): the first word, when the rest is a period.
+            first, _, after = leftover.partition(" ")
+            if not _is_period(leftover, ctx) and (not after or _is_period(after, ctx)):
+                mentions, leftover = [parsing.Mention(None, first, first)], after.strip()
         period = (parsing.parse_period(leftover, ctx.now, ctx.tz) if leftover
                   else parsing.period_of("week", ctx.now, ctx.tz))
         return ListProgress(who=mentions[0] if mentions else None, period=period, page=page)
+    if not rest.strip() and kw is None:
+        typo = _keyword_typo(head)
+        if typo is not None:
+            raise UsageError("core.did_you_mean_keyword", example=f"progress.example_{keyword(typo, KEYWORDS)}",
+                             word=head, command="/" + router.command_word(ctx.inv.command), keyword=typo)
 
     lowered = text.casefold()
     for prefix in BLOCKER_PREFIXES:
@@ -85,6 +97,28 @@ def parse(text: str, ctx: Ctx):
         raise UsageError("progress.empty")
     _check_length(note)
     return LogProgress(note=note, values=values)
+
+
+def _is_period(text: str, ctx: Ctx) -> bool:
+    try:
+        parsing.parse_period(text, ctx.now, ctx.tz)
+        return True
+    except UsageError:
+        return False
+
+
+def _keyword_typo(word: str) -> str | None:
+    """A one-word note that is a slip of a keyword (撤俏, lsit, udno) rather than news: two swapped
+    letters, one missing or extra, or (in Chinese) a second character mistyped. A real word one
+    letter from a keyword ('lost' for 'list') stays a note."""
+    guess = suggest.closest(word, [a for names in KEYWORDS.values() for a in names])
+    if guess is None or suggest.distance(word, guess) != 1:
+        return None
+    if not word.isascii():
+        return guess if len(word) == len(guess) and word[0] == guess[0] else None
+    if len(word) == len(guess) and sorted(word.casefold()) != sorted(guess.casefold()):
+        return None
+    return guess
 
 
 def _check_length(note: str) -> None:
@@ -106,8 +140,11 @@ def _log(uow: UnitOfWork, req: LogProgress, ctx: Ctx) -> Reply:
     lang = ctx.lang
     # Plain rows (id, code, names, unit, aliases): resolve() and metric_name() only read those
     # attributes, so no Metric objects need to be built here.
-    metrics = [] if not req.values else (
+    hidden = not req.blocker and _HAS_NUMBER.search(req.note or "") is not None
+    metrics = [] if not (req.values or hidden) else (
         ctx.metrics if ctx.metrics is not None else uow.read_all(_METRIC_ROWS, {"team": ctx.team_id}))
+    if hidden:
+        _refuse_values_in_note(req.note, metrics)
     resolved: list[tuple[Metric, float]] = []
     seen: set[int] = set()
     for name, amount in req.values:
@@ -119,6 +156,8 @@ def _log(uow: UnitOfWork, req: LogProgress, ctx: Ctx) -> Reply:
             raise UsageError("progress.percent_not_allowed", metric=metric_name(m, lang))
         if m.unit == "%" and not 0 <= amount.value <= 100:
             raise UsageError("progress.percent_range", metric=metric_name(m, lang))
+        if m.unit == "count" and not float(amount.value).is_integer():
+            raise UsageError("progress.count_whole", metric=metric_name(m, lang), value=fmt.number(amount.value))
         resolved.append((m, amount.value))
     _insert(uow, ctx, req, resolved)
     if req.blocker:
@@ -149,6 +188,40 @@ def _insert(uow: UnitOfWork, ctx: Ctx, req: LogProgress, resolved: list[tuple[Me
         _INSERT_VALUE.executemany(conn, [{"entry_id": entry_id, "team_id": ctx.team_id, "metric_id": m.id,
                                           "user_id": ctx.actor.user_id, "value": value, "created_at": ctx.now}
                                          for m, value in resolved])
+
+
+#: A note with a number in it may hold a metric value typed without "=".
+_HAS_NUMBER = re.compile(r"[0-9０-９]|[一二两三四五六七八九十][十百千万亿]")
+#: What makes a number plainly an amount of something: a multiplier, a currency or a percent sign.
+_STRONG = re.compile(r"[万亿%％¥￥元块kKmMwW]")
+
+
+def _refuse_values_in_note(note: str, metrics) -> None:
+    """A metric name followed by a value without "=" (`销售额 5万`, `销售额5万`, `visits 3`) is a value
+    the user meant to record: refuse it by name rather than keep it as words of the note. A number
+    that is just part of a sentence (`拜访 3 家客户`, `销售2部`) stays in the note."""
+    names = sorted(((n.casefold(), n) for m in metrics for n in names_of(m)), key=lambda x: -len(x[0]))
+    words = note.split()
+    for i, word in enumerate(words):
+        low = parsing._nfkc(word).casefold().rstrip(":")
+        after = words[i + 1] if i + 1 < len(words) else None
+        last = after is None or i + 2 == len(words)
+        if after is not None and any(low == n for n, _ in names) and _amount(after) \
+                and (last or _STRONG.search(after)):
+            raise UsageError("progress.pair_needs_equals", part=f"{word} {after}", fixed=f"{word}={after}")
+        for n, _ in names:
+            rest = low[len(n):]
+            if low.startswith(n) and rest and _amount(rest) and (after is None or _STRONG.search(rest)):
+                raise UsageError("progress.pair_needs_equals", part=word,
+                                 fixed=f"{word[:len(word) - len(rest)]}={word[len(word) - len(rest):]}")
+
+
+def _amount(text: str) -> bool:
+    try:
+        parsing.parse_amount(text)
+        return True
+    except UsageError:
+        return False
 
 
 # Built once: on the hot path, building a statement costs more than running it.
@@ -190,7 +263,10 @@ def _list(s, req: ListProgress, ctx: Ctx) -> Reply:
          .order_by(ProgressEntry.created_at.desc(), ProgressEntry.id.desc()))
     who_label = ""
     if req.who is not None:
-        user_id, _ = resolve_person(s, ctx, req.who)
+        if not req.who.user_id and req.who.raw == req.who.name and member_named(s, ctx.team_id, req.who.raw) is None:
+            # A word that was neither a period nor, it turns out, a member's name.
+            raise UsageError("progress.not_person_or_period", value=req.who.raw, example="progress.example_list")
+        user_id = resolve_member(s, ctx, req.who).user_id
         q = q.where(ProgressEntry.user_id == user_id)
         who_label = mention(user_id)
     start = paging.offset(req.page, LIST_LIMIT)

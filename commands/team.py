@@ -7,13 +7,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, func, select
 
+from commands import handover
 from commands.core import parsing, workdays
 from commands.core.context import Ctx
 from commands.core.errors import Refused, UsageError
 from commands.core.keywords import keyword
 from commands.core.metrics import seed_metrics
-from commands.core.people import member_of, mention, require_member, require_team, resolve_person
-from commands.core.reply import Reply, Table, Text
+from commands.core.people import (
+    member_of,
+    mention,
+    require_member,
+    require_team,
+    resolve_member,
+    resolve_person,
+)
+from commands.core.reply import Actions, Reply, Table, Text
 from commands.core.roles import ROLES, find_role, require_manager, role_duty, role_name
 from commands.i18n import normalize_lang, t
 from storage.models import Member, Team, TeamRobot
@@ -114,6 +122,9 @@ def parse(text: str, ctx: Ctx):
     if kw in ("add", "remove"):
         mentions, leftover = parsing.take_mentions(rest)
         example = f"team.example_{kw}"
+        if kw == "remove" and not mentions and len(leftover.split()) == 1:
+            # '/团队 移除 李雷': a member named without @ (run() checks the name).
+            mentions, leftover = [parsing.Mention(None, leftover, leftover)], ""
         if len(mentions) != 1:
             raise UsageError("team.one_person", example=example)
         if kw == "remove":
@@ -170,6 +181,8 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     require_manager(ctx)
     if isinstance(req, SetRobot):
         return _set_robot(s, req, ctx)
+    if isinstance(req, RemoveMember):
+        return _remove(s, req, ctx)
     user_id, display = resolve_person(s, ctx, req.who)
     existing = member_of(s, team.id, user_id)
     if isinstance(req, AddMember):
@@ -188,13 +201,27 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
             key = "team.role_changed"
         return Reply.text(t(lang, key, who=mention(user_id), role=role_name(req.role, lang),
                             duty=role_duty(req.role, lang), team=team.name), private=False)
-    # RemoveMember
-    if existing is None:
-        raise UsageError("team.not_a_member", who=mention(user_id), team=team.name, example="-")
+
+
+def _remove(s, req: RemoveMember, ctx: Ctx) -> Reply:
+    """Remove a member and list what they leave open, with buttons to take their tasks over."""
+    team, lang = ctx.team, ctx.lang
+    try:
+        existing = resolve_member(s, ctx, req.who)
+    except UsageError as e:
+        raise UsageError("team.not_a_member", who=e.args_["who"], team=team.name, example="-") \
+            .suggesting(e.suggestion) from None
     if existing.role == "manager" and _managers(s, team.id) == 1:
         raise Refused("team.last_manager", example="-")
     s.delete(existing)
-    return Reply.text(t(lang, "team.removed", who=mention(user_id), team=team.name), private=False)
+    s.flush()
+    user_id = existing.user_id
+    head = t(lang, "team.removed", who=mention(user_id), team=team.name)
+    open_text, buttons = handover.left_open(s, team, user_id, ctx)
+    parts: list = [Text(head + "\n" + open_text)]
+    if buttons:
+        parts.append(Actions(tuple(buttons)))
+    return Reply(parts=tuple(parts), private=False, summary=head)
 
 
 def _managers(s, team_id: int) -> int:

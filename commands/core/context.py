@@ -56,6 +56,8 @@ class Ctx:
     #: The team's metrics (MetricRow, by id), when the dispatcher read them with the context: the
     #: routes that always need them (Route.with_metrics). None when not read.
     metrics: list[MetricRow] | None = None
+    #: The team's working-day calendar setting ("CN", "US", "none"); None outside a team.
+    calendar_code: str | None = None
     #: Messages the command causes besides its reply; written to the outbox in the same transaction.
     outgoing: list[Outgoing] = field(default_factory=list)
     #: (model, id) -> the ORM object in this unit of work's Session.
@@ -92,6 +94,17 @@ class Ctx:
         if self._member is not None:
             return self._member.role
         return self.member_role if self.member_id is not None else None
+
+    @property
+    def calendar(self):
+        """The team's working-day calendar (commands/core/workdays.py); CN outside a team or for a
+        setting the calendar library no longer knows."""
+        from commands.core import workdays
+
+        try:
+            return workdays.calendar_for(self.calendar_code or "CN")
+        except ValueError:
+            return workdays.calendar_for("CN")
 
     @property
     def actor(self) -> Actor:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from commands.core import forms, home, router
+from commands.core import forms, home, router, suggest, typed_form
 from commands.core.clock import Clock
 from commands.core.context import Ctx, Invocation, MetricRow
 from commands.core.errors import Refused, UsageError
@@ -62,15 +63,14 @@ class Dispatcher:
             with self.uow() as uow:
                 ctx = self.context(uow, inv, with_metrics=route is not None and route.with_metrics)
                 if route is None:
-                    raise UsageError("core.unknown_command", example="settings.example",
-                                     command=inv.command)
+                    route = unknown_command(inv.command)
                 # A bare /task, /progress, /resource or /goal opens a form (a Slack modal;
                 # a usage card elsewhere). It only reads, so no receipt is kept for it.
                 if not text and forms.has_form(route.name):
                     return forms.form_reply(route.name, uow.session, ctx)
                 feature = router.module(route)
                 req = feature.parse(text, ctx)
-                reply = feature.run(req, uow, ctx)
+                reply = in_typed_form(feature.run(req, uow, ctx), inv, route, ctx.lang)
                 for msg in ctx.outgoing:
                     outbox_store.enqueue(uow.session, platform=inv.actor.platform, destination=msg.destination,
                                          payload=reply_to_dict(msg.reply), now=ctx.now,
@@ -93,9 +93,13 @@ class Dispatcher:
             if earlier is not None:
                 return earlier
             lang = ctx.lang if ctx else self._fallback_lang(inv)
+            e = keyword_suggestion(e, route, inv.command)
             # Catalogs are named after the feature module (tasks.toml for the `task` route).
             feature = route.module.rsplit(".", 1)[-1] if route else "settings"
-            return usage_reply(lang, e, feature)
+            if e.typed_command:  # an unknown command: the example is the suggested one's
+                route = router.find(e.typed_command)
+            form = typed_form.form_of(route, e.typed_command or inv.command, inv.text, lang, e.typed_keyword)
+            return usage_reply(lang, e, feature, form, route.name if route else None)
         except IntegrityError:
             # The delivery was answered before (or a concurrent delivery of it just was).
             earlier = self._earlier(inv)
@@ -133,18 +137,19 @@ class Dispatcher:
         # The person's saved language and time zone come with the team (one query, not two).
         if with_metrics:
             rows = uow.read_all(_TEAM_MEMBER_METRICS, keys)
-            row = rows[0][:7] if rows else None
-            metrics = [MetricRow._make(r[7:]) for r in rows if r[7] is not None] if rows else None
+            row = rows[0][:_CONTEXT_COLUMNS] if rows else None
+            metrics = ([MetricRow._make(r[_CONTEXT_COLUMNS:]) for r in rows if r[_CONTEXT_COLUMNS] is not None]
+                       if rows else None)
         else:
             row = uow.read(_TEAM_AND_MEMBER, keys)
         if row is not None:
-            team_id, team_lang, team_tz, member_id, role, pref_lang, pref_tz = row
+            team_id, team_lang, team_tz, calendar, member_id, role, pref_lang, pref_tz = row
         else:
-            team_id = team_lang = team_tz = member_id = role = None
+            team_id = team_lang = team_tz = calendar = member_id = role = None
             # In a DM (or any unbound channel) the person's only team is meant.
             rows = uow.read_all(_ONLY_TEAM, keys)
             if len(rows) == 1:
-                team_id, team_lang, team_tz, member_id, role = rows[0]
+                team_id, team_lang, team_tz, calendar, member_id, role = rows[0]
             pref_lang, pref_tz = uow.read(_PREF, keys) or (None, None)
         lang = pref_lang or team_lang or normalize_lang(actor.locale) or self.default_lang
         tz_name = pref_tz or team_tz or actor.tz or self.default_tz
@@ -153,7 +158,8 @@ class Dispatcher:
         except (KeyError, ValueError, OSError):
             tz = ZoneInfo(self.default_tz)
         return Ctx(inv=inv, lang=lang, tz=tz, now=self.clock.now(), team_id=team_id, member_id=member_id,
-                   member_role=role, metrics=metrics, load=lambda model, key: uow.session.get(model, key))
+                   member_role=role, calendar_code=calendar, metrics=metrics,
+                   load=lambda model, key: uow.session.get(model, key))
 
     # -- what adapters need besides handle(): they never open a unit of work themselves ----------
     def already_answered(self, platform: str, key: str) -> bool:
@@ -196,12 +202,59 @@ class Dispatcher:
         return Reply.text(t(lang, "core.internal_error", incident=incident), ok=False)
 
 
-def usage_reply(lang: str, e: UsageError, feature: str) -> Reply:
+def unknown_command(typed: str) -> router.Route:
+    """Raise the answer to a command that does not exist: the closest real one, or the list."""
+    word = router.command_word(typed)
+    guess = suggest.closest(word, router.aliases())
+    if guess is not None:
+        route = router.find(guess)
+        e = UsageError("core.did_you_mean_command", example=f"{route.module.rsplit('.', 1)[-1]}.example",
+                       command=word, suggestion="/" + guess)
+        e.typed_command = guess
+        raise e
+    names = " ".join("/" + r.name for r in router.ROUTES)
+    raise UsageError("core.unknown_command", example="settings.example", command=word, commands=names)
+
+
+def keyword_suggestion(e: UsageError, route: router.Route | None, typed: str) -> UsageError:
+    """A feature's "unknown keyword" turned into "did you mean" when a keyword of the command is close."""
+    if route is None or not e.key.endswith(".unknown_keyword") or "word" not in e.args_:
+        return e
+    word = str(e.args_["word"])
+    module = router.module(route)
+    tables = [getattr(module, name, None) or {} for name in ("KEYWORDS", "SCOPES")]
+    guess = suggest.closest(word, [a for table in tables for names in table.values() for a in names])
+    if guess is None:
+        return e
+    out = UsageError("core.did_you_mean_keyword", example=e.example, word=word,
+                     command="/" + router.command_word(typed), keyword=guess)
+    out.typed_keyword = word
+    return out
+
+
+def in_typed_form(reply: Reply, inv: Invocation, route: router.Route, lang: str) -> Reply:
+    """The reply's hints (`用 /team add …`) written in the form the user typed (`用 /团队 添加 …`)."""
+    if not any(isinstance(p, Text) and ("/" in p.text or "、" in p.text) for p in reply.parts):
+        return reply
+    form = typed_form.form_of(route, inv.command, inv.text, lang)
+    parts = tuple(Text(typed_form.rewrite(p.text, form, route.name)) if isinstance(p, Text) else p
+                  for p in reply.parts)
+    return replace(reply, parts=parts)
+
+
+def usage_reply(lang: str, e: UsageError, feature: str, form: typed_form.TypedForm | None = None,
+                current: str | None = None) -> Reply:
+    def written(text: str) -> str:
+        return typed_form.rewrite(text, form, current) if form is not None else text
+
     message = t(lang, e.key, **e.args_)
+    if e.suggestion:
+        message += " " + t(lang, "core.did_you_mean_word", word=e.suggestion)
+    message = written(message)
     parts = [Text(("🚫 " if isinstance(e, Refused) else "⚠️ ") + message)]
     example_key = e.example or f"{feature}.example"
     if example_key != "-":
-        parts.append(Text(t(lang, "core.example_label") + "\n" + t(lang, example_key)))
+        parts.append(Text(t(lang, "core.example_label") + "\n" + written(t(lang, example_key))))
     # `error` names the message, so a form can show it on the field it is about.
     return Reply(parts=tuple(parts), private=True, ok=False, summary=message, error=e.key)
 
@@ -212,19 +265,21 @@ _RECEIPT = select(InboundReceipt.reply_json).where(InboundReceipt.platform == bi
 _PREF_SELECT = select(UserPref.lang, UserPref.tz).where(UserPref.platform == bindparam("platform"),
                                                         UserPref.user_id == bindparam("user"))
 _PREF = Prepared(_PREF_SELECT)
-_TEAM_AND_MEMBER_SELECT = (select(Team.id, Team.lang, Team.tz, Member.id, Member.role,
+_TEAM_AND_MEMBER_SELECT = (select(Team.id, Team.lang, Team.tz, Team.calendar, Member.id, Member.role,
                                   _PREF_SELECT.with_only_columns(UserPref.lang).scalar_subquery(),
                                   _PREF_SELECT.with_only_columns(UserPref.tz).scalar_subquery())
                            .select_from(Team)
                            .outerjoin(Member, and_(Member.team_id == Team.id, Member.user_id == bindparam("user")))
                            .where(Team.platform == bindparam("platform"), Team.channel_id == bindparam("channel")))
 _TEAM_AND_MEMBER = Prepared(_TEAM_AND_MEMBER_SELECT)
+#: How many columns the context row has before the metric columns of _TEAM_MEMBER_METRICS.
+_CONTEXT_COLUMNS = len(_TEAM_AND_MEMBER_SELECT.selected_columns)
 #: The same row once per metric of the team (once with NULL metric columns when it has none).
 _TEAM_MEMBER_METRICS = Prepared(_TEAM_AND_MEMBER_SELECT
                                 .add_columns(Metric.id, Metric.code, Metric.name_zh, Metric.name_en, Metric.unit,
                                              Metric.aliases)
                                 .outerjoin(Metric, Metric.team_id == Team.id).order_by(Metric.id))
-_ONLY_TEAM = Prepared(select(Team.id, Team.lang, Team.tz, Member.id, Member.role)
+_ONLY_TEAM = Prepared(select(Team.id, Team.lang, Team.tz, Team.calendar, Member.id, Member.role)
                       .join(Member, Member.team_id == Team.id)
                       .where(Team.platform == bindparam("platform"), Member.user_id == bindparam("user")).limit(2))
 

@@ -11,12 +11,22 @@ class UsageError(Exception):
         self.args_ = args
         #: Catalog key of a correct example (defaults to the command's usage example).
         self.example = example
+        #: A close real word for what was typed ("did you mean sales?"), shown after the message.
+        self.suggestion: str | None = None
+        #: The command and keyword the example should be written with (the user's own form).
+        self.typed_command: str | None = None
+        self.typed_keyword: str | None = None
 
     def with_example(self, example: str) -> UsageError:
         """Name the example for an error raised deeper down (a date parser knows no command), unless
         it already has one: `raise e.with_example("tasks.example_due") from None`."""
         if self.example is None:
             self.example = example
+        return self
+
+    def suggesting(self, word: str | None) -> UsageError:
+        """Add "did you mean <word>?" (nothing when word is None)."""
+        self.suggestion = word
         return self
 
 

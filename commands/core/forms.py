@@ -303,7 +303,8 @@ def compose(form_id: str, values: dict[str, str], state: str = "") -> str:
                 raise FieldError("member", "goals.team_or_person")
             scope = "for team"
         else:
-            scope = f"for {_who(member)}" if member else ""
+            # "for me" said outright: a manager's goal without `for` is a question, not a default.
+            scope = f"for {_who(member)}" if member else "for me"
         return " ".join(x for x in ("/goal set", metric, target, when, scope) if x)
     if form_id == PROMPT:
         if not state.strip():

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
+from commands.core import suggest
 from commands.core.errors import UsageError
 from storage.models import Metric
 
@@ -45,4 +46,15 @@ def resolve(metrics: list[Metric], name: str, lang: str) -> Metric:
         if key in (n.casefold() for n in names_of(m)):
             return m
     known = ", ".join(f"{m.code} / {m.name_zh}" for m in metrics)
-    raise UsageError("progress.unknown_metric", name=name, known=known)
+    raise UsageError("progress.unknown_metric", name=name, known=known).suggesting(closest_metric(metrics, name))
+
+
+def closest_metric(metrics: list[Metric], name: str) -> str | None:
+    """The metric name nearest to a typo ('sale' -> 'sales', '销额' -> '销售额'), written in the script
+    of what was typed, or None."""
+    guess = suggest.closest(name.strip(), [n for m in metrics for n in names_of(m)])
+    if guess is None:
+        return None
+    if guess.isascii():
+        return guess
+    return next((m.name_zh for m in metrics if guess in names_of(m)), guess)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session
 
+from commands.core import suggest
 from commands.core.errors import Refused, UsageError
 from storage.models import Member, Team
 
@@ -27,6 +28,54 @@ def resolve_person(session: Session, ctx, mention) -> tuple[str, str]:
     raise UsageError("core.unknown_person", name=name)
 
 
+def team_members(session: Session, team_id: int) -> list[Member]:
+    return list(session.scalars(select(Member).where(Member.team_id == team_id).order_by(Member.id)))
+
+
+def _names(m: Member) -> list[str]:
+    return [n for n in (m.display_name, m.user_id) if n]
+
+
+def member_named(session: Session, team_id: int | None, word: str) -> Member | None:
+    """The member whose name (display name or id) is `word`, ignoring case and a leading @; None when
+    no one or more than one is called that."""
+    key = (word or "").strip().lstrip("@＠").casefold()
+    if not key or team_id is None:
+        return None
+    found = [m for m in team_members(session, team_id) if key in (n.casefold() for n in _names(m))]
+    return found[0] if len(found) == 1 else None
+
+
+def member_near(session: Session, team_id: int | None, word: str) -> Member | None:
+    """The one member whose name is a typo away from `word` (李蕾 for 李雷), else None."""
+    if team_id is None:
+        return None
+    members = team_members(session, team_id)
+    guess = suggest.closest((word or "").lstrip("@＠"), [n for m in members for n in _names(m)])
+    if guess is None:
+        return None
+    found = [m for m in members if guess in _names(m)]
+    return found[0] if len(found) == 1 else None
+
+
+def resolve_member(session: Session, ctx, mention) -> Member:
+    """The team member a mention (or a name typed without @) means. Anyone else is refused by name,
+    with the closest member's name when there is one."""
+    member = None
+    if mention.user_id:
+        member = session.scalars(select(Member).where(Member.team_id == ctx.team_id,
+                                                      Member.user_id == mention.user_id)).first()
+    else:
+        member = member_named(session, ctx.team_id, mention.name or "")
+    if member is not None:
+        return member
+    named = mention.user_id or (mention.name if ctx.actor.platform in NAME_IS_ID else None)
+    who = f"<@{named}>" if named else "@" + (mention.name or "")
+    near = None if mention.user_id else member_near(session, ctx.team_id, mention.name or "")
+    raise UsageError("core.not_a_member", who=who, team=ctx.team.name if ctx.team else "", example="-") \
+        .suggesting(f"<@{near.user_id}>" if near else None)
+
+
 def _display(session: Session, ctx, user_id: str) -> str | None:
     if ctx.team_id is None:
         return None
@@ -47,6 +96,12 @@ def require_member(ctx) -> None:
 
 def member_of(session: Session, team_id: int, user_id: str) -> Member | None:
     return session.scalars(select(Member).where(Member.team_id == team_id, Member.user_id == user_id)).first()
+
+
+def typed_mention(ctx, user_id: str) -> str:
+    """A person as a command typed by a button names them: '@wang' on the console (a name is the id),
+    '<@U123>' on the platforms with user ids."""
+    return f"@{user_id}" if ctx.actor.platform in NAME_IS_ID else f"<@{user_id}>"
 
 
 def mention(user_id: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from commands.core import suggest
 from commands.core.errors import Refused, UsageError
 from commands.i18n import t
 
@@ -31,7 +32,8 @@ _BY_NAME = {n.casefold(): r.code for r in ROLES.values() for n in r.names}
 def find_role(text: str) -> str:
     code = _BY_NAME.get(text.strip().casefold().replace("-", "_"))
     if code is None:
-        raise UsageError("team.unknown_role", role=text, known=", ".join(ROLES))
+        guess = suggest.closest(text.strip(), [n for r in ROLES.values() for n in r.names])
+        raise UsageError("team.unknown_role", role=text, known=", ".join(ROLES)).suggesting(guess)
     return code
 
 

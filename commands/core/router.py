@@ -26,8 +26,9 @@ ROUTES: tuple[Route, ...] = (
     Route("goal", "commands.goals", ("goal", "goals", "目标")),
     Route("kpi", "commands.kpi", ("kpi", "绩效")),
     Route("agenda", "commands.agenda", ("agenda", "会议", "议程")),
-    Route("teambot", "commands.settings", ("teambot", "help", "帮助", "设置")),
+    Route("teambot", "commands.settings", ("teambot", "help", "设置", "帮助")),
 )
+# The first Chinese alias of each route is how replies write the command for someone who typed one.
 
 _BY_ALIAS = {a.casefold(): r for r in ROUTES for a in r.aliases}
 
@@ -45,8 +46,22 @@ def normalize(text: str) -> str:
     return "".join(c if c in _KEEP else unicodedata.normalize("NFKC", c) for c in text).strip()
 
 
+#: What may stand for the slash: '/', and '、', which a Chinese keyboard types for it.
+_SLASHES = "/、"
+
+
+def command_word(command: str) -> str:
+    """The command as typed without its slash: '/任务' and '、任务' -> '任务'."""
+    return normalize(command).lstrip(_SLASHES)
+
+
 def find(command: str) -> Route | None:
-    return _BY_ALIAS.get(normalize(command).lstrip("/").casefold())
+    return _BY_ALIAS.get(command_word(command).casefold())
+
+
+def aliases() -> list[str]:
+    """Every command alias, each route's in its own order (for did-you-mean)."""
+    return [a for r in ROUTES for a in r.aliases]
 
 
 def module(route: Route) -> ModuleType:
@@ -60,7 +75,8 @@ _MODULES: dict[str, ModuleType] = {}
 
 
 def split_command(message: str) -> tuple[str, str]:
-    """For platforms that deliver plain messages: '/task add ...' or '任务 新建 ...' -> ('task', 'add ...')."""
+    """For platforms that deliver plain messages: '/task add ...', '任务 新建 ...' or '、任务 列表' ->
+    ('task', 'add ...')."""
     msg = normalize(message)
     head, _, rest = msg.partition(" ")
-    return head.lstrip("/"), rest.strip()
+    return head.lstrip(_SLASHES), rest.strip()

@@ -31,6 +31,16 @@ RECURRING = {
 DEADLINE_WORDS = ("by", "before", "until", "deadline", "截止", "截至", "截止到", "之前", "前")
 FOR_WORDS = ("for", "为", "给")
 TEAM_WORDS = ("team", "团队", "全队", "全组", "小组")
+SELF_WORDS = ("me", "myself", "self", "我", "自己", "本人", "我自己")
+# How a target is written in words (the guide's own wording: 增长20%, 每月增长10%, 提升至90%以上).
+# Longest first: '提升至' is a threshold, '提升' a change.
+TO_WORDS = ("提升至", "提升到", "提高至", "提高到", "增长至", "增长到", "增加至", "增加到", "上升至", "上升到",
+            "达到", "不低于", "至少", "保持在", "保持", "至", "到", "to at least", "at least", "reach", "to")
+UP_WORDS = ("增长", "增加", "提升", "提高", "上升", "上涨", "环比增长", "grow by", "grow", "increase by", "increase",
+            "raise by", "raise", "up by", "up", "plus")
+DOWN_WORDS = ("下降", "降低", "减少", "下调", "环比下降", "decrease by", "decrease", "reduce by", "reduce", "cut by",
+              "cut", "down by", "down", "minus")
+AT_LEAST_SUFFIXES = ("及以上", "或以上", "以上", "or more", "or above", "+")
 REASON_WORDS = ("because", "since", "reason", "因为", "原因", "理由")
 
 
@@ -42,6 +52,8 @@ class SetGoal:
     #: The words naming the metric, as typed (None: none given).
     metric: str | None
     target: parsing.Amount | None
+    #: The target is a change on the previous period: a percentage ('+20%', '增长20%') or, with
+    #: `delta`, an amount ('增长20万').
     relative: bool
     period: parsing.Period | None = None
     recurring: str | None = None
@@ -49,6 +61,11 @@ class SetGoal:
     deadline: date | None = None
     who: parsing.Mention | None = None
     team: bool = False
+    #: `for me` / `为我`: the caller's own goal, said explicitly.
+    mine: bool = False
+    delta: bool = False
+    #: The target as typed, to echo in hints ('150万', '1.5m').
+    typed: str = ""
 
     @property
     def timed(self) -> bool:
@@ -166,19 +183,30 @@ def _parse_set(rest: str, ctx: Ctx) -> SetGoal:
     if len(mentions) > 1:
         raise UsageError("goals.one_person", example=example)
     words = [w for w in rest.split() if w]
-    team = False
+    team = mine = False
     kept: list[str] = []
     for i, w in enumerate(words):
         low = w.casefold()
+        after_for = i > 0 and words[i - 1].casefold() in FOR_WORDS
         if low in FOR_WORDS or (low == "the" and i + 1 < len(words) and words[i + 1].casefold() in TEAM_WORDS):
             continue
         if low in TEAM_WORDS or (low[:1] in ("为", "给") and low[1:] in TEAM_WORDS):
             team = True
             continue
+        if (after_for and low in SELF_WORDS) or (low[:1] in ("为", "给") and low[1:] in SELF_WORDS):
+            mine = True
+            continue
+        if after_for and not mentions and not parsing.parse_mention(w) and not _looks_like_amount(w):
+            # 'for li' / '为 李雷': a member named without @; run() checks the name against the team.
+            mentions = [parsing.Mention(None, w, w)]
+            continue
         kept.append(w)
     words = kept
     if team and mentions:
         raise UsageError("goals.team_or_person", example=example)
+    if mine and (team or mentions):
+        raise UsageError("goals.team_or_person", example=example)
+    words, sign, at_least = _target_words(words)
 
     deadline = None
     recurring = None
@@ -209,15 +237,26 @@ def _parse_set(rest: str, ctx: Ctx) -> SetGoal:
             raise UsageError("goals.period_over", period=fmt.period_label(period, ctx.lang), example=example)
 
     target = None
-    relative = False
+    relative = delta = False
+    typed = ""
     for i in range(len(words) - 1, -1, -1):
         try:
             amount = parsing.parse_amount(words[i])
         except UsageError:
             continue
-        target, relative = amount, _is_relative(words[i], amount)
+        target, relative, typed = amount, _is_relative(words[i], amount), words[i]
         words = words[:i] + words[i + 1:]
         break
+    if sign and target is None:
+        # '增长' with something that is not a number after it: name it.
+        raise UsageError("goals.change_needs_number", example="goals.example_relative")
+    if sign and target is not None:
+        if relative or target.value < 0:
+            raise UsageError("parse.bad_amount", value=typed, example="goals.example_relative")
+        relative, delta = True, not target.percent
+        target = parsing.Amount(sign * target.value, target.percent)
+    if at_least and relative:
+        raise UsageError("parse.bad_amount", value=typed, example=example)
     metric = " ".join(words).strip(" ,，") or None
     if relative and deadline is not None:
         raise UsageError("goals.relative_needs_period", example="goals.example_relative")
@@ -225,11 +264,71 @@ def _parse_set(rest: str, ctx: Ctx) -> SetGoal:
         raise UsageError("goals.target_positive", example=example)
     who = mentions[0] if mentions else None
     return SetGoal(metric=metric, target=target, relative=relative, period=period, recurring=recurring,
-                   deadline=deadline, who=who, team=team)
+                   deadline=deadline, who=who, team=team, mine=mine, delta=delta, typed=typed)
+
+
+def _target_words(words: list[str]) -> tuple[list[str], int, bool]:
+    """Targets written in words -> (the words with those taken out, +1/-1 for a change on the
+    previous period (0: none), whether a threshold was written). '增长20%' and 'grow 20%' are +20%,
+    '下降10%' -10%, '每月增长10%' a monthly +10%, '提升至90%以上' / 'to at least 90%' the target 90%."""
+    out: list[str] = []
+    sign, at_least = 0, False
+    i = 0
+    while i < len(words):
+        w = words[i]
+        low = parsing._nfkc(w).casefold()
+        # '每月增长10%': the recurrence glued to the rest.
+        glued = next((r for r in sorted(RECURRING, key=len, reverse=True)
+                      if not r.isascii() and low.startswith(r) and len(low) > len(r)), None)
+        if glued is not None:
+            out.append(w[:len(glued)])
+            words = words[:i] + [w[len(glued):]] + words[i + 1:]
+            continue
+        # Multi-word English phrases ('to at least', 'increase by') and single words.
+        matched = False
+        for table, kind in ((TO_WORDS, "to"), (UP_WORDS, "up"), (DOWN_WORDS, "down")):
+            for phrase in sorted(table, key=len, reverse=True):
+                parts = phrase.split()
+                if [parsing._nfkc(x).casefold() for x in words[i:i + len(parts)]] == parts:
+                    rest_word = ""
+                elif len(parts) == 1 and not phrase.isascii() and low.startswith(phrase) \
+                        and _amount_with_suffix(low[len(phrase):]):
+                    rest_word, parts = w[len(phrase):], [phrase]
+                else:
+                    continue
+                if kind == "to":
+                    at_least = True
+                else:
+                    sign = 1 if kind == "up" else -1
+                    following = words[i + len(parts)] if not rest_word and i + len(parts) < len(words) else ""
+                    if following and not _amount_with_suffix(parsing._nfkc(following).casefold()) \
+                            and not _is_period_word(following):
+                        # 'grow lots': the word where the change should be is not a number.
+                        raise UsageError("parse.bad_amount", value=following, example="goals.example_relative")
+                i += len(parts) if not rest_word else 1
+                if rest_word:
+                    words = words[:i] + [rest_word] + words[i:]
+                matched = True
+                break
+            if matched:
+                break
+        if matched:
+            continue
+        for suffix in AT_LEAST_SUFFIXES:
+            if low.endswith(suffix) and len(low) > len(suffix) and _looks_like_amount(low[: -len(suffix)]):
+                w, at_least = w[: len(w) - len(suffix)], True
+                break
+        if low in ("以上", "及以上", "or more", "or above") and out and _looks_like_amount(out[-1]):
+            at_least = True
+            i += 1
+            continue
+        out.append(w)
+        i += 1
+    return out, sign, at_least
 
 
 def _deadline(text: str, ctx: Ctx) -> date:
-    due = parsing.parse_due(text, ctx.now, ctx.tz, default_time=time(23, 59))
+    due = parsing.parse_due(text, ctx.now, ctx.tz, default_time=time(23, 59), calendar=ctx.calendar)
     return due.astimezone(ctx.tz).date()
 
 
@@ -266,6 +365,20 @@ def _take_period(words: list[str], ctx: Ctx) -> tuple[parsing.Period | None, lis
             except UsageError:
                 continue
     return None, words
+
+
+def _is_period_word(word: str) -> bool:
+    low = word.casefold()
+    return low in RECURRING or low in ("every", "each") or parsing._nfkc(low)[:1].isdigit()
+
+
+def _amount_with_suffix(word: str) -> bool:
+    """'20%', '90%以上': what may follow a target word glued to it."""
+    for suffix in AT_LEAST_SUFFIXES:
+        if word.endswith(suffix) and len(word) > len(suffix):
+            word = word[: -len(suffix)]
+            break
+    return _looks_like_amount(word)
 
 
 def _looks_like_amount(word: str) -> bool:

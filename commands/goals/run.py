@@ -1,7 +1,8 @@
 """Running a /goal request: set with the SMART check, list, review, adjust, history."""
 from __future__ import annotations
 
-from datetime import datetime, time
+import math
+from datetime import UTC, datetime, time
 
 from sqlalchemy import func, select
 
@@ -9,8 +10,8 @@ from commands.core import fmt, parsing
 from commands.core.context import Ctx
 from commands.core.errors import Refused, UsageError
 from commands.core.metrics import metric_name, names_of, team_metrics
-from commands.core.people import member_of, mention, require_member, resolve_person
-from commands.core.reply import Reply, Table, Text
+from commands.core.people import mention, require_member, resolve_member
+from commands.core.reply import Actions, Button, Reply, Table, Text
 from commands.goals.attainment import pct, progress_of
 from commands.goals.parse import (
     ACHIEVABLE_FACTOR,
@@ -67,7 +68,18 @@ def _resolve_metric(metrics: list[Metric], words: str | None) -> Metric | None:
     if not words:
         return None
     key = words.strip().casefold()
-    return next((m for m in metrics if key in (n.casefold() for n in names_of(m))), None)
+    found = next((m for m in metrics if key in (n.casefold() for n in names_of(m))), None)
+    if found is None:
+        # '销售额 翻倍增长': a metric followed (or preceded) by words that mean nothing here. Name them
+        # rather than call the whole phrase an unknown metric.
+        parts = words.split()
+        for n in range(len(parts) - 1, 0, -1):
+            for head, rest in ((parts[:n], parts[n:]), (parts[-n:], parts[:-n])):
+                metric = _resolve_metric(metrics, " ".join(head))
+                if metric is not None:
+                    raise UsageError("goals.unknown_words", words=" ".join(rest), metric=metric_name(metric, "zh"),
+                                     example="goals.example_set")
+    return found
 
 
 def smart_check(req: SetGoal, metric: Metric | None) -> list[str]:
@@ -103,13 +115,35 @@ def _scope(s, req: SetGoal, ctx: Ctx) -> tuple[str | None, str]:
         return None, t(ctx.lang, "goals.the_team")
     if req.who is None:
         return ctx.actor.user_id, mention(ctx.actor.user_id)
-    user_id, _ = resolve_person(s, ctx, req.who)
-    if user_id != ctx.actor.user_id:
+    try:
+        user_id = resolve_member(s, ctx, req.who).user_id
+    except UsageError as e:
         if not _is_manager(ctx):
-            raise Refused("goals.others_need_manager", example="-")
-        if member_of(s, ctx.team_id, user_id) is None:
-            raise UsageError("goals.not_a_member", who=mention(user_id), example="goals.example_set")
+            raise Refused("goals.others_need_manager", example="-") from None
+        raise UsageError("goals.not_a_member", who=e.args_["who"], example="goals.example_set") \
+            .suggesting(e.suggestion) from None
+    if user_id != ctx.actor.user_id and not _is_manager(ctx):
+        raise Refused("goals.others_need_manager", example="-")
     return user_id, mention(user_id)
+
+
+def _ask_scope(req: SetGoal, ctx: Ctx) -> Reply:
+    """A manager's goal without `for`: for the team or for themselves? Two buttons, nothing written."""
+    lang = ctx.lang
+    text = (ctx.inv.text or "").strip()
+    for_team, for_me = ("为团队", "为我") if lang == "zh" else ("for team", "for me")
+    question = t(lang, "goals.ask_scope")
+    return Reply(parts=(Text(question), Actions((
+        Button(t(lang, "goals.button_for_team"), "goal.scope", "team", command=f"/goal {text} {for_team}",
+               style="primary"),
+        Button(t(lang, "goals.button_for_me"), "goal.scope", "me", command=f"/goal {text} {for_me}"),
+    ))), summary=question)
+
+
+def _whole_count(metric: Metric, value: float, lang: str, example: str) -> None:
+    if metric.unit == "count" and not float(value).is_integer():
+        raise UsageError("goals.count_whole", metric=metric_name(metric, lang), value=fmt.number(value),
+                         example=example)
 
 
 def _set(s, req: SetGoal, ctx: Ctx) -> Reply:
@@ -119,6 +153,8 @@ def _set(s, req: SetGoal, ctx: Ctx) -> Reply:
     missing = smart_check(req, metric)
     if missing:
         raise _smart_refusal(missing, req, metrics, lang)
+    if req.who is None and not req.team and not req.mine and _is_manager(ctx):
+        return _ask_scope(req, ctx)
     user_id, who = _scope(s, req, ctx)
     name = metric_name(metric, lang)
 
@@ -144,29 +180,39 @@ def _set(s, req: SetGoal, ctx: Ctx) -> Reply:
         if not base or base <= 0:
             raise UsageError("goals.relative_no_base", metric=name, period=prev_label,
                              example="goals.example_set")
-        pct_value = req.target.value
-        target = base * (1 + pct_value / 100.0)
+        if req.delta:  # '增长20万': the previous period plus that amount
+            _whole_count(metric, abs(req.target.value), lang, "goals.example_relative")
+            target = base + req.target.value
+            pct_value = 100.0 * req.target.value / base
+            change = ("+" if req.target.value >= 0 else "-") + fmt.plan_amount(abs(req.target.value), metric.unit, lang)
+        else:
+            pct_value = req.target.value
+            target = base * (1 + pct_value / 100.0)
+            change = ("+" if pct_value >= 0 else "") + pct(pct_value)
+        if metric.unit == "count":
+            # Counts are whole: a growth target rounds up to the next whole one, a cut to the nearest.
+            target = float(math.ceil(target - 1e-9) if pct_value >= 0 else round(target))
+        elif metric.unit.upper() == "CNY":
+            target = float(round(target))  # no cents in a plan
         if target <= 0:
             raise UsageError("goals.target_positive", example="goals.example_set")
-        notes.append(t(lang, "goals.relative_echo", target=fmt.amount(target, metric.unit, lang),
-                       base=fmt.amount(base, metric.unit, lang), period=prev_label,
-                       change=("+" if pct_value >= 0 else "") + pct(pct_value)))
+        notes.append(t(lang, "goals.relative_echo", target=fmt.plan_amount(target, metric.unit, lang),
+                       base=fmt.amount(base, metric.unit, lang), period=prev_label, change=change))
     else:
         target = req.target.value
         if req.target.percent and metric.unit != "%":
             raise UsageError("goals.percent_not_allowed", metric=name, example="goals.example_set")
         if metric.unit == "%" and not 0 < target <= 100:
             raise UsageError("goals.percent_range", metric=name, example="goals.example_set")
+        _whole_count(metric, target, lang, "goals.example_set")
 
-    dup_q = select(Goal).where(Goal.team_id == team.id, Goal.metric_id == metric.id, Goal.kind == kind,
-                               Goal.status == "active", Goal.recurring.is_(bool(req.recurring)),
-                               Goal.user_id.is_(None) if user_id is None else Goal.user_id == user_id)
-    if kind != "deadline" and not req.recurring:
-        dup_q = dup_q.where(Goal.period_start == start)
-    if kind != "deadline":
-        dup = s.scalars(dup_q).first()
-        if dup is not None:
-            raise Refused("goals.exists", id=dup.id, example="goals.example_adjust")
+    dup = _same_goal(s, team.id, metric.id, user_id, kind, bool(req.recurring), start, end)
+    if dup is not None:
+        if abs(dup.target - target) < 1e-6 * max(1.0, abs(target)):
+            return Reply.text(t(lang, "goals.exists_same", id=dup.id, who=who, metric=name,
+                                target=fmt.plan_amount(dup.target, metric.unit, lang), period=label(dup, tz, lang)))
+        typed = req.typed if not req.relative else fmt.number(round(target)).replace(",", "")
+        raise Refused("goals.exists", id=dup.id, target=typed, example="goals.example_adjust")
 
     # Achievable: compare with the best of the last LOOKBACK periods.
     history = [queries.actuals(s, team.id, [metric], p.start, p.end, user_id=user_id).get(metric.id)
@@ -182,9 +228,33 @@ def _set(s, req: SetGoal, ctx: Ctx) -> Reply:
                 created_by=ctx.actor.user_id, created_at=ctx.now, updated_at=ctx.now)
     s.add(goal)
     s.flush()
-    text = t(lang, "goals.set_done", id=goal.id, who=who, metric=name,
-             target=fmt.amount(target, metric.unit, lang), period=label(goal, tz, lang))
+    shown = fmt.plan_amount(target, metric.unit, lang) if req.relative else fmt.amount(target, metric.unit, lang)
+    text = t(lang, "goals.set_done", id=goal.id, who=who, metric=name, target=shown, period=label(goal, tz, lang))
     return Reply(parts=tuple(Text(x) for x in [text, *notes]), private=False, summary=text)
+
+
+def _same_goal(s, team_id: int, metric_id: int, user_id: str | None, kind: str, recurring: bool,
+               start: datetime | None, end: datetime | None) -> Goal | None:
+    """The active goal with the same scope, metric and period (recurring kind, calendar period or
+    deadline day) as the one being set, if any. Periods are compared as instants, so the same quarter
+    typed as 2026-Q4 or 本季度 is the same goal whatever the database does with time zones."""
+    q = select(Goal).where(Goal.team_id == team_id, Goal.metric_id == metric_id, Goal.kind == kind,
+                           Goal.status == "active", Goal.recurring.is_(recurring),
+                           Goal.user_id.is_(None) if user_id is None else Goal.user_id == user_id)
+    for g in s.scalars(q.order_by(Goal.id)):
+        if recurring:
+            return g
+        if kind == "deadline" and _instant(g.period_end) == _instant(end):
+            return g
+        if kind != "deadline" and _instant(g.period_start) == _instant(start):
+            return g
+    return None
+
+
+def _instant(dt: datetime | None):
+    if dt is None:
+        return None
+    return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _who(goal: Goal, lang: str) -> str:
@@ -226,7 +296,8 @@ def _list(s, ctx: Ctx) -> Reply:
     rows = []
     for g in goals:
         m = metrics[g.metric_id]
-        rows.append((f"#{g.id}", _who(g, lang), metric_name(m, lang), fmt.amount(g.target, m.unit, lang),
+        target = fmt.plan_amount(g.target, m.unit, lang) if g.basis == "relative" else fmt.amount(g.target, m.unit, lang)
+        rows.append((f"#{g.id}", _who(g, lang), metric_name(m, lang), target,
                      label(g, tz, lang), _basis(g, m, lang), str(revs.get(g.id, 0))))
     header = tuple(t(lang, f"goals.col_{c}") for c in ("id", "who", "metric", "target", "period", "basis",
                                                         "revisions"))
@@ -245,15 +316,20 @@ def review_rows(s, team: Team, goals: list[Goal], now: datetime, tz, lang: str) 
         def a(v: float | None, m: Metric = m) -> str:
             return "—" if v is None else fmt.amount(v, m.unit, lang)
 
+        def plan(v: float | None, m: Metric = m) -> str:
+            return "—" if v is None else fmt.plan_amount(v, m.unit, lang)
+
         if p.actual is None and m.aggregation != queries.SUM:
             status = "—"
         elif (p.actual or 0.0) >= p.expected:
             status = t(lang, "goals.on_track")
         else:
             status = t(lang, "goals.behind")
-        rows.append((f"#{g.id}", _who(g, lang), metric_name(m, lang), label(g, tz, lang), a(p.target),
+        # The target of a relative goal, what is expected by now and the forecast are planning figures.
+        rows.append((f"#{g.id}", _who(g, lang), metric_name(m, lang), label(g, tz, lang),
+                     plan(p.target) if g.basis == "relative" else a(p.target),
                      a(p.actual if p.actual is not None or m.aggregation != queries.SUM else 0.0),
-                     pct(p.attainment), a(p.expected), status, a(p.forecast)))
+                     pct(p.attainment), plan(p.expected), status, plan(p.forecast)))
     return rows
 
 
@@ -283,6 +359,7 @@ def _adjust(s, req: AdjustGoal, goal: Goal, ctx: Ctx) -> Reply:
         raise UsageError("goals.percent_range", metric=name, example="goals.example_adjust")
     if req.target.value <= 0:
         raise UsageError("goals.target_positive", example="goals.example_adjust")
+    _whole_count(metric, req.target.value, lang, "goals.example_adjust")
     old = goal.target
     s.add(GoalRevision(goal_id=goal.id, old_target=old, new_target=req.target.value, reason=req.reason,
                        changed_by=ctx.actor.user_id, changed_at=ctx.now))

@@ -1,12 +1,14 @@
 """Running a /resource request: load it, check the step, record the transition, tell who is next."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select, update
 
 from commands.core.context import Ctx
 from commands.core.errors import Refused, UsageError
 from commands.core.people import adopt_team_of, mention, require_member
-from commands.core.reply import Reply
+from commands.core.reply import Reply, Text
 from commands.i18n import t
 from commands.resources.notify import _approvers, _dm, _note_line, _notify_next, _step_reply, _tell_requester
 from commands.resources.parse import (
@@ -114,7 +116,23 @@ def _approve(s, req: ApproveRequest, row: ResourceRequest, ctx: Ctx) -> Reply:
         _tell_requester(s, ctx, row, f"resources.dm_{to_state}", note=_note_line(req.note))
     key = "resources.approved" if to_state == APPROVED else "resources.reviewed"
     head = t(lang, key, id=row.id, what=what(row, lang), requester=mention(row.requester))
-    return _step_reply(s, ctx, row, head, notified, "resources.notified_admins")
+    reply = _step_reply(s, ctx, row, head, notified, "resources.notified_admins")
+    short = shortfall(s, row, lang)
+    if short is None:
+        return reply
+    # Said at approval, not only when the allocation fails: the approver decides knowing it.
+    return replace(reply, parts=(reply.parts[0], Text(short), *reply.parts[1:]))
+
+
+def shortfall(s, row: ResourceRequest, lang: str) -> str | None:
+    """'Stock is short by …' when the team's recorded stock of the type is below what `row` asks."""
+    available = s.scalar(select(ResourceStock.available).where(ResourceStock.team_id == row.team_id,
+                                                               ResourceStock.type == row.type))
+    if available is None or available >= row.amount:
+        return None
+    return t(lang, "resources.approve_short", type=type_name(row.type, lang),
+             available=amount_text(row.type, available, lang), amount=amount_text(row.type, row.amount, lang),
+             short=amount_text(row.type, row.amount - available, lang))
 
 
 def _reject(s, req: RejectRequest, row: ResourceRequest, ctx: Ctx) -> Reply:

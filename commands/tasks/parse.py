@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from commands.core import paging, parsing
+from commands.core import paging, parsing, suggest
 from commands.core.context import Ctx
 from commands.core.errors import UsageError
 from commands.core.keywords import keyword, split_head
@@ -95,7 +95,7 @@ _TRIM = " \t\n,，;；:：、。"
 
 def _due(text: str, ctx: Ctx, example: str) -> datetime:
     try:
-        return parsing.parse_due(text, ctx.now, ctx.tz)
+        return parsing.parse_due(text, ctx.now, ctx.tz, calendar=ctx.calendar)
     except UsageError as e:
         raise e.with_example(example) from None
 
@@ -120,7 +120,7 @@ def _parse(text: str, ctx: Ctx):
     if kw == "add":
         return _parse_add(rest, ctx)
     if kw == "list":
-        return _parse_list(rest)
+        return _parse_list(rest, ctx)
     example = f"tasks.example_{kw}"
     task_id, rest = _take_id(rest, example)
     if kw == "due":
@@ -133,6 +133,12 @@ def _parse(text: str, ctx: Ctx):
         return RescheduleTask(task_id, _due(rest, ctx, example))
     if kw == "assign":
         mentions, leftover = parsing.take_mentions(rest)
+        words = leftover.strip(_TRIM).split()
+        if not mentions and words and words[0].casefold() in ("to", "给"):
+            words = words[1:]
+        if not mentions and len(words) == 1:
+            # A member named without @ ('/task assign 3 李雷'): run() checks the name against the team.
+            return AssignTask(task_id, _who(parsing.Mention(None, words[0], words[0])))
         if len(mentions) != 1:
             raise UsageError("tasks.one_person", example=example)
         if leftover.strip(_TRIM).casefold() not in ("", "to", "给"):
@@ -194,10 +200,10 @@ def _parse_add(rest: str, ctx: Ctx) -> AddTask:
     return AddTask(who=who, title=title, due_at=_due(when, ctx, "tasks.example_add"), note=note)
 
 
-def _parse_list(rest: str) -> ListTasks:
+def _parse_list(rest: str, ctx: Ctx) -> ListTasks:
     page, rest = paging.take_page(rest, "tasks.example_list")
     if page != 1:
-        return replace(_parse_list(rest), page=page)
+        return replace(_parse_list(rest, ctx), page=page)
     mentions, leftover = parsing.take_mentions(rest)
     leftover = leftover.strip(_TRIM)
     if len(mentions) > 1:
@@ -211,5 +217,9 @@ def _parse_list(rest: str) -> ListTasks:
         return ListTasks("mine")
     scope = keyword(leftover, SCOPES)
     if scope is None:
-        raise UsageError("tasks.bad_scope", value=leftover, example="tasks.example_list")
+        guess = suggest.closest(leftover, [a for names in SCOPES.values() for a in names])
+        if guess is None and len(leftover.split()) == 1:
+            # A member named without @ ('/task list 李雷'): run() checks the name against the team.
+            return ListTasks("user", parsing.Mention(None, leftover, leftover))
+        raise UsageError("tasks.bad_scope", value=leftover, example="tasks.example_list").suggesting(guess)
     return ListTasks(scope)

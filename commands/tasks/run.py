@@ -1,13 +1,23 @@
 """Running a /task request: add, done, reopen, reschedule, assign, cancel, snooze."""
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 from sqlalchemy import select
 
-from commands.core import fmt, parsing
+from commands.core import fmt, offdays, parsing
 from commands.core.context import Ctx
 from commands.core.errors import Refused, UsageError
-from commands.core.people import adopt_team_of, member_of, mention, require_member, resolve_person
-from commands.core.reply import Reply, Text
+from commands.core.people import (
+    adopt_team_of,
+    member_named,
+    member_near,
+    mention,
+    require_member,
+    resolve_member,
+)
+from commands.core.reply import Actions, Button, Reply, Text
 from commands.i18n import t
 from commands.tasks.notify import _buttons, _details, _notify, _notify_assigned
 from commands.tasks.parse import (
@@ -24,7 +34,7 @@ from commands.tasks.parse import (
 )
 from commands.tasks.rules import allowed, may_assign_to
 from commands.tasks.show import _list
-from storage.models import Task
+from storage.models import Task, UserPref
 from storage.uow import UnitOfWork
 
 
@@ -71,17 +81,74 @@ def _check(action: str, task: Task, ctx: Ctx) -> None:
 
 
 def _resolve_assignee(s, ctx: Ctx, who: parsing.Mention | None) -> str:
-    user_id = ctx.actor.user_id if who is None else resolve_person(s, ctx, who)[0]
-    if member_of(s, ctx.team_id, user_id) is None:
-        raise UsageError("tasks.assignee_not_member", who=mention(user_id), team=ctx.team.name,
-                         example="-")
+    user_id = ctx.actor.user_id
+    if who is not None:
+        try:
+            user_id = resolve_member(s, ctx, who).user_id
+        except UsageError as e:
+            raise UsageError("tasks.assignee_not_member", who=e.args_["who"], team=ctx.team.name,
+                             example="-").suggesting(e.suggestion) from None
     if not may_assign_to(user_id, ctx.actor.user_id, _is_manager(ctx)):
         raise Refused("tasks.assign_others_refused", example="tasks.example_add_self")
     return user_id
 
 
+#: Words that may stand before a member named without @: '给李雷 准备报价', '让李雷 …'.
+_TO_WORDS = ("给", "让", "请", "为", "交给", "安排")
+
+
+def _named_assignee(s, ctx: Ctx, title: str) -> tuple[parsing.Mention | None, str]:
+    """A task title that starts with a member's name typed without @ ('李雷 拜访客户', 'amy call ACME',
+    '给韩梅梅 准备报价'): that member is the assignee and the rest the title. A name a typo away from a
+    member's ('李蕾') is asked about rather than read as part of the title."""
+    words = title.split()
+    for n in (3, 2, 1):
+        if len(words) <= n:
+            continue
+        phrase = " ".join(words[:n])
+        for candidate in (phrase, *(phrase[len(p):] for p in _TO_WORDS if phrase.startswith(p))):
+            m = member_named(s, ctx.team_id, candidate)
+            if m is not None:
+                return parsing.Mention(m.user_id, m.display_name or None, phrase), " ".join(words[n:])
+    if len(words) > 1:
+        first = words[0]
+        near = member_near(s, ctx.team_id, first)
+        name = (near.display_name or near.user_id) if near else ""
+        if near is not None and (len(first) == len(name) and not first.isascii() and 2 <= len(first) <= 4
+                                 or first.isascii() and len(first) >= 4 and abs(len(first) - len(name)) == 1):
+            raise UsageError("tasks.who_meant", word=first, who=mention(near.user_id), example="tasks.example_add")
+    return None, title
+
+
+def _away_note(s, ctx: Ctx, user_id: str) -> Text | None:
+    """'@李雷 is away until …' when the assignee has said so (/teambot away)."""
+    if user_id == ctx.actor.user_id:
+        return None
+    pref = s.get(UserPref, (ctx.actor.platform, user_id))
+    if pref is None or pref.away_until is None or pref.away_until <= ctx.now:
+        return None
+    last = (pref.away_until.astimezone(ctx.tz) - timedelta(days=1)).date()
+    return Text(t(ctx.lang, "tasks.assignee_away", who=mention(user_id), until=fmt.day(last, ctx.lang)))
+
+
+def _off_day_parts(task: Task, ctx: Ctx) -> list:
+    """The due day is not a working day: say so and offer the nearest working days as buttons."""
+    off = offdays.off_day(task.due_at, ctx)
+    if off is None:
+        return []
+    at = task.due_at.astimezone(ctx.tz).strftime("%H:%M")
+    buttons = tuple(Button(t(ctx.lang, "core.off_day_button", day=fmt.month_day(d, ctx.lang)), "task.due",
+                           f"{task.id} {d.isoformat()} {at}", command=f"/task due {task.id} {d.isoformat()} {at}")
+                    for d in (off.before, off.after))
+    return [Text(off.text), Actions(buttons)]
+
+
 def _add(s, req: AddTask, ctx: Ctx) -> Reply:
     lang = ctx.lang
+    if req.who is None:
+        who, title = _named_assignee(s, ctx, req.title)
+        if who is not None:
+            req = replace(req, who=who, title=title)
     assignee = _resolve_assignee(s, ctx, req.who)
     task = Task(team_id=ctx.team_id, assignee=assignee, created_by=ctx.actor.user_id, title=req.title,
                 note=req.note, due_at=req.due_at, status="open", created_at=ctx.now, updated_at=ctx.now)
@@ -94,6 +161,10 @@ def _add(s, req: AddTask, ctx: Ctx) -> Reply:
     else:
         _notify_assigned(s, ctx, task)
         parts.append(Text(t(lang, "tasks.dm_sent", who=mention(assignee))))
+    away = _away_note(s, ctx, assignee)
+    if away is not None:
+        parts.append(away)
+    parts.extend(_off_day_parts(task, ctx))
     return Reply(parts=tuple(parts), summary=head)
 
 
@@ -136,8 +207,9 @@ def _reschedule(s, req: RescheduleTask, task: Task, ctx: Ctx) -> Reply:
     if task.assignee != ctx.actor.user_id:
         _notify(s, ctx, task, task.assignee, "rescheduled", "tasks.dm_due_changed", by=mention(ctx.actor.user_id),
                 buttons=True)
-    return Reply.text(t(lang, "tasks.due_changed", id=task.id, title=task.title,
-                        due=fmt.when(task.due_at, ctx.tz, lang), old=fmt.when(old, ctx.tz, lang)))
+    text = t(lang, "tasks.due_changed", id=task.id, title=task.title,
+             due=fmt.when(task.due_at, ctx.tz, lang), old=fmt.when(old, ctx.tz, lang))
+    return Reply(parts=(Text(text), *_off_day_parts(task, ctx)), summary=text.split("\n")[0])
 
 
 def _assign(s, req: AssignTask, task: Task, ctx: Ctx) -> Reply:
@@ -159,6 +231,9 @@ def _assign(s, req: AssignTask, task: Task, ctx: Ctx) -> Reply:
     else:
         _notify_assigned(s, ctx, task)
         parts.append(Text(t(lang, "tasks.dm_sent", who=mention(assignee))))
+    away = _away_note(s, ctx, assignee)
+    if away is not None:
+        parts.append(away)
     if previous != ctx.actor.user_id:
         _notify(s, ctx, task, previous, "unassigned", "tasks.dm_unassigned", by=mention(ctx.actor.user_id),
                 who=mention(assignee))
@@ -186,6 +261,14 @@ def _snooze(s, req, task: Task, ctx: Ctx) -> Reply:
         raise Refused(f"tasks.is_{task.status}", id=task.id, example="-")
     task.snoozed_until, task.updated_at = ctx.now + SNOOZE, ctx.now
     s.add(task)
-    return Reply.text(t(lang, "tasks.snoozed", id=task.id, title=task.title,
-                        until=fmt.when(task.snoozed_until, ctx.tz, lang),
-                        due=fmt.when(task.due_at, ctx.tz, lang)))
+    text = t(lang, "tasks.snoozed", id=task.id, title=task.title, until=fmt.when(task.snoozed_until, ctx.tz, lang),
+             due=fmt.when(task.due_at, ctx.tz, lang))
+    if task.snoozed_until <= task.due_at:
+        return Reply.text(text)
+    # Snoozed past the deadline: the task will be overdue before anyone hears of it again.
+    until = task.snoozed_until.astimezone(ctx.tz)
+    warn = t(lang, "tasks.snooze_past_due", id=task.id, until=fmt.when(task.snoozed_until, ctx.tz, lang),
+             due=fmt.when(task.due_at, ctx.tz, lang))
+    move = Button(t(lang, "tasks.button_move_due", day=fmt.month_day(until.date(), lang)), "task.due",
+                  f"{task.id} {until:%Y-%m-%d %H:%M}", command=f"/task due {task.id} {until:%Y-%m-%d %H:%M}")
+    return Reply(parts=(Text(text), Text(warn), Actions((move,))), summary=text.split("\n")[0])

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from commands.core import fmt, paging
 from commands.core.context import Ctx
 from commands.core.errors import UsageError
-from commands.core.people import member_of, mention, resolve_person
+from commands.core.people import member_named, member_near, mention, resolve_member
 from commands.core.reply import Reply, Table, Text
 from commands.i18n import t
 from commands.tasks.parse import LIST_LIMIT, ListTasks
@@ -23,10 +23,11 @@ def _list(s, req: ListTasks, ctx: Ctx) -> Reply:
         q = q.where(Task.assignee == ctx.actor.user_id)
         label = t(lang, "tasks.scope_mine")
     elif req.scope == "user":
-        user_id, _ = resolve_person(s, ctx, req.who)
-        if member_of(s, ctx.team_id, user_id) is None:
-            raise UsageError("tasks.assignee_not_member", who=mention(user_id), team=ctx.team.name,
-                             example="-")
+        if not req.who.user_id and req.who.raw == req.who.name and member_named(s, ctx.team_id, req.who.raw) is None:
+            # Neither a scope nor, it turns out, a member's name.
+            raise UsageError("tasks.bad_scope", value=req.who.raw, example="tasks.example_list") \
+                .suggesting(_near(s, ctx, req.who.raw))
+        user_id = resolve_member(s, ctx, req.who).user_id
         q = q.where(Task.assignee == user_id)
         label = t(lang, "tasks.scope_user", who=mention(user_id))
         scope_arg = mention(user_id)
@@ -53,6 +54,11 @@ def _list(s, req: ListTasks, ctx: Ctx) -> Reply:
         parts.append(paging.more_button(lang, f"/task list {scope_arg}", req.page, shown_until, total,
                                         "task.more"))
     return Reply(parts=tuple(parts), summary=title)
+
+
+def _near(s, ctx: Ctx, word: str) -> str | None:
+    m = member_near(s, ctx.team_id, word)
+    return mention(m.user_id) if m else None
 
 
 def _clip(text: str, limit: int) -> str:

@@ -77,7 +77,7 @@ def test_home_shows_my_tasks_kpis_approvals_and_meeting(slack_db):
     slack.slash("/task", "add <@U1> 准备周会材料 截止 明天", user="U1")
     slack.slash("/task", "add <@U1> 回访老客户 截止 下周五", user="U1")
     slack.slash("/task", "add <@U2> 不是我的 截止 明天", user="U1")
-    slack.slash("/goal", "set sales 100万 2026-11", user="U1")
+    slack.slash("/goal", "set sales 100万 2026-11 for me", user="U1")  # a manager says whose goal
     slack.slash("/progress", "签约ACME 销售额=30万", user="U1")
     slack.slash("/resource", "申请 人力 2 用于 华南展会", user="U2")
     view = open_home(slack, "U1")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from commands.reply import Actions
+from commands.core.reply import Actions
 from storage.models import Goal, Member, ResourceRequest, Task
 from tests.kit.dialog import Chat, row_counts, run_dialog
 

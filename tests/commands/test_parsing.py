@@ -379,7 +379,7 @@ def test_new_york_skipped_hour_moves_forward():
 
 
 BAD_DATES = [
-    "", "   ", "friday blah", "blah friday", "next week", "下周", "周末", "本周末", "3天前", "dec 15pm",
+    "", "   ", "friday blah", "blah friday", "next week", "下周", "3天前", "dec 15pm",
     "tomorrow 25:00", "13pm", "0am", "tomorrow 5", "明天下午", "晚上12点", "上午15点", "2026-13-01",
     "2026-12", "12月", "someday", "in two hours 5pm", "2026-12-0517:00", "tomorrow tomorrow",
     "in -3 days", "next next friday", "明天后天", "1e9", "9999-12-31",
@@ -486,7 +486,7 @@ def test_parse_amount(text, value, percent):
 BAD_AMOUNTS = [
     "", " ", "abc", "NaN", "nan", "inf", "-inf", "Infinity", "1..2", "1,2,3", "12,00", "1,2", "1.2.3",
     "1e3", "%", "¥", "-", "+", "k", "万", "5k%", "¥5%", "5%元", "+-5", "--5", "5 5", "5kk", "5万万",
-    "10000001亿", "2000000000000000", "五万", "0x10", "1_000", "٣", "50 dollars",
+    "10000001亿", "2000000000000000", "0x10", "1_000", "٣", "50 dollars",
 ]
 
 
@@ -572,8 +572,8 @@ PAIRS = [
     ("note:hello", ("note:hello", [])),
     ("blocker: 3 deals stuck", ("blocker: 3 deals stuck", [])),
     ("ratio 3:1", ("ratio 3:1", [])),
-    ("sales = 500k", ("sales = 500k", [])),
-    ("=5 x= y", ("=5 x= y", [])),
+    ("sales = 500k", ("", [("sales", "500k")])),  # spaces around the sign
+    ("=5 x= y", ("=5", [("x", "y")])),
     ("a=b=c", ("", [("a", "b=c")])),
     ("sales=1,200,000 done", ("done", [("sales", "1,200,000")])),
     ("销售额=50万，新客户=1", ("", [("销售额", "50万"), ("新客户", "1")])),
@@ -771,7 +771,7 @@ def test_fmt_amount(value, unit, lang, text):
         ("2026-11-26", "Thu 2026-11-26", "2026-11-26 周四"),
         ("2026-W48", "week of Mon 2026-11-23", "2026-11-23 起的一周"),
         ("2026-11", "November 2026", "2026年11月"),
-        ("2026-Q4", "2026 Q4", "2026年第4季度"),
+        ("2026-Q4", "2026 Q4", "2026年第四季度"),
         ("2026", "2026", "2026年"),
     ],
 )

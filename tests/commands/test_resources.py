@@ -209,8 +209,8 @@ def test_walk_through_zh_from_request_to_feedback(uow, clock):
     run_dialog(chat, [
         ("zhao", "/resource 盘点 人力 5 需要 8", ["已盘点人力：现有 5 人，需求 8 人，缺 3 人"]),
         ("li", "/资源 申请 人力 2 用于 华南展会 截止 12月10日",
-         ["已提交资源申请 #1：人力 2 人，用于 华南展会", "截止: 2026-12-10 周四 18:00 Asia/Shanghai",
-          "状态: 待经理批准", "已通知销售经理 <@wang> 审批"]),
+         ["已提交资源申请 #1：人力 2 人，用于 华南展会", "截止：2026-12-10 周四 18:00 Asia/Shanghai",
+          "状态：待经理批准", "已通知销售经理 <@wang> 审批"]),
     ])
     clock.advance(hours=1)
     run_dialog(chat, [
@@ -238,14 +238,14 @@ def test_walk_through_zh_from_request_to_feedback(uow, clock):
     ])
     show = chat.say("li", "/resource 查看 1")
     assert show.ok
-    assert "资源申请 #1*：人力 2 人 · 已关闭" in show.plain() and "已分配: 2 人" in show.plain()
+    assert "资源申请 #1*：人力 2 人 · 已关闭" in show.plain() and "已分配：2 人" in show.plain()
     at = [(t0 + d).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
           for d in (timedelta(0), timedelta(hours=1), timedelta(hours=2), timedelta(hours=3),
                     timedelta(days=1, hours=3))]
     assert _history(show) == [
         (at[0], "<@li>", "提交申请", "— → 待经理批准", "2 人", ""),
-        (at[1], "<@wang>", "经理批准", "待经理批准 → 待资源审核", "", "同意，注意控制成本"),  # Chinese prose punctuation is kept as typed
-        (at[2], "<@zhao>", "资源审核通过", "待资源审核 → 待分配", "", ""),
+        (at[1], "<@wang>", "经理批准", "待经理批准 → 待审核", "", "同意，注意控制成本"),  # Chinese prose punctuation is kept as typed
+        (at[2], "<@zhao>", "资源审核通过", "待审核 → 待分配", "", ""),
         (at[3], "<@zhao>", "分配", "待分配 → 已分配待反馈", "2 人", ""),
         (at[4], "<@li>", "反馈并关闭", "已分配待反馈 → 已关闭", "", "展会新增客户12家，人手刚好"),
     ]
@@ -491,7 +491,7 @@ def test_lists_pending_mine_all(uow, clock):
     run_dialog(chat, [
         # `list` without a scope: pending for managers and resource admins, mine for everyone else.
         ("wang", "/resource 列表", ["待我处理的资源申请*（2 项）", "#1", "#4"], ["#2", "#3"]),
-        ("zhao", "/resource 列表 待我处理", ["（2 项）", "#2", "#3", "待资源审核", "待分配"], ["#1", "#4"]),
+        ("zhao", "/resource 列表 待我处理", ["（2 项）", "#2", "#3", "待审核", "待分配"], ["#1", "#4"]),
         ("li", "/resource list", ["我的资源申请*（3 项）", "#1", "#2", "#3"], ["#4"]),
         ("li", "/resource 列表 待我处理", ["没有待我处理的资源申请"]),
         ("chen", "/resource list mine", ["#4"], ["#1"]),

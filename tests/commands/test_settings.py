@@ -10,7 +10,7 @@ from tests.kit.dialog import Chat, run_dialog
 def test_help_lists_every_command_in_both_languages(uow, clock):
     chat = Chat(uow, clock)
     zh = chat.say("wang", "/teambot help").plain()
-    assert "teambot 命令" in zh and "/team setup" in zh and "/progress" in zh
+    assert "teambot 命令" in zh and "/team 创建" in zh and "/progress" in zh
     chat.say("wang", "/teambot lang en")
     en = chat.say("wang", "/help").plain()
     assert "teambot commands" in en and "/progress signed ACME" in en

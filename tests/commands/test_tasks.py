@@ -73,8 +73,8 @@ def test_task_dialog_zh(uow, clock):
     chat = _team(uow, clock)
     run_dialog(chat, [
         ("wang", "/task 新建 @李雷 拜访客户 截止 下周五 备注 带上报价单",
-         ["已为 <@李雷> 创建任务 #1：*拜访客户*", "截止: 2026-12-04 周五 18:00 Asia/Shanghai",
-          "备注: 带上报价单", "已私信通知 <@李雷>"]),
+         ["已为 <@李雷> 创建任务 #1：*拜访客户*", "截止：2026-12-04 周五 18:00 Asia/Shanghai",
+          "备注：带上报价单", "已私信通知 <@李雷>"]),
         ("wang", "/任务 新建 @li 准备方案 截止到 明天 下午3点", ["#2", "准备方案", "2026-11-27 周五 15:00"]),
         ("li", "/task 新建 @我 整理客户名单 截止 3天后", ["#3", "<@li>", "2026-11-29 周日 18:00", "[完成]", "[推迟1天]"],
          ["已私信"]),
@@ -130,7 +130,7 @@ def test_task_dialog_en(uow, clock):
 def test_due_dates_are_echoed(uow, clock, typed, echoed):
     chat = _team(uow, clock)
     reply = chat.say("li", f"/task add @me 跟进 due {typed}")
-    assert reply.ok and f"截止: {echoed}" in reply.plain(), reply.plain()
+    assert reply.ok and f"截止：{echoed}" in reply.plain(), reply.plain()
 
 
 @pytest.mark.parametrize("user, text, expected", [
@@ -164,7 +164,7 @@ def test_past_or_unreadable_new_due_date_is_refused_and_changes_nothing(uow, clo
                            ("/task due 1", "请写上截止时间")]:
         reply = chat.say("li", text)
         assert not reply.ok and expected in reply.plain(), reply.plain()
-        assert "/task 改期 12 下周一上午10点" in reply.plain()
+        assert "/task due 12 下周一上午10点" in reply.plain()  # the keyword as typed
     assert _snapshot(uow) == before
 
 
@@ -328,7 +328,7 @@ def test_out_of_range_ids_are_not_found_and_bad_ids_are_usage_errors(uow, clock)
         ("wang", "/task done 99999999999", ["本团队没有编号为 #99999999999 的任务"], [], False),
         ("wang", "/task done 0", ["本团队没有编号为 #0 的任务"], [], False),
         ("wang", "/task done " + "9" * 40, ["不是任务编号"], [], False),
-        ("wang", "/task done abc", ["“abc”不是任务编号", "/task 完成 12"], [], False),
+        ("wang", "/task done abc", ["“abc”不是任务编号", "/task done 12"], [], False),
         ("wang", "/task done", ["请写上任务编号"], [], False),
         ("wang", "/task done 1 2", ["多余的内容：“2”"], [], False),
         ("amy", "/task assign 1", ["Mention exactly one person"], [], False),
@@ -462,14 +462,14 @@ def test_state_changes(uow, clock):
     run_dialog(chat, [
         ("li", "/task done 1", ["已于 2026-11-26 周四 11:00 Asia/Shanghai 完成"]),
         ("li", "/task snooze 1", ["任务 #1 已经完成"], [], False),
-        ("wang", "/task due 1 下周五", ["任务 #1 已经完成", "/task 重开 1"], [], False),
+        ("wang", "/task due 1 下周五", ["任务 #1 已经完成", "/task reopen 1"], [], False),
         ("wang", "/task cancel 1", ["任务 #1 已经完成"], [], False),
         ("wang", "/task assign 1 @amy", ["任务 #1 已经完成"], [], False),
         ("wang", "/task reopen 1", ["任务 #1 已重新打开"]),
         ("wang", "/task reopen 1", ["本来就是进行中"]),
         ("wang", "/task cancel 1", ["已取消任务 #1"]),
         ("wang", "/task cancel 1", ["已经取消了"]),
-        ("li", "/task done 1", ["任务 #1 已取消", "/task 重开 1"], [], False),
+        ("li", "/task done 1", ["任务 #1 已取消", "/task reopen 1"], [], False),
         ("li", "/task snooze 1", ["任务 #1 已取消"], [], False),
     ])
     t1 = _task(uow, 1)
@@ -495,7 +495,7 @@ def test_reopening_an_overdue_task_says_so(uow, clock):
     chat.say("li", "/task done 1")
     clock.advance(days=3)
     reply = chat.say("wang", "/task reopen 1")
-    assert "它已经逾期" in reply.plain() and "/task 改期 1" in reply.plain()
+    assert "它已经逾期" in reply.plain() and "/task due 1" in reply.plain()  # the keyword form typed
 
 
 # -- list -----------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from commands.core.errors import UsageError
+from commands.core.parsing.numbers import cn_number
 from commands.core.parsing.text import _MAX_LEN, _nfkc, _shown
 
 
@@ -22,6 +23,12 @@ _AMOUNT = re.compile(
     r"\s*(?:(?P<mult>万亿|[十百千]?[万亿]|[千百]|[kmw])|(?P<pct>%))?"
     r"\s*(?P<unit>元|块钱|块|人|个|家|位|名|次)?",
     re.IGNORECASE,
+)
+_UNITS = "元|块钱|块|人|个|家|位|名|次"
+# Chinese numerals: '五万', '两人', '一百二十万元', '百分之二十'.
+_CN_AMOUNT = re.compile(
+    r"(?P<sign>[+\-])?\s*(?P<cur>¥)?\s*(?P<pct>百分之)?(?P<num>[零〇一二两三四五六七八九十百千万亿]+)"
+    rf"\s*(?P<unit>{_UNITS})?"
 )
 _MULT_BASE = {"k": 1_000, "千": 1_000, "百": 100, "m": 1_000_000, "w": 10_000, "万": 10_000, "亿": 100_000_000}
 _MULT_PREFIX = {"十": 10, "百": 100, "千": 1_000}
@@ -52,7 +59,7 @@ def parse_amount(text: str) -> Amount:
         raise _bad_amount(text)
     m = _AMOUNT.fullmatch(s)
     if not m:
-        raise _bad_amount(text)
+        return _chinese(s, text)
     if m.group("s1") and m.group("s2"):
         raise _bad_amount(text)
     percent = bool(m.group("pct"))
@@ -68,3 +75,14 @@ def parse_amount(text: str) -> Amount:
         value = -value
     number = float(value)
     return Amount(number if number != 0 else 0.0, percent)
+
+
+def _chinese(s: str, text: str) -> Amount:
+    m = _CN_AMOUNT.fullmatch(s)
+    n = cn_number(m.group("num")) if m else None
+    if m is None or n is None or (m.group("pct") and (m.group("cur") or m.group("unit"))):
+        raise _bad_amount(text)
+    if n > _MAX_AMOUNT:
+        raise _bad_amount(text)
+    value = float(-n if m.group("sign") == "-" else n)
+    return Amount(value if value != 0 else 0.0, bool(m.group("pct")))

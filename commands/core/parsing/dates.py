@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from dateutil.relativedelta import relativedelta
 
-from commands.core import fmt
+from commands.core import fmt, holidays, workdays
 from commands.core.errors import UsageError
 from commands.core.parsing.numbers import _CN, _EN_N, _cn_int
 from commands.core.parsing.text import _MAX_LEN, _nfkc, _shown
@@ -74,7 +74,9 @@ _FIXED_DAYS: dict[str, tuple[int, time | None]] = {
     "yesterday": (-1, None), "昨天": (-1, None), "昨日": (-1, None), "前天": (-2, None),
 }
 _ISO_DATE = re.compile(r"(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})")
-_MONTH_DAY = re.compile(r"(?P<m>\d{1,2})[-/](?P<d>\d{1,2})")
+# '12/20', '12-20', '12.20' and '12、20' (、 is what a Chinese keyboard types for /).
+_MONTH_DAY = re.compile(r"(?P<m>\d{1,2})[-/.、](?P<d>\d{1,2})")
+_YEAR_END = re.compile(r"(?P<y>\d{4})\s*年\s*(?:年\s*)?(?:底|末)|end\s+of\s+(?:the\s+year\s+)?(?P<y2>\d{4})")
 _ZH_DATE = re.compile(
     rf"(?:(?P<y>\d{{4}})\s*年|(?P<rel>今年|明年))?\s*(?P<m>{_CN})\s*月\s*(?P<d>{_CN})\s*(?P<suffix>[日号])?"
 )
@@ -102,6 +104,15 @@ _END_OF = {
     "end of next week": "next_week",
     "end of year": "year", "end of the year": "year", "eoy": "year",
     "年底": "year", "年末": "year", "今年底": "year", "今年年底": "year", "今年年末": "year",
+    "月中": "mid_month", "本月中": "mid_month", "这个月中": "mid_month", "月中旬": "mid_month",
+    "下月中": "next_mid_month", "下个月中": "next_mid_month", "下月中旬": "next_mid_month",
+    "月初": "month_start", "下月初": "next_month_start", "下个月初": "next_month_start",
+    "beginning of next month": "next_month_start", "start of next month": "next_month_start",
+    "季度末": "quarter", "季末": "quarter", "本季度末": "quarter", "本季末": "quarter", "这季度末": "quarter",
+    "季度底": "quarter", "end of quarter": "quarter", "end of the quarter": "quarter", "eoq": "quarter",
+    "下季度末": "next_quarter", "下个季度末": "next_quarter", "end of next quarter": "next_quarter",
+    "周末": "weekend", "本周末": "weekend", "这周末": "weekend", "这个周末": "weekend", "weekend": "weekend",
+    "this weekend": "weekend", "下周末": "next_weekend", "下个周末": "next_weekend", "next weekend": "next_weekend",
 }
 
 # Exact moments: now + a duration.
@@ -204,23 +215,60 @@ def _relative(today: date, n: int, unit: str) -> date:
     return today + relativedelta(months=n)
 
 
-def _parse_day(s: str, today: date) -> _Day | None:
-    """A calendar day written in s (the whole of s), or None."""
+def _quarter_end(d: date) -> date:
+    return _month_end(date(d.year, 3 * ((d.month - 1) // 3) + 3, 1))
+
+
+def _end_of(which: str, today: date, cal) -> date:
+    if which == "month":
+        return _month_end(today)
+    if which == "next_month":
+        return _month_end(today + relativedelta(months=1))
+    if which == "week":
+        return _monday(today) + timedelta(days=4)
+    if which == "next_week":
+        return _monday(today) + timedelta(days=11)
+    if which == "mid_month":
+        return today.replace(day=15)
+    if which == "next_mid_month":
+        return (today + relativedelta(months=1)).replace(day=15)
+    if which == "month_start":
+        # The first working day of this month while it is still ahead, else of the next.
+        first = cal.next_workday(today.replace(day=1))
+        return first if first >= today else cal.next_workday((today + relativedelta(months=1)).replace(day=1))
+    if which == "next_month_start":
+        return cal.next_workday((today + relativedelta(months=1)).replace(day=1))
+    if which == "quarter":
+        return _quarter_end(today)
+    if which == "next_quarter":
+        return _quarter_end(today + relativedelta(months=3))
+    if which == "weekend":
+        return _monday(today) + timedelta(days=6)
+    if which == "next_weekend":
+        return _monday(today) + timedelta(days=13)
+    return date(today.year, 12, 31)
+
+
+def _parse_day(s: str, today: date, cal=None) -> _Day | None:
+    """A calendar day written in s (the whole of s), or None. `cal`: the team's working-day calendar
+    (holidays and 月初 depend on it; CN when not given)."""
+    cal = cal or workdays.calendar_for("CN")
     if s in _FIXED_DAYS:
         offset, default = _FIXED_DAYS[s]
         return _Day(today + timedelta(days=offset), default=default)
 
     if s in _END_OF:
-        which = _END_OF[s]
-        if which == "month":
-            return _Day(_month_end(today))
-        if which == "next_month":
-            return _Day(_month_end(today + relativedelta(months=1)))
-        if which == "week":
-            return _Day(_monday(today) + timedelta(days=4))
-        if which == "next_week":
-            return _Day(_monday(today) + timedelta(days=11))
-        return _Day(date(today.year, 12, 31))
+        return _Day(_end_of(_END_OF[s], today, cal))
+
+    named = holidays.holiday_words(s)
+    if named is not None and named[1]:
+        d = holidays.day_around(named[0], named[1], today, cal)
+        return _Day(d) if d else None
+
+    m = _YEAR_END.fullmatch(s)
+    if m:
+        d = _mkdate(int(m.group("y") or m.group("y2")), 12, 31)
+        return _Day(d) if d else None
 
     m = _ISO_DATE.fullmatch(s)
     if m:
@@ -329,7 +377,9 @@ def _after(a: datetime, b: datetime) -> bool:
 def _normalize_due(text: str) -> str:
     s = " ".join(_nfkc(text).casefold().split())
     s = re.sub(r"(?<=\d)t(?=\d)", " ", s)           # ISO '2026-12-05T17:00'
-    s = re.sub(r"^(?:by|on|due)\s+", "", s)
+    if holidays.holiday_words(s) is not None:
+        return s  # '元旦前', 'before new year': the word before/前 is part of the date
+    s = re.sub(r"^(?:by|on|due|before)\s+", "", s)
     s = re.sub(r"\s*(?:之前|以前|前)$", "", s)      # '10月15日前' is the deadline 10月15日
     s = s.replace("今晚", "今天晚上").replace("明晚", "明天晚上")
     return s.strip(" ,")
@@ -354,10 +404,14 @@ def _readings(s: str):
             yield right, left
 
 
-def parse_due(text: str, now: datetime, tz: tzinfo, *, default_time: time = time(18, 0)) -> datetime:
+def parse_due(text: str, now: datetime, tz: tzinfo, *, default_time: time = time(18, 0),
+              calendar=None) -> datetime:
     """A due date/time from EN or ZH text -> an aware datetime in tz, strictly after now.
+    `calendar` is the team's working-day calendar (commands/core/workdays.py; CN when not given):
+    '元旦前' is the last working day before the New Year break in it, '下月初' its first working day.
 
     Raises UsageError 'parse.bad_date' (value) when the whole text can't be read,
+    'parse.holiday_side' (value) for a holiday named without 前/后 (a holiday is a span of days),
     'parse.ambiguous_time' (value) for a Chinese hour 1-6 without 上午/下午/晚上/凌晨,
     'parse.past_date' (value, when) when the result is not after now.
     """
@@ -369,6 +423,10 @@ def parse_due(text: str, now: datetime, tz: tzinfo, *, default_time: time = time
     s = _normalize_due(text)
     if not s or len(s) > _MAX_LEN:
         raise UsageError("parse.bad_date", value=shown)
+    named = holidays.holiday_words(s)
+    if named is not None and not named[1]:
+        raise UsageError("parse.holiday_side", value=shown)
+    cal = calendar or workdays.calendar_for("CN")
 
     results: set[datetime] = set()
     ambiguous = False
@@ -380,7 +438,7 @@ def parse_due(text: str, now: datetime, tz: tzinfo, *, default_time: time = time
         results.add(exact.astimezone(tz))
     for day_words, time_words in _readings(s):
         try:
-            day = _parse_day(day_words, today) if day_words is not None else _Day(today)
+            day = _parse_day(day_words, today, cal) if day_words is not None else _Day(today)
             if day is None:
                 continue
             t = None

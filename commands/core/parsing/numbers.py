@@ -32,3 +32,36 @@ def _cn_int(s: str) -> int | None:
     if len(s) == 2 and s[0] in "零〇":
         return _CN_DIGITS.get(s[1])
     return None
+
+
+_CN_UNITS = {"十": 10, "百": 100, "千": 1_000}
+_CN_SECTIONS = {"万": 10_000, "亿": 100_000_000}
+
+
+def cn_number(s: str) -> int | None:
+    """A whole number in Chinese numerals: '五' 5, '十二' 12, '两千' 2000, '一百二十万' 1,200,000,
+    '三亿五千万' 350,000,000, '一万零五百' 10,500; None for anything else."""
+    if not s or any(c not in _CN_DIGITS and c not in _CN_UNITS and c not in _CN_SECTIONS for c in s):
+        return None
+    total = section = 0
+    digit: int | None = None
+    last_unit = 10**9
+    for c in s:
+        if c in _CN_DIGITS:
+            if digit is not None and digit != 0 and _CN_DIGITS[c] != 0:
+                return None  # '五五' is not a number word
+            digit = _CN_DIGITS[c]
+        elif c in _CN_UNITS:
+            unit = _CN_UNITS[c]
+            if unit >= last_unit or (digit is None and (c != "十" or section)):
+                return None
+            section += (1 if digit is None else digit) * unit
+            digit, last_unit = None, unit
+        else:
+            big = _CN_SECTIONS[c]
+            section += digit or 0
+            if section == 0 or (total and total < big and big != 100_000_000):
+                return None
+            total = (total + section) * big if big == 100_000_000 else total + section * big
+            section, digit, last_unit = 0, None, 10**9
+    return total + section + (digit or 0)
