@@ -24,8 +24,6 @@ reminders/schedule.py lists SCHEDULES among its DEFAULT_KINDS.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -35,24 +33,16 @@ from sqlmodel import Session
 
 from commands import agenda, goals, kpi
 from commands.core import charts, fmt, parsing
-from commands.core.metrics import metric_name, team_metrics
-from commands.core.people import mention
-from commands.core.reply import Image, Outgoing, Reply, Table, Text
+from commands.core.metrics import team_metrics
+from commands.core.reply import Outgoing, Reply, Text
 from commands.i18n import t
 from reminders.jobs import JobRun
 from storage import queries
 from storage.models import Team
 
 log = logging.getLogger("teambot.summaries")
-
-MEDALS = ("🥇", "🥈", "🥉")
-
-
-def chart_dir() -> Path:
-    """Where chart PNGs go: $TEAMBOT_CHART_DIR, else <tmp>/teambot-charts. With several replicas it
-    must be a folder every sender can read (or the sender must run where the job ran)."""
-    env = os.environ.get("TEAMBOT_CHART_DIR")
-    return Path(env) if env else Path(tempfile.gettempdir()) / "teambot-charts"
+#: Where chart PNGs go (commands/kpi/board.py).
+chart_dir = kpi.chart_dir
 
 
 def _channel(team: Team) -> str:
@@ -101,56 +91,15 @@ def kpi_summary(session: Session, team: Team, period: parsing.Period, run_key: s
         return None
     plabel = fmt.period_label(period, lang)
     title = t(lang, "kpi.summary_title", team=team.name, period=plabel)
-    parts: list = [Text(title), kpi.kpi_table(rows, lang)]
+    parts: list = [Text(title), kpi.kpi_table(rows, lang, period.kind)]
     picture = None
     if primary is not None and ranked:
-        unit = primary.unit
-        name = metric_name(primary, lang)
-        parts.append(Text(t(lang, "kpi.leaderboard_title", metric=name)))
-        board = []
-        for i, (mem, actual, target) in enumerate(ranked):
-            rank = MEDALS[i] if i < len(MEDALS) and actual > 0 else f"{i + 1}."
-            board.append((rank, mention(mem.user_id), fmt.amount(actual, unit, lang),
-                          "—" if target is None else fmt.amount(target, unit, lang),
-                          goals.pct(goals.attainment(actual, target))))
-        header = tuple(t(lang, f"kpi.col_{c}") for c in ("rank", "who", "actual", "target", "attainment"))
-        parts.append(Table(header, tuple(board)))
-        top = ranked[0]
-        shout = []
-        if top[1] > 0:
-            shout.append(t(lang, "kpi.star", who=mention(top[0].user_id), metric=name,
-                           value=fmt.amount(top[1], unit, lang)))
-        achievers = [mention(m.user_id) for m, a, tg in ranked if tg is not None and a >= tg]
-        if achievers:
-            shout.append(t(lang, "kpi.achievers", who="、".join(achievers) if lang == "zh" else ", ".join(achievers)))
-        if shout:
-            parts.append(Text("\n".join(shout)))
-    if chart and primary is not None and ranked:
-        name, unit = metric_name(primary, lang), primary.unit
-        folder = folder or chart_dir()
-        path = folder / f"kpi-team{team.id}-{run_key}.png"
-        try:
-            picture = charts.render(
-                path, title=t(lang, "kpi.chart_title", team=team.name, period=plabel, metric=name),
-                labels=[(m.display_name or m.user_id, m.user_id) for m, _, _ in ranked],
-                actual=[a for _, a, _ in ranked], target=[tg for _, _, tg in ranked],
-                legend=(t(lang, "kpi.chart_actual"), t(lang, "kpi.chart_target")),
-                ascii_title=f"{period.label} {primary.name_en}: target vs actual",
-                value_format=lambda v: _short(v, unit))
-        except Exception:
-            log.exception("team %s: chart %s failed; posting the summary without it", team.id, run_key)
-            picture = None
-        if picture is not None:
-            parts.append(Image(path=picture.path, alt=t(lang, "kpi.chart_alt", period=plabel, metric=name)))
+        parts += kpi.board_parts(primary, ranked, lang)
+        if chart:
+            image, picture = kpi.chart(team, period, primary, ranked, lang, run_key, folder)
+            if image is not None:
+                parts.append(image)
     return Summary(Reply(parts=tuple(parts), private=False, summary=title), picture)
-
-
-def _short(v: float, unit: str) -> str:
-    if abs(v) >= 1e6:
-        return f"{v / 1e6:.1f}M".replace(".0M", "M")
-    if abs(v) >= 1e4:
-        return f"{v / 1e3:.0f}k"
-    return fmt.number(round(v, 1)) + ("%" if unit == "%" else "")
 
 
 def _summary_job(kind: str, period_kind: str, *, previous: bool) -> Callable[[Session, JobRun], list[Outgoing]]:

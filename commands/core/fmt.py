@@ -42,6 +42,25 @@ def day(d: date, lang: str) -> str:
     return f"{weekday(d, lang)} {d.isoformat()}"
 
 
+_MONTHS_EN_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def month_day(d: date, lang: str) -> str:
+    """A day as people say it, without the year: en 'Sun Dec 20', zh '12月20日 周日'."""
+    if isinstance(d, datetime):
+        d = d.date()
+    if _zh(lang):
+        return f"{d.month}月{d.day}日 {weekday(d, lang)}"
+    return f"{weekday(d, lang)} {_MONTHS_EN_SHORT[d.month - 1]} {d.day}"
+
+
+def short_date(d: date, lang: str) -> str:
+    """A day without year or weekday: en 'Nov 1', zh '11月1日'."""
+    if isinstance(d, datetime):
+        d = d.date()
+    return f"{d.month}月{d.day}日" if _zh(lang) else f"{_MONTHS_EN_SHORT[d.month - 1]} {d.day}"
+
+
 def when(dt: datetime, tz: tzinfo, lang: str) -> str:
     """en 'Fri 2026-12-04 18:00 Asia/Shanghai', zh '2026-12-04 周五 18:00 Asia/Shanghai'."""
     local = dt.astimezone(tz)
@@ -87,9 +106,59 @@ def amount(value: float, unit: str, lang: str) -> str:
     return number(value)
 
 
+def plan_amount(value: float, unit: str, lang: str) -> str:
+    """A planning figure (a target worked out from a percentage, a forecast, a pace): rounded the way
+    people plan. CNY in zh: '83.2万' from 10,000 up, '1.25亿' from 100 million, else '¥8,323'; in en
+    '¥832,258' (no cents). Counts are whole; percentages keep one decimal."""
+    if not math.isfinite(value):
+        return number(value)
+    u = (unit or "").strip()
+    if u.upper() in {"CNY", "RMB", "¥", "￥"}:
+        sign = "-" if value < 0 and round(value) != 0 else ""
+        v = abs(value)
+        if _zh(lang) and v >= 1e8:
+            return f"{sign}{number(round(v / 1e8, 2))}亿"
+        if _zh(lang) and v >= 1e4:
+            return f"{sign}{number(round(v / 1e4, 1))}万"
+        return f"{sign}¥{number(round(v))}"
+    if u == "%":
+        return f"{number(round(value, 1))}%"
+    if u == "count":
+        return number(round(value))
+    return number(round(value, 1))
+
+
+def axis_amount(value: float, unit: str, lang: str) -> str:
+    """A chart axis or bar label: CNY in zh in 万 ('86万', '125万'; below 10,000 as it is), in en
+    'k'/'M' ('860k', '1.2M'); percentages with '%'."""
+    u = (unit or "").strip()
+    if u.upper() in {"CNY", "RMB", "¥", "￥"}:
+        if _zh(lang):
+            if abs(value) >= 1e8:
+                return f"{number(round(value / 1e8, 2))}亿"
+            if abs(value) >= 1e4:
+                return f"{number(round(value / 1e4, 1))}万"
+            return number(round(value))
+        if abs(value) >= 1e6:
+            return f"{number(round(value / 1e6, 1))}M"
+        if abs(value) >= 1e4:
+            return f"{number(round(value / 1e3))}k"
+    return number(round(value, 1)) + ("%" if u == "%" else "")
+
+
+def points(change: float, lang: str) -> str:
+    """A change of a percentage, in percentage points: zh '+3个百分点', en '+3 pp'."""
+    sign = "+" if change > 0 else ""
+    n = number(round(change, 1))
+    return f"{sign}{n}个百分点" if _zh(lang) else f"{sign}{n} pp"
+
+
+_ZH_QUARTERS = ("一", "二", "三", "四")
+
+
 def period_label(p: Period, lang: str) -> str:
     """en 'week of Mon 2026-11-23', 'November 2026', '2026 Q4', '2026';
-    zh '2026-11-23 起的一周', '2026年11月', '2026年第4季度', '2026年'; a day is day()."""
+    zh '2026-11-23 起的一周', '2026年11月', '2026年第四季度', '2026年'; a day is day()."""
     start = p.start.date()
     zh = _zh(lang)
     if p.kind == "day":
@@ -100,7 +169,7 @@ def period_label(p: Period, lang: str) -> str:
         return f"{start.year}年{start.month}月" if zh else f"{_MONTHS_EN[start.month - 1]} {start.year}"
     if p.kind == "quarter":
         q = (start.month - 1) // 3 + 1
-        return f"{start.year}年第{q}季度" if zh else f"{start.year} Q{q}"
+        return f"{start.year}年第{_ZH_QUARTERS[q - 1]}季度" if zh else f"{start.year} Q{q}"
     if p.kind == "year":
         return f"{start.year}年" if zh else str(start.year)
     return p.label

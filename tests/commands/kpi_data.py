@@ -134,6 +134,21 @@ def workdays(a: date, b: date) -> int:
     return n
 
 
+def same_days(period: tuple[datetime, datetime], n: int) -> tuple[datetime, datetime]:
+    """The first n working days of a period, for like-for-like comparisons: [start, the midnight after
+    the n-th working day) -- the whole period when it has fewer."""
+    start, end = period
+    d, count = start.astimezone(SHANGHAI).date(), 0
+    if n <= 0:
+        return start, start
+    while local(d) < end:
+        count += chinese_calendar.is_workday(d)
+        if count == n:
+            return start, local(d + timedelta(days=1))
+        d += timedelta(days=1)
+    return start, end
+
+
 def month(y: int, m: int) -> tuple[datetime, datetime]:
     start = date(y, m, 1)
     nxt = date(y + (m == 12), m % 12 + 1, 1)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from commands.reply import Table
+from commands.core.reply import Table
 from tests.kit.dialog import Chat, run_dialog
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

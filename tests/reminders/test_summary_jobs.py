@@ -52,8 +52,18 @@ def _signed(x):
     return "—" if x is None else ("+" if x > 0 else "") + _pct(x)
 
 
-def _rel(a, b):
-    return None if a is None or b is None or b == 0 else 100.0 * (a - b) / abs(b)
+def _rel(a, b, code="sales"):
+    if a is None or b is None:
+        return None
+    if K.AGG[code][1] == "%":  # a percentage changes in percentage points
+        return a - b
+    return None if b == 0 else 100.0 * (a - b) / abs(b)
+
+
+def _change(x, code):
+    if x is None or K.AGG[code][1] != "%":
+        return _signed(x)
+    return ("+" if x > 0 else "") + fmt.number(round(x, 1)) + "个百分点"
 
 
 NAMES = {"sales": "销售额", "customers": "新客户", "csat": "客户满意度", "event_participants": "活动参与人数",
@@ -69,8 +79,9 @@ def _check_kpi_table(table: Table, data, cur, prev, ly, targets=None):
         y = K.actual(data, code, *ly)
         tg = (targets or {}).get(code)
         att = None if a is None or tg is None else 100.0 * a / tg
-        assert rows[name][1:] == (_money(a, code), _money(tg, code), _pct(att), _money(p, code), _signed(_rel(a, p)),
-                                  _money(y, code), _signed(_rel(a, y)), "—"), (code, rows[name])
+        assert rows[name][1:8] == (_money(a, code), _money(tg, code), _pct(att), _money(p, code),
+                                   _change(_rel(a, p, code), code), _money(y, code),
+                                   _change(_rel(a, y, code), code)), (code, rows[name])
 
 
 def _tables(reply) -> list[Table]:
@@ -102,7 +113,9 @@ def test_monthly_summary_numbers_leaderboard_and_chart(uow):
     kpi_table, board = _tables(reply)
     _check_kpi_table(kpi_table, data, sep, K.month(2026, 8), K.month(2025, 9), {"sales": 3_000_000.0})
 
+    # The sales leaderboard lists the people who sell: the manager only with sales or a target of their own.
     per = {u: K.actual(data, "sales", *sep, u) for u in ("wang", "李雷", "韩梅梅", "alice")}
+    per = {u: v for u, v in per.items() if u != "wang" or v}
     ranked = sorted(per, key=lambda u: (-per[u], u))
     targets = {"李雷": 500_000.0, "alice": 10_000_000.0}
     expected = []
@@ -130,8 +143,10 @@ def test_weekly_summary_stops_at_the_occurrence_and_the_agenda(uow):
         weekly = summary_jobs.kpi_summary_weekly(u.session, run)
         agenda = summary_jobs.weekly_agenda(u.session, _run(team, "weekly_agenda", "2026-10-19 09:00"))
     until = K.local("2026-10-16", "17:00") + timedelta(microseconds=1)
+    # The week is in progress on Friday 17:00: like for like, its 5 working days so far against the first 5
+    # of the week before (which had only 3 after National Day: all of it) and of the same week last year.
     _check_kpi_table(_tables(weekly[0].reply)[0], data, (K.local("2026-10-12"), until),
-                     (K.local("2026-10-05"), K.local("2026-10-12")), (K.local("2025-10-13"), K.local("2025-10-20")))
+                     (K.local("2026-10-05"), K.local("2026-10-12")), (K.local("2025-10-13"), K.local("2025-10-18")))
     assert weekly[0].dedupe_key == f"team:{team_id}:kpi_summary_weekly:2026-W42"
 
     (msg,) = agenda
@@ -221,7 +236,7 @@ def test_agenda_and_monthly_summary_arrive_once_on_the_first_working_day_after_n
     assert all(ch == "C1" for _, ch, _ in arrivals)
     agendas = [(at, text) for at, _, text in arrivals if "周会议程" in text]
     monthly = [(at, text) for at, _, text in arrivals if "绩效总结" in text and "2026年9月" in text]
-    quarterly = [(at, text) for at, _, text in arrivals if "绩效总结" in text and "2026年第3季度" in text]
+    quarterly = [(at, text) for at, _, text in arrivals if "绩效总结" in text and "2026年第三季度" in text]
     weekly = [(at, text) for at, _, text in arrivals if "绩效总结" in text and "起的一周" in text]
     reviews = [(at, text) for at, _, text in arrivals if "目标回顾" in text and "个目标中达成" in text]
     assert [at for at, _ in agendas] == ["10-08 09:00", "10-12 09:00"], arrivals
