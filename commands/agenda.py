@@ -24,7 +24,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from commands import goals, kpi
+from commands import goals, kpi, resources
 from commands.core import fmt, parsing, workdays
 from commands.core.context import Ctx
 from commands.core.errors import UsageError
@@ -270,8 +270,9 @@ def build(s, team: Team, meeting: datetime, since: datetime, now: datetime, tz, 
                      + t(lang, "agenda.due", due=fmt.day(x.due_at.astimezone(tz).date(), lang)) for x in overdue)
     if pending_n:
         lines.append(t(lang, "agenda.pending", count=pending_n))
-        lines.extend(f"• 📦 #{r.id} {t(lang, 'agenda.resource_line', type=r.type, amount=fmt.number(r.amount), state=r.state)}"
-                     f" — {mention(r.requester)}: {r.purpose}" for r in pending)
+        lines.extend(f"• 📦 #{r.id} " + t(lang, "agenda.resource_line", what=resources.what(r, lang),
+                                           state=resources.state_name(r.state, lang),
+                                           who=mention(r.requester), purpose=r.purpose) for r in pending)
     parts.append(Text("\n".join(lines) if lines else t(lang, "agenda.no_problems")))
 
     parts.append(Text(t(lang, "agenda.section", n=4, name=names[3], minutes=boxes[3])))

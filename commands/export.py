@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from commands import kpi
+from commands import kpi, resources
 from commands.core import csv_safe, fmt, parsing
 from commands.core.context import Ctx
 from commands.core.errors import UsageError
@@ -102,6 +102,16 @@ def _num(v: float | None) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:.4f}".rstrip("0").rstrip(".")
 
 
+def _yes_no(flag: bool, ctx: Ctx) -> str:
+    return t(ctx.lang, "export.yes" if flag else "export.no")
+
+
+def _unit(unit: str, ctx: Ctx) -> str:
+    """The catalog's word for the units the bot knows ('元', '个'); a team's own unit as they wrote it."""
+    key = {"CNY": "cny", "count": "count", "%": "percent"}.get(unit)
+    return t(ctx.lang, f"export.unit_{key}") if key else unit
+
+
 def _h(ctx: Ctx, *cols: str) -> list[str]:
     return [t(ctx.lang, f"export.col_{c}") for c in cols]
 
@@ -116,9 +126,9 @@ def _progress(s, ctx: Ctx, period):
     rows = []
     for e, v in s.execute(q.execution_options(yield_per=1000)):
         m = metrics.get(v.metric_id) if v is not None else None
-        rows.append([_local(e.created_at, ctx), e.user_id, e.note, "1" if e.is_blocker else "0",
+        rows.append([_local(e.created_at, ctx), e.user_id, e.note, _yes_no(e.is_blocker, ctx),
                      m.code if m else "", metric_name(m, ctx.lang) if m else "", _num(v.value) if v else "",
-                     m.unit if m else ""])
+                     _unit(m.unit, ctx) if m else ""])
     return _h(ctx, "time", "user", "note", "blocker", "metric_code", "metric", "value", "unit"), rows
 
 
@@ -126,7 +136,8 @@ def _tasks(s, ctx: Ctx, period):
     q = select(Task).where(Task.team_id == ctx.team_id)
     if period is not None:
         q = q.where(Task.due_at >= period.start, Task.due_at < period.end)
-    rows = [[str(x.id), x.title, x.assignee, x.created_by, _local(x.due_at, ctx), x.status, x.note,
+    rows = [[str(x.id), x.title, x.assignee, x.created_by, _local(x.due_at, ctx),
+             t(ctx.lang, f"tasks.status_{x.status}"), x.note,
              _local(x.created_at, ctx), _local(x.done_at, ctx)]
             for x in s.scalars(q.order_by(Task.due_at, Task.id))]
     return _h(ctx, "id", "title", "assignee", "created_by", "due", "status", "note", "created", "done"), rows
@@ -138,8 +149,9 @@ def _resources(s, ctx: Ctx, period):
         q = q.where(ResourceRequest.requester == ctx.actor.user_id)
     if period is not None:
         q = q.where(ResourceRequest.created_at >= period.start, ResourceRequest.created_at < period.end)
-    rows = [[str(r.id), r.requester, r.type, _num(r.amount), _num(r.allocated_amount), r.purpose,
-             _local(r.needed_by, ctx), r.state, _local(r.created_at, ctx), _local(r.updated_at, ctx)]
+    rows = [[str(r.id), r.requester, resources.type_name(r.type, ctx.lang), _num(r.amount), _num(r.allocated_amount),
+             r.purpose, _local(r.needed_by, ctx), resources.state_name(r.state, ctx.lang), _local(r.created_at, ctx),
+             _local(r.updated_at, ctx)]
             for r in s.scalars(q.order_by(ResourceRequest.created_at, ResourceRequest.id))]
     return _h(ctx, "id", "requester", "type", "amount", "allocated", "purpose", "needed_by", "state", "created",
               "updated"), rows
@@ -153,7 +165,7 @@ def _kpi(s, ctx: Ctx, period):
                                                        for m in kpi.members(s, team.id)]
     for user_id, name in scopes:
         for r in kpi.kpi_rows(s, team, user_id, period, ctx.now, ctx.tz, metrics):
-            rows.append([user_id or "", name, r.metric.code, metric_name(r.metric, ctx.lang), r.metric.unit,
+            rows.append([user_id or "", name, r.metric.code, metric_name(r.metric, ctx.lang), _unit(r.metric.unit, ctx),
                          _num(r.actual), _num(r.target), _num(None if r.attainment is None else round(r.attainment, 1)),
                          _num(r.previous), _num(None if r.change is None else round(r.change, 1)),
                          _num(r.last_year), _num(None if r.yoy is None else round(r.yoy, 1))])

@@ -117,7 +117,7 @@ class Reply:
             if isinstance(p, Text):
                 out.append(p.text)
             elif isinstance(p, Fields):
-                out.extend(f"{k}: {v}" for k, v in p.pairs)
+                out.extend(f"{k}{label_sep(k)}{v}" for k, v in p.pairs)
             elif isinstance(p, Table):
                 out.append(_table_text(p))
             elif isinstance(p, Actions):
@@ -129,6 +129,12 @@ class Reply:
                 out.append(f"[{p.title}: {p.path}]")
             # A Form adds nothing: its usage card is a Text part of the same reply.
         return "\n".join(out)
+
+
+def label_sep(label: str) -> str:
+    """What goes between a label and its value: '负责人：' in Chinese, 'Owner: ' in English."""
+    label = (label or "").rstrip()
+    return "：" if label and not label[-1].isascii() else ": "
 
 
 def _width(s: str) -> int:

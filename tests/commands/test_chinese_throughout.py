@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from commands.reply import File, Image
+from commands.core.reply import File, Image
 from tests.kit.dialog import Chat, run_dialog
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -44,8 +44,8 @@ def _csv(reply) -> list[list[str]]:
 
 def test_field_labels_use_chinese_punctuation_in_chinese(chat):
     run_dialog(chat, [
-        ("wang", "/任务 新建 @李雷 拜访客户 截止 下周五", ["负责人：@李雷", "截止："], ["负责人:", "截止:"]),
-        ("bob", "/task add @amy call ACME due friday", ["Owner: @amy", "Due: "], ["Owner："]),
+        ("wang", "/任务 新建 @李雷 拜访客户 截止 下周五", ["负责人：<@李雷>", "截止："], ["负责人:", "截止:"]),
+        ("bob", "/task add @amy call ACME due friday", ["Owner: <@amy>", "Due: "], ["Owner："]),
         ("李雷", "/资源 申请 财务 1.5万 用于 展会", ["申请人：", "状态：待经理批准"], ["状态:"]),
     ])
 
@@ -54,7 +54,7 @@ def test_agenda_names_resource_types_and_states_from_the_catalog(chat):
     run_dialog(chat, [
         ("李雷", "/资源 申请 财务 1.5万 用于 展会", ["#1"]),
         ("wang", "/资源 批准 1", ["#1"]),
-        ("wang", "/会议", ["财务", "待审核"], ["budget", "approved", "15,000（"]),
+        ("wang", "/会议", ["财务 ¥15,000（1.5万）（待审核）"], ["budget", "approved"]),
         ("bob", "/agenda", ["budget", "awaiting review"], ["财务", "待审核"]),
     ])
 
@@ -117,8 +117,8 @@ def test_kpi_chart_on_demand(chat, monkeypatch, tmp_path):
 
 def test_chart_axis_in_wan_and_legend_with_every_series(tmp_path):
     pytest.importorskip("matplotlib")
-    from commands import charts
-    from commands.fmt import axis_amount
+    from commands.core import charts
+    from commands.core.fmt import axis_amount
 
     assert axis_amount(860_000, "CNY", "zh") == "86万"
     assert axis_amount(1_250_000, "CNY", "zh") == "125万"

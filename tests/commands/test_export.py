@@ -82,7 +82,7 @@ def test_tasks_and_resources_exports_and_who_sees_what(world, tmp_path):
                                           purpose=f"{who}的展会预算", state="submitted",
                                           created_at=K.NOW - timedelta(days=1), updated_at=K.NOW))
     rows = _read(next(p for p in _run(chat, "alice", "tasks", "", tmp_path).parts if isinstance(p, File)).path)
-    assert rows[1][1] == "回访“华东”客户, 带报价" and rows[1][6] == "含税" and rows[1][5] == "open"
+    assert rows[1][1] == "回访“华东”客户, 带报价" and rows[1][6] == "含税" and rows[1][5] == "进行中"
     mine = _read(next(p for p in _run(chat, "alice", "资源", "", tmp_path).parts if isinstance(p, File)).path)
     assert [r[1] for r in mine[1:]] == ["alice"]
     everyone = _read(next(p for p in _run(chat, "wang", "resources", "本月", tmp_path).parts
