@@ -1,7 +1,6 @@
 """/progress (进展): log what you did with metric values, raise blockers, list and undo."""
 from __future__ import annotations
 
-
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,11 +11,11 @@ from sqlalchemy import text as sql_text
 from commands.core import fmt, paging, parsing, router, suggest
 from commands.core.context import Ctx
 from commands.core.errors import Refused, UsageError
-from commands.i18n import t
 from commands.core.keywords import keyword
 from commands.core.metrics import metric_name, names_of, resolve, team_metrics
 from commands.core.people import member_named, mention, require_member, resolve_member
 from commands.core.reply import Actions, Button, Reply, Table, Text
+from commands.i18n import t
 from storage.models import Metric, ProgressEntry, ProgressValue
 from storage.prepared import Prepared, insert_columns
 from storage.types import UTCDateTime
@@ -71,7 +70,7 @@ def parse(text: str, ctx: Ctx):
         if not mentions and leftover:
             # A member named without @ ('/进展 列表 李雷 上周'): the first word, when the rest is a period.
             first, _, after = leftover.partition(" ")
-            if not _is_period(leftover, ctx) and (not after or _is_period(after, ctx)):
+            if not parsing.is_period(leftover, ctx.now, ctx.tz) and (not after or parsing.is_period(after, ctx.now, ctx.tz)):
                 mentions, leftover = [parsing.Mention(None, first, first)], after.strip()
         period = (parsing.parse_period(leftover, ctx.now, ctx.tz) if leftover
                   else parsing.period_of("week", ctx.now, ctx.tz))
@@ -97,14 +96,6 @@ def parse(text: str, ctx: Ctx):
         raise UsageError("progress.empty")
     _check_length(note)
     return LogProgress(note=note, values=values)
-
-
-def _is_period(text: str, ctx: Ctx) -> bool:
-    try:
-        parsing.parse_period(text, ctx.now, ctx.tz)
-        return True
-    except UsageError:
-        return False
 
 
 def _keyword_typo(word: str) -> str | None:
@@ -206,22 +197,14 @@ def _refuse_values_in_note(note: str, metrics) -> None:
         low = parsing._nfkc(word).casefold().rstrip(":")
         after = words[i + 1] if i + 1 < len(words) else None
         last = after is None or i + 2 == len(words)
-        if after is not None and any(low == n for n, _ in names) and _amount(after) \
+        if after is not None and any(low == n for n, _ in names) and parsing.is_amount(after) \
                 and (last or _STRONG.search(after)):
             raise UsageError("progress.pair_needs_equals", part=f"{word} {after}", fixed=f"{word}={after}")
         for n, _ in names:
             rest = low[len(n):]
-            if low.startswith(n) and rest and _amount(rest) and (after is None or _STRONG.search(rest)):
+            if low.startswith(n) and rest and parsing.is_amount(rest) and (after is None or _STRONG.search(rest)):
                 raise UsageError("progress.pair_needs_equals", part=word,
                                  fixed=f"{word[:len(word) - len(rest)]}={word[len(word) - len(rest):]}")
-
-
-def _amount(text: str) -> bool:
-    try:
-        parsing.parse_amount(text)
-        return True
-    except UsageError:
-        return False
 
 
 # Built once: on the hot path, building a statement costs more than running it.

@@ -35,7 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "request <type> <amount> for <purpose> | list | approve <id>"),
     "goal": ("SMART 目标 · SMART goals",
              "set <metric> <target> <period> | list | review"),
-    "kpi": ("绩效 · KPIs vs target and last period", "[@user|team] [period]"),
+    "kpi": ("绩效 · KPIs vs target and last period", "[@user|team] [period] | chart [period]"),
     "agenda": ("周会议程 · Weekly meeting agenda", "| schedule weekly mon 09:30 [60m]"),
     "teambot": ("帮助与设置 · Help and settings",
                 "help | lang zh|en | tz <zone> | away until <date> | export <what>"),

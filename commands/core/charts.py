@@ -68,6 +68,10 @@ class Chart:
     font: Font | None
     #: True when Chinese could not be drawn and ASCII fallbacks were used.
     fallback: bool
+    #: The legend's entries, in order (what a reader can tell apart).
+    series: tuple[str, ...] = ()
+    #: The value axis's tick labels as drawn.
+    y_ticks: tuple[str, ...] = ()
 
 
 def _cmap(path: str, index: int) -> frozenset[int]:
@@ -235,14 +239,24 @@ def render(path: str | os.PathLike, *, title: str, labels: list[tuple[str, str]]
     ax.set_xticks(xs)
     ax.set_xticklabels(names, **kw)
     ax.set_title(title, **kw)
-    ax.legend(prop={"family": family} if family else None, frameon=False)
+    # Legend entries drawn from their own swatches: one taken from the bars would vanish with the
+    # first member's hidden (unset) target bar. Targets are listed when any member has one.
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor="#2f6fdf", label=legend[0])]
+    if any(v is not None for v in target):
+        handles.append(Patch(facecolor="#c9ced6", edgecolor="#6b7280", linewidth=0.8, label=legend[1]))
+    ax.legend(handles=handles, prop={"family": family} if family else None, frameon=False, ncol=len(handles),
+              loc="lower right", bbox_to_anchor=(1.0, 1.0))
     ax.spines[["top", "right"]].set_visible(False)
     ax.yaxis.set_major_formatter(_formatter(fmt))
     fig.tight_layout()
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, format="png")
-    return Chart(path=str(out), font=font, fallback=fallback)
+    ticks = tuple(t.get_text() for t in ax.get_yticklabels() if t.get_text())
+    return Chart(path=str(out), font=font, fallback=fallback, series=tuple(h.get_label() for h in handles),
+                 y_ticks=ticks)
 
 
 def _formatter(fmt):

@@ -9,13 +9,14 @@ import uuid
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from commands.core import forms, home, router, suggest, typed_form
 from commands.core.clock import Clock
 from commands.core.context import Ctx, Invocation, MetricRow
 from commands.core.errors import Refused, UsageError
+from commands.core.people import NAME_IS_ID
 from commands.core.reply import Reply, Text, reply_from_dict, reply_to_dict
 from commands.i18n import normalize_lang, t
 from storage import outbox_store
@@ -143,13 +144,13 @@ class Dispatcher:
         else:
             row = uow.read(_TEAM_AND_MEMBER, keys)
         if row is not None:
-            team_id, team_lang, team_tz, calendar, member_id, role, pref_lang, pref_tz = row
+            team_id, team_lang, team_tz, calendar, member_id, role, known_as, pref_lang, pref_tz = row
         else:
-            team_id = team_lang = team_tz = calendar = member_id = role = None
+            team_id = team_lang = team_tz = calendar = member_id = role = known_as = None
             # In a DM (or any unbound channel) the person's only team is meant.
             rows = uow.read_all(_ONLY_TEAM, keys)
             if len(rows) == 1:
-                team_id, team_lang, team_tz, calendar, member_id, role = rows[0]
+                team_id, team_lang, team_tz, calendar, member_id, role, known_as = rows[0]
             pref_lang, pref_tz = uow.read(_PREF, keys) or (None, None)
         lang = pref_lang or team_lang or normalize_lang(actor.locale) or self.default_lang
         tz_name = pref_tz or team_tz or actor.tz or self.default_tz
@@ -157,6 +158,10 @@ class Dispatcher:
             tz = ZoneInfo(tz_name)
         except (KeyError, ValueError, OSError):
             tz = ZoneInfo(self.default_tz)
+        if member_id is not None and actor.name and known_as != actor.name and actor.platform not in NAME_IS_ID:
+            # The name the platform gives a member is how others write them without @ ('李雷'): keep it
+            # current, since a member added by mention alone may have come without one.
+            _RENAME.execute(uow.connection, {"member": member_id, "name": actor.name[:80]})
         return Ctx(inv=inv, lang=lang, tz=tz, now=self.clock.now(), team_id=team_id, member_id=member_id,
                    member_role=role, calendar_code=calendar, metrics=metrics,
                    load=lambda model, key: uow.session.get(model, key))
@@ -266,6 +271,7 @@ _PREF_SELECT = select(UserPref.lang, UserPref.tz).where(UserPref.platform == bin
                                                         UserPref.user_id == bindparam("user"))
 _PREF = Prepared(_PREF_SELECT)
 _TEAM_AND_MEMBER_SELECT = (select(Team.id, Team.lang, Team.tz, Team.calendar, Member.id, Member.role,
+                                  Member.display_name,
                                   _PREF_SELECT.with_only_columns(UserPref.lang).scalar_subquery(),
                                   _PREF_SELECT.with_only_columns(UserPref.tz).scalar_subquery())
                            .select_from(Team)
@@ -279,10 +285,12 @@ _TEAM_MEMBER_METRICS = Prepared(_TEAM_AND_MEMBER_SELECT
                                 .add_columns(Metric.id, Metric.code, Metric.name_zh, Metric.name_en, Metric.unit,
                                              Metric.aliases)
                                 .outerjoin(Metric, Metric.team_id == Team.id).order_by(Metric.id))
-_ONLY_TEAM = Prepared(select(Team.id, Team.lang, Team.tz, Team.calendar, Member.id, Member.role)
+_ONLY_TEAM = Prepared(select(Team.id, Team.lang, Team.tz, Team.calendar, Member.id, Member.role,
+                             Member.display_name)
                       .join(Member, Member.team_id == Team.id)
                       .where(Team.platform == bindparam("platform"), Member.user_id == bindparam("user")).limit(2))
 
 
+_RENAME = Prepared(update(Member).where(Member.id == bindparam("member")).values(display_name=bindparam("name")))
 _INSERT_RECEIPT = Prepared(insert_columns(InboundReceipt.__table__, "platform", "key", "reply_json", "received_at"))
 

@@ -382,8 +382,4 @@ def _amount_with_suffix(word: str) -> bool:
 
 
 def _looks_like_amount(word: str) -> bool:
-    try:
-        parsing.parse_amount(word)
-        return True
-    except UsageError:
-        return False
+    return parsing.is_amount(word)

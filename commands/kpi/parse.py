@@ -104,12 +104,7 @@ def parse(text: str, ctx: Ctx):
 
 
 def _period(text: str, ctx: Ctx) -> bool:
-    try:
-        if text.casefold() not in CURRENT:
-            parsing.parse_period(text, ctx.now, ctx.tz)
-        return True
-    except UsageError:
-        return False
+    return text.casefold() in CURRENT or parsing.is_period(text, ctx.now, ctx.tz)
 
 
 def keyword_typo(word: str) -> bool:

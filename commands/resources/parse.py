@@ -87,7 +87,7 @@ KEYWORDS = {
     "reject": ("reject", "deny", "decline", "驳回", "拒绝", "否决", "退回"),
     "allocate": ("allocate", "grant", "分配", "发放", "调配"),
     "feedback": ("feedback", "反馈", "评价"),
-    "cancel": ("cancel", "withdraw", "撤回", "取消", "撤销"),
+    "cancel": ("cancel", "withdraw", "撤回", "取消", "撤销", "撤消"),
     "list": ("list", "ls", "列表", "清单"),
     "show": ("show", "view", "history", "查看", "详情", "历史"),
     "stock": ("stock", "inventory", "盘点", "库存", "资源盘点"),

@@ -76,7 +76,7 @@ KEYWORDS = {
     "reopen": ("reopen", "重开", "重新打开", "重启"),
     "due": ("due", "reschedule", "改期", "截止", "延期"),
     "assign": ("assign", "reassign", "转给", "指派", "转交"),
-    "cancel": ("cancel", "取消", "作废"),
+    "cancel": ("cancel", "取消", "作废", "撤销", "撤消"),
     "snooze": ("snooze", "later", "推迟", "稍后"),
 }
 SCOPES = {

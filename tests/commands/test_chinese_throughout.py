@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from commands.core.reply import File, Image
+from tests.commands.team_world import sales_team
 from tests.kit.dialog import Chat, run_dialog
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -27,13 +28,7 @@ def uow(sqlite_uow):
 
 @pytest.fixture
 def chat(uow, clock) -> Chat:
-    chat = Chat(uow, clock)
-    for user, text in [("wang", "/团队 创建 华东一组"), ("wang", "/团队 添加 @李雷 销售代表"),
-                       ("wang", "/团队 添加 @韩梅梅 销售代表"), ("wang", "/team add @amy rep"),
-                       ("wang", "/team add @bob manager"), ("wang", "/团队 添加 @赵敏 资源管理部"),
-                       ("wang", "/团队 添加 @小马 市场部"), ("amy", "/teambot lang en"), ("bob", "/teambot lang en")]:
-        assert chat.say(user, text).ok, text
-    return chat
+    return sales_team(uow, clock, ("wang", "/团队 添加 @赵敏 资源管理部"), ("wang", "/团队 添加 @小马 市场部"))
 
 
 def _csv(reply) -> list[list[str]]:
@@ -126,7 +121,8 @@ def test_chart_axis_in_wan_and_legend_with_every_series(tmp_path):
     assert axis_amount(860_000, "CNY", "en") == "860k"
     chart = charts.render(tmp_path / "c.png", title="华东一组 · 2026年12月 · 销售额 目标与实际",
                           labels=[("李雷", "li"), ("韩梅梅", "han")], actual=[860_000, 420_000],
-                          target=[None, None], legend=("实际", "目标"),
+                          target=[None, 500_000], legend=("实际", "目标"),
                           value_format=lambda v: axis_amount(v, "CNY", "zh"))
+    # The first member has no target: the legend still shows the target series.
     assert chart.series == ("实际", "目标")
     assert all(label.endswith("万") or label == "0" for label in chart.y_ticks), chart.y_ticks

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.commands.team_world import sales_team
 from tests.kit.dialog import Chat, row_counts, run_dialog
 
 
@@ -19,12 +20,7 @@ def uow(sqlite_uow):
 
 @pytest.fixture
 def chat(uow, clock) -> Chat:
-    chat = Chat(uow, clock)
-    for user, text in [("wang", "/团队 创建 华东一组"), ("wang", "/团队 添加 @李雷 销售代表"),
-                       ("wang", "/team add @amy rep"), ("wang", "/team add @bob manager"),
-                       ("amy", "/teambot lang en"), ("bob", "/teambot lang en")]:
-        assert chat.say(user, text).ok, text
-    return chat
+    return sales_team(uow, clock)
 
 
 def _example(reply) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from commands.core.reply import Actions
 from storage.models import Goal, Member, ResourceRequest, Task
+from tests.commands.team_world import sales_team
 from tests.kit.dialog import Chat, row_counts, run_dialog
 
 
@@ -25,13 +26,7 @@ def uow(sqlite_uow):
 
 @pytest.fixture
 def chat(uow, clock) -> Chat:
-    chat = Chat(uow, clock)
-    for user, text in [("wang", "/团队 创建 华东一组"), ("wang", "/团队 添加 @李雷 销售代表"),
-                       ("wang", "/团队 添加 @韩梅梅 销售代表"), ("wang", "/team add @amy rep"),
-                       ("wang", "/team add @bob manager"), ("wang", "/团队 添加 @赵敏 资源管理部"),
-                       ("amy", "/teambot lang en"), ("bob", "/teambot lang en")]:
-        assert chat.say(user, text).ok, text
-    return chat
+    return sales_team(uow, clock, ("wang", "/团队 添加 @赵敏 资源管理部"))
 
 
 def _goals(uow) -> list[tuple]:

@@ -188,13 +188,14 @@ def test_review_numbers(world):
         elapsed = K.workdays(start.astimezone(K.SHANGHAI).date(), date(2026, 10, 21))
         unit = K.AGG[code][1]
         a = (lambda v: "—" if v is None else fmt.amount(v, unit, "zh"))
+        plan = (lambda v: "—" if v is None else fmt.plan_amount(v, unit, "zh"))  # expected and forecast are plans
         if K.AGG[code][0] == "sum":
             expected, forecast = target * elapsed / total, actual * total / elapsed
         else:
             expected, forecast = target, actual
         att = None if actual is None else f"{fmt.number(round(100 * actual / target, 1))}%"
-        assert row[4:8] == (a(target), a(actual), att or "—", a(expected)), row
-        assert row[9] == a(forecast), row
+        assert row[4:8] == (a(target), a(actual), att or "—", plan(expected)), row
+        assert row[9] == plan(forecast), row
 
     check(rows["#1"], "sales", 6_000_000, K.quarter(2026, 4)[0], date(2027, 1, 1))
     check(rows["#2"], "customers", 8, K.month(2026, 10)[0], date(2026, 11, 1), "李雷")

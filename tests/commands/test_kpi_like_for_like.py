@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from commands.core.reply import Table
-from tests.kit.dialog import Chat, run_dialog
+from tests.commands.team_world import sales_team
+from tests.kit.dialog import run_dialog
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MID_DECEMBER = datetime(2026, 12, 11, 10, tzinfo=SHANGHAI)  # Friday, 9th working day of the month
@@ -43,11 +44,7 @@ def uow(sqlite_uow):
 @pytest.fixture
 def chat(uow, clock):
     clock.set(datetime(2025, 11, 3, 10, tzinfo=SHANGHAI))
-    chat = Chat(uow, clock)
-    for user, text in [("wang", "/团队 创建 华东一组"), ("wang", "/团队 添加 @李雷 销售代表"),
-                       ("wang", "/团队 添加 @韩梅梅 销售代表"), ("wang", "/team add @amy rep"),
-                       ("wang", "/team add @bob manager"), ("amy", "/teambot lang en"), ("bob", "/teambot lang en")]:
-        assert chat.say(user, text).ok, text
+    chat = sales_team(uow, clock)
     for day, user, text in LOG:
         clock.set(datetime.fromisoformat(day).replace(hour=15, tzinfo=SHANGHAI))
         assert chat.say(user, text).ok, text

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import Goal, Metric, ProgressEntry, ProgressValue, Task
+from tests.commands.team_world import sales_team
 from tests.kit.dialog import Chat, row_counts, run_dialog
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -28,13 +29,7 @@ def uow(sqlite_uow):
 
 
 def _team(uow, clock) -> Chat:
-    chat = Chat(uow, clock)
-    for user, text in [("wang", "/团队 创建 华东一组"), ("wang", "/团队 添加 @李雷 销售代表"),
-                       ("wang", "/团队 添加 @韩梅梅 销售代表"), ("wang", "/team add @amy rep"),
-                       ("wang", "/team add @bob manager"), ("amy", "/teambot lang en"),
-                       ("bob", "/teambot lang en")]:
-        assert chat.say(user, text).ok, text
-    return chat
+    return sales_team(uow, clock)
 
 
 def _values(uow) -> list[tuple[str, str, float]]:

@@ -86,3 +86,12 @@ def _chinese(s: str, text: str) -> Amount:
         raise _bad_amount(text)
     value = float(-n if m.group("sign") == "-" else n)
     return Amount(value if value != 0 else 0.0, bool(m.group("pct")))
+
+
+def is_amount(text: str) -> bool:
+    """Whether `text` reads as an amount (parse_amount would not refuse it)."""
+    try:
+        parse_amount(text)
+        return True
+    except UsageError:
+        return False

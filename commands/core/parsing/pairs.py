@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import re
 
-from commands.core.errors import UsageError
-from commands.core.parsing.amounts import parse_amount
+from commands.core.parsing.amounts import is_amount
 from commands.core.parsing.text import _nfkc
 
 _URL = re.compile(r"[a-z][a-z0-9+.\-]*://", re.IGNORECASE)
@@ -36,13 +35,7 @@ def _pair(token: str) -> tuple[str, str] | None:
 def _amount_like(value: str) -> bool:
     """What may follow ':' in a pair: something that starts like a number, or Chinese numerals that
     read as one ('五万'); '备注: 一起去' stays prose."""
-    if value[:1] in _AMOUNT_START:
-        return True
-    try:
-        parse_amount(value)
-        return True
-    except UsageError:
-        return False
+    return value[:1] in _AMOUNT_START or is_amount(value)
 
 
 def _joined(tokens: list[str]) -> list[list[str]]:

@@ -179,3 +179,12 @@ def _parse_period(s: str, today: date, tz: tzinfo) -> Period | None:
         return _period_for("year", date(year, 1, 1), tz) if _year_ok(year) else None
 
     return None
+
+
+def is_period(text: str, now: datetime, tz: tzinfo) -> bool:
+    """Whether `text` reads as a period (parse_period would not refuse it)."""
+    try:
+        parse_period(text, now, tz)
+        return True
+    except UsageError:
+        return False
