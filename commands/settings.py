@@ -78,7 +78,8 @@ def parse(text: str, ctx: Ctx):
                 break
         if not rest:
             raise UsageError("settings.away_date_required", example="settings.example_away")
-        last_day = parsing.parse_due(rest, ctx.now, ctx.tz, default_time=time(23, 59)).date()
+        last_day = parsing.parse_due(rest, ctx.now, ctx.tz, default_time=time(23, 59),
+                                     calendar=ctx.calendar).date()
         back = datetime.combine(last_day + timedelta(days=1), time(0), ctx.tz)
         return SetAway(back)
     if kw == "export":

@@ -58,6 +58,8 @@ class Ctx:
     metrics: list[MetricRow] | None = None
     #: The team's working-day calendar setting ("CN", "US", "none"); None outside a team.
     calendar_code: str | None = None
+    #: The member's display name as stored (what others may type for them without @).
+    member_name: str | None = None
     #: Messages the command causes besides its reply; written to the outbox in the same transaction.
     outgoing: list[Outgoing] = field(default_factory=list)
     #: (model, id) -> the ORM object in this unit of work's Session.

@@ -72,6 +72,7 @@ class Dispatcher:
                 feature = router.module(route)
                 req = feature.parse(text, ctx)
                 reply = in_typed_form(feature.run(req, uow, ctx), inv, route, ctx.lang)
+                _learn_name(uow, ctx)
                 for msg in ctx.outgoing:
                     outbox_store.enqueue(uow.session, platform=inv.actor.platform, destination=msg.destination,
                                          payload=reply_to_dict(msg.reply), now=ctx.now,
@@ -158,12 +159,8 @@ class Dispatcher:
             tz = ZoneInfo(tz_name)
         except (KeyError, ValueError, OSError):
             tz = ZoneInfo(self.default_tz)
-        if member_id is not None and actor.name and known_as != actor.name and actor.platform not in NAME_IS_ID:
-            # The name the platform gives a member is how others write them without @ ('李雷'): keep it
-            # current, since a member added by mention alone may have come without one.
-            _RENAME.execute(uow.connection, {"member": member_id, "name": actor.name[:80]})
         return Ctx(inv=inv, lang=lang, tz=tz, now=self.clock.now(), team_id=team_id, member_id=member_id,
-                   member_role=role, calendar_code=calendar, metrics=metrics,
+                   member_role=role, calendar_code=calendar, member_name=known_as, metrics=metrics,
                    load=lambda model, key: uow.session.get(model, key))
 
     # -- what adapters need besides handle(): they never open a unit of work themselves ----------
@@ -205,6 +202,15 @@ class Dispatcher:
         log.debug("incident=%s text=%r", incident, inv.text)
         lang = ctx.lang if ctx else self._fallback_lang(inv)
         return Reply.text(t(lang, "core.internal_error", incident=incident), ok=False)
+
+
+def _learn_name(uow: UnitOfWork, ctx: Ctx) -> None:
+    """The name the platform gives a member is how others write them without @ ('李雷'): keep it
+    current, since a member added by mention alone may have come without one. Only with a command
+    that went through (a refused one changes nothing)."""
+    name = (ctx.actor.name or "")[:80]
+    if ctx.member_id is not None and name and ctx.member_name != name and ctx.actor.platform not in NAME_IS_ID:
+        _RENAME.execute(uow.connection, {"member": ctx.member_id, "name": name})
 
 
 def unknown_command(typed: str) -> router.Route:

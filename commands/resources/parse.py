@@ -242,7 +242,7 @@ def _parse_request(rest: str, ctx: Ctx) -> SubmitRequest:
         if not when:
             raise UsageError("resources.date_required", example=example)
         try:
-            needed_by = parsing.parse_due(when, ctx.now, ctx.tz)
+            needed_by = parsing.parse_due(when, ctx.now, ctx.tz, calendar=ctx.calendar)
         except UsageError as e:
             raise e.with_example(example) from None
     if not tail:

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 from sqlalchemy import select, update
 
+from commands.core import offdays
 from commands.core.context import Ctx
 from commands.core.errors import Refused, UsageError
 from commands.core.people import adopt_team_of, mention, require_member
@@ -104,7 +105,11 @@ def _submit(s, req: SubmitRequest, ctx: Ctx) -> Reply:
                              to_state=SUBMITTED, note="", amount=req.amount))
     notified = _notify_next(s, ctx, row)
     head = t(lang, "resources.submitted", id=row.id, what=what(row, lang), purpose=row.purpose)
-    return _step_reply(s, ctx, row, head, notified, "resources.notified_managers")
+    reply = _step_reply(s, ctx, row, head, notified, "resources.notified_managers")
+    off = offdays.off_day(row.needed_by, ctx) if row.needed_by is not None else None
+    if off is None:
+        return reply
+    return replace(reply, parts=(reply.parts[0], Text(off.text), *reply.parts[1:]))
 
 
 def _approve(s, req: ApproveRequest, row: ResourceRequest, ctx: Ctx) -> Reply:

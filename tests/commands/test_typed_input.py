@@ -377,4 +377,7 @@ def test_resource_people_are_whole(uow, clock):
     run_dialog(chat, [
         ("李雷", "/资源 申请 人力 两人 用于 展会", ["人力 2 人"]),
         ("amy", "/resource request people 2 for the fair", ["2 people"]),
+        # A date needed by on a non-working day is said so, like a task's due date.
+        ("李雷", "/资源 申请 人力 2 用于 展会 截止 12.20", ["12月20日 周日，非工作日"]),
+        ("amy", "/resource request people 2 for the fair by 12/20", ["Sun Dec 20 is not a working day"]),
     ])
