@@ -35,7 +35,8 @@ WEEK = [
     Row("zhao", "/resource allocate 1", says=("要先经理批准、资源管理部审核通过，才能分配",), ok=False, private=True),
     Row("wang", "/goal set sales 1.2m 2026-Q4 for team", says=("已为团队设定目标 #1：销售额 ¥1,200,000（120万）",),
         private=False, channel=("目标 #1",)),
-    Row("li", "/kpi", says=("绩效 · 团队 华东销售一组 · 2026年11月", "¥500,000（50万）")),
+    # Without a period /kpi shows the period of the team's goals: the Q4 goal just set.
+    Row("li", "/kpi", says=("绩效 · 团队 华东销售一组 · 2026年第四季度", "¥500,000（50万）", "¥1,200,000（120万）")),
     Row("wang", "/agenda", says=("周会议程 · 华东销售一组", "目标回顾", "问题讨论", "客户法务审核合同超过两周")),
     Row("li", "/teambot lang en", says=("I'll answer you in English from now on.",)),
     Row("li", "/progress list", says=("Progress · week of Mon 2026-11-23", "签约ACME年框", "Sales ¥500,000")),
