@@ -204,7 +204,9 @@ def render(path: str | os.PathLike, *, title: str, labels: list[tuple[str, str]]
         log.warning("matplotlib is not installed: KPI summaries go out without a chart")
         return None
 
-    texts = [title, *legend, *(a for a, _ in labels)]
+    fmt = value_format or (lambda v: f"{v:,.0f}")
+    # The value labels count too: a Chinese axis reads 86万.
+    texts = [title, *legend, *(a for a, _ in labels), *(fmt(v) for v in actual[:1])]
     needs_cjk = not all(_ascii(x) for x in texts)
     font = cjk_font() if needs_cjk else None
     fallback = False
@@ -215,7 +217,8 @@ def render(path: str | os.PathLike, *, title: str, labels: list[tuple[str, str]]
     if fallback:
         title = title if _ascii(title) else (ascii_title or "KPI")
         legend = tuple(x if _ascii(x) else y for x, y in zip(legend, ascii_legend))  # type: ignore[assignment]
-    fmt = value_format or (lambda v: f"{v:,.0f}")
+        if not all(_ascii(fmt(v)) for v in actual[:1]):
+            fmt = lambda v: f"{v:,.0f}"  # plain numbers where 万 cannot be drawn
 
     fig = Figure(figsize=(max(6.0, 1.1 * len(names) + 2), 4.5), dpi=100)
     FigureCanvasAgg(fig)
@@ -232,7 +235,7 @@ def render(path: str | os.PathLike, *, title: str, labels: list[tuple[str, str]]
                    edgecolor="#6b7280", linewidth=0.8)
     for rect, v in zip(bars, actual):
         ax.annotate(fmt(v), (rect.get_x() + rect.get_width() / 2, rect.get_height()), ha="center",
-                    va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
+                    va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points", **kw)
     for rect, v in zip(tbars, target):
         if v is None:
             rect.set_visible(False)
@@ -250,6 +253,8 @@ def render(path: str | os.PathLike, *, title: str, labels: list[tuple[str, str]]
               loc="lower right", bbox_to_anchor=(1.0, 1.0))
     ax.spines[["top", "right"]].set_visible(False)
     ax.yaxis.set_major_formatter(_formatter(fmt))
+    if family:
+        ax.tick_params(axis="y", labelfontfamily=family[0])
     fig.tight_layout()
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
