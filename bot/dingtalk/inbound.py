@@ -12,7 +12,6 @@ resolves it against the team's member names (commands.core.people.resolve_person
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,8 +30,6 @@ log = logging.getLogger("teambot.dingtalk")
 
 PLATFORM = "dingtalk"
 MAX_TEXT = 4000
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
 
 
 class BadCallback(ValueError):
@@ -120,20 +117,10 @@ def private_dm_key(msg_id: str) -> str:
     return f"dingtalk:private:{msg_id}"
 
 
-def reply_lang(reply: Reply, default: str = "zh") -> str:
-    """The language a reply is written in, guessed from its text: mostly CJK -> zh, mostly Latin
-    letters -> en (a Chinese team or person name inside an English sentence stays en)."""
-    sample = reply.summary or reply.plain()
-    cjk, latin = len(_CJK.findall(sample)), len(_LATIN.findall(sample))
-    if not cjk and not latin:
-        return default if default in ("zh", "en") else "zh"
-    return "zh" if cjk * 2 >= latin else "en"
-
-
-def private_notice(reply: Reply, user_id: str, default_lang: str = "zh") -> Reply:
-    """What the group sees instead of a private reply: `@sender 已私信回复你。`. The mention is part
-    of the text, so the notice @s the sender also when it is queued in the outbox."""
-    text = f"<@{user_id}> " + notice("private_notice", reply_lang(reply, default_lang))
+def private_notice(reply: Reply, user_id: str, lang: str) -> Reply:
+    """What the group sees instead of a private reply: `@sender 已私信回复你。` in the sender's language.
+    The mention is part of the text, so the notice @s the sender also when it is queued in the outbox."""
+    text = f"<@{user_id}> " + notice("private_notice", lang)
     return Reply(parts=(Text(text),), private=False, ok=reply.ok, summary=text)
 
 
@@ -189,7 +176,7 @@ class DingTalkBot:
             return reply
         self.dispatcher.queue_reply(reply, platform=PLATFORM, destination=f"user:{inb.user_id}",
                                     key=private_dm_key(inb.msg_id))
-        return private_notice(reply, inb.user_id, self.dispatcher.default_lang)
+        return private_notice(reply, inb.user_id, self.dispatcher.language(to_invocation(inb, self.clock.now())))
 
     def post_reply(self, inb: Inbound, reply: Reply) -> SendResult:
         """The answer, to the message's sessionWebhook (while it is valid)."""

@@ -51,7 +51,9 @@ BOT_SCOPES: dict[str, str] = {
     "files:write": "upload KPI charts and CSV exports (files.uploadV2)",
 }
 
-BOT_EVENTS = ("app_home_opened", "message.im")
+#: app_uninstalled and tokens_revoked need no scope: with them a workspace that removes the app
+#: loses its stored installation (multi-workspace mode).
+BOT_EVENTS = ("app_home_opened", "message.im", "app_uninstalled", "tokens_revoked")
 
 DESCRIPTION = "销售团队协作：进展、任务、资源、目标与绩效 · Sales team routine: progress, tasks, resources, goals, KPIs"
 LONG_DESCRIPTION = (

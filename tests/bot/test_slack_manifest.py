@@ -32,7 +32,8 @@ def test_http_mode_points_everything_at_slack_events():
     assert s["socket_mode_enabled"] is False
     assert s["interactivity"] == {"is_enabled": True, "request_url": URL + "/slack/events"}
     assert s["event_subscriptions"]["request_url"] == URL + "/slack/events"
-    assert set(s["event_subscriptions"]["bot_events"]) == {"app_home_opened", "message.im"}
+    assert set(s["event_subscriptions"]["bot_events"]) == {"app_home_opened", "message.im", "app_uninstalled",
+                                                           "tokens_revoked"}
     # Given the full events URL, it is not doubled.
     assert manifest("http", URL + "/slack/events")["settings"]["interactivity"]["request_url"] == \
         URL + "/slack/events"
