@@ -6,6 +6,7 @@ The table walks a sales team's week in both languages: the team is set up, membe
 by a Chinese name), progress and a blocker logged, a task assigned (the assignee gets a DM) and done
 (the creator hears of it), a resource request through its approvals (each next step gets a DM), a
 refusal and an unknown command answered privately with an example, a goal, the KPIs and the agenda.
+A second table does the same for a team that works in English.
 """
 from __future__ import annotations
 
@@ -44,6 +45,45 @@ WEEK = [
         private=True),
     Row("陈静", "/teambot help", says=("teambot 命令", "/progress", "/task", "/resource", "/goal", "/kpi", "/agenda")),
 ]
+
+
+#: An English-speaking team: undo, snooze, done and reopen, a rejection with its reason, a goal adjusted
+#: with the reason shown to the channel, the reviews, and a usage error with its example.
+ENGLISH = [
+    Row("amy", "/team setup East Sales lang=en", says=("Team East Sales is set up", "Sales manager: @amy"),
+        private=False),
+    Row("amy", "/team add @bob rep", says=("Added @bob to East Sales as Sales rep",), channel=("Added @bob",)),
+    Row("amy", "/team add @carol resource_admin", says=("Added @carol", "Resource admin")),
+    Row("bob", "/progress called ACME visits=2", says=("Progress logged: called ACME", "Visits 2", "/progress undo"),
+        private=True),
+    Row("bob", "/progress undo", says=("Undid your entry", "called ACME")),
+    Row("bob", "/progress signed ACME sales=500k customers=1", says=("Sales ¥500,000", "New customers 1")),
+    Row("amy", "/task add @bob send the quote due friday", says=("Task #1 for @bob: send the quote", "Fri 2026-11-27"),
+        dms={"bob": ("@amy assigned you task #1 in East Sales: send the quote",)}),
+    Row("bob", "/task snooze 1", says=("Task #1 (send the quote): reminders paused until",)),
+    Row("bob", "/task done 1", says=("Task #1 done: send the quote",), dms={"amy": ("@bob finished task #1",)}),
+    Row("amy", "/task reopen 1", says=("Task #1 is open again: send the quote",)),
+    Row("bob", "/resource request people 2 for the expo", says=("Resource request #1 submitted: 2 people",),
+        dms={"amy": ("@bob requests resources in “East Sales” (#1): 2 people",)}),
+    Row("amy", "/resource reject 1 because budget is frozen", says=("rejected", "budget is frozen"),
+        dms={"bob": ("@amy rejected your resource request #1", "budget is frozen")}),
+    Row("amy", "/goal set sales 1m 2026-Q4 for team", says=("Goal #1 set for the team: Sales ¥1,000,000, 2026 Q4",),
+        private=False),
+    Row("amy", "/goal adjust 1 1.2m because ACME signed early",
+        says=("Goal #1 (the team, Sales): ¥1,000,000 → ¥1,200,000, because ACME signed early",), private=False,
+        channel=("because ACME signed early",)),
+    Row("amy", "/goal review", says=("Goal review · East Sales", "¥1,200,000", "¥500,000")),
+    Row("bob", "/kpi team", says=("KPI · team East Sales · November 2026", "Sales")),
+    Row("amy", "/team", says=("East Sales · 3 members", "@bob", "@carol")),
+    Row("bob", "/task frobnicate", says=("I don't know “frobnicate”", "Example:", "/task add"), ok=False,
+        private=True),
+]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_an_english_speaking_team(platform, sqlite_url, clock):
+    with Chat(platform, sqlite_url, clock) as chat:
+        run_rows(chat, ENGLISH)
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
