@@ -1,6 +1,7 @@
-"""Slack adapter: Bolt app (bot.slack.app), Block Kit rendering (render), forms as modals (modals),
-users.info cache (users), HTTP mode (server) and Socket Mode (socket), the app manifest (manifest)
-and the optional multi-workspace install with Slack OAuth (oauth)."""
+"""Slack adapter: the Bolt app (app), its listeners by kind (listeners/) and their bridge to the core
+(bridge), Block Kit rendering (render), forms as modals (modals), the users.info cache (users), HTTP
+mode on the front (server) and Socket Mode (socket), the app manifest (manifest), the optional
+multi-workspace install with Slack OAuth (oauth) and the outbox sender (sender)."""
 from __future__ import annotations
 
 from bot.config import Settings
