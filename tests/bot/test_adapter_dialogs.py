@@ -73,7 +73,7 @@ ENGLISH = [
         says=("Goal #1 (the team, Sales): ¥1,000,000 → ¥1,200,000, because ACME signed early",), private=False,
         channel=("because ACME signed early",)),
     Row("amy", "/goal review", says=("Goal review · East Sales", "¥1,200,000", "¥500,000")),
-    Row("bob", "/kpi team", says=("KPI · team East Sales · November 2026", "Sales")),
+    Row("bob", "/kpi team", says=("KPI · team East Sales · 2026 Q4", "¥500,000", "¥1,200,000")),
     Row("amy", "/team", says=("East Sales · 3 members", "@bob", "@carol")),
     Row("bob", "/task frobnicate", says=("I don't know “frobnicate”", "Example:", "/task add"), ok=False,
         private=True),
