@@ -494,11 +494,6 @@ class Scheduler:
         log.info("scheduler %s started: tick every %ss, drain every %ss", self.worker_id,
                  self.config.tick_seconds, self.config.drain_seconds if self.sender else "-")
 
-    def wake(self) -> None:
-        """Drain now (e.g. right after a command queued a DM) instead of at the next interval."""
-        if self._aps is not None and self.sender is not None:
-            self._aps.modify_job("teambot.drain", next_run_time=datetime.now(UTC))
-
     @property
     def running(self) -> bool:
         return self._aps is not None and self._aps.running

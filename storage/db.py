@@ -63,9 +63,5 @@ def _begin_immediate(dbapi_conn) -> None:
     dbapi_conn.execute("BEGIN IMMEDIATE")
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def is_sqlite_url(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -88,7 +87,3 @@ def enqueue_many(session: Session, messages: Iterable[Message], *, now: datetime
     result = conn.execute(_insert(conn.dialect.name, True), rows)
     return len(result.all())
 
-
-def pending_for(session: Session, destination: str) -> list[OutboxMessage]:
-    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.destination == destination)
-                                .order_by(OutboxMessage.id)))

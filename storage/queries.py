@@ -28,7 +28,6 @@ from sqlmodel import Session
 from storage.models import Metric, ProgressEntry, ProgressValue
 
 SUM, AVERAGE, LAST = "sum", "average", "last"
-AGGREGATIONS = (SUM, AVERAGE, LAST)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,6 @@ from commands.goals.windows import (
     Window,
     label,
     previous_windows,
-    target_for,
     targets_for,
     user_targets,
     window,
@@ -60,6 +59,6 @@ __all__ = [
     "DEADLINE_WORDS", "ended_goals", "FOR_WORDS", "GoalHistory", "KEYWORDS", "label", "ListGoals",
     "LOOKBACK", "MAX_ID", "MAX_REASON", "month_review", "nice", "parse", "pct", "previous_windows",
     "Progress", "progress_of", "REASON_WORDS", "RECURRING", "review", "review_header", "review_rows",
-    "ReviewGoals", "run", "SetGoal", "shift_year", "smart_check", "suggestion", "target_for",
+    "ReviewGoals", "run", "SetGoal", "shift_year", "smart_check", "suggestion",
     "targets_for", "TEAM_WORDS", "upto", "user_targets", "Window", "window"
 ]

@@ -58,22 +58,6 @@ def label(goal: Goal, tz, lang: str) -> str:
     return fmt.period_label(parsing.Period(w.start, w.end, w.kind, ""), lang)
 
 
-def target_for(s, team_id: int, metric_id: int, user_id: str | None, period: parsing.Period) -> Goal | None:
-    """The goal that sets the target of one metric for the team (user_id None) or a person in a
-    calendar period: a goal for exactly that period, else a recurring goal of that kind."""
-    if period.kind not in CALENDAR_KINDS:
-        return None
-    q = select(Goal).where(Goal.team_id == team_id, Goal.metric_id == metric_id, Goal.kind == period.kind,
-                           Goal.status == "active",
-                           Goal.user_id.is_(None) if user_id is None else Goal.user_id == user_id)
-    rows = list(s.scalars(q.order_by(Goal.id.desc())))
-    exact = [g for g in rows if not g.recurring and g.period_start == period.start]
-    if exact:
-        return exact[0]
-    recurring = [g for g in rows if g.recurring and g.created_at < period.end]
-    return recurring[0] if recurring else None
-
-
 def targets_for(s, team_id: int, user_id: str | None, period: parsing.Period) -> dict[int, Goal]:
     """metric id -> goal, for every metric with a target for that scope and period."""
     if period.kind not in CALENDAR_KINDS:

@@ -61,7 +61,6 @@ from commands.resources.states import (
     REQUESTER,
     RESOURCE_ADMIN,
     REVIEWED,
-    STATES,
     STOCK_ROLE,
     SUBMITTED,
     TERMINAL,
@@ -89,6 +88,6 @@ __all__ = [
     "GiveFeedback", "history", "KEYWORDS", "LIST_LIMIT", "ListRequests", "MANAGER", "MAX_AMOUNT",
     "MAX_ID", "MAX_NOTE", "MAX_PURPOSE", "NEXT_ACTOR", "parse", "positions", "REJECTED",
     "RejectRequest", "REQUESTER", "RESOURCE_ADMIN", "REVIEWED", "run", "SCOPES", "SetStock", "ShowHelp",
-    "ShowRequest", "ShowStock", "stage_buttons", "state_name", "STATES", "STOCK_ROLE", "stock_table",
+    "ShowRequest", "ShowStock", "stage_buttons", "state_name", "STOCK_ROLE", "stock_table",
     "SubmitRequest", "SUBMITTED", "take_stock", "TERMINAL", "TRANSITIONS", "type_name", "TYPES", "what"
 ]

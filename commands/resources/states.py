@@ -10,7 +10,6 @@ from storage.models import ResourceRequest
 
 SUBMITTED, APPROVED, REVIEWED, ALLOCATED = "submitted", "approved", "reviewed", "allocated"
 CLOSED, REJECTED, CANCELLED = "closed", "rejected", "cancelled"
-STATES = (SUBMITTED, APPROVED, REVIEWED, ALLOCATED, CLOSED, REJECTED, CANCELLED)
 MANAGER, RESOURCE_ADMIN, REQUESTER = "manager", "resource_admin", "requester"
 
 #: (state, action) -> (next state, who may take the step). Nothing else moves a request.

@@ -89,7 +89,9 @@ def test_three_replicas_fire_and_deliver_each_occurrence_once(db_url, sqlite_url
     assert max(Counter((t, k, o) for t, k, o, _, _ in ledger).values()) == 1
     fired = [x for x in ledger if x.status == "fired"]
     assert sum(r["fired"] for r in reports) == len(fired) > 0
-    assert sum(r["lost"] for r in reports) >= 0  # how often a replica found a slot taken (varies)
+    # A replica loses a claim only to a ledger row another one wrote, and then knows the row: at most
+    # once for each of the two others per occurrence (how often it happens depends on the race).
+    assert sum(r["lost"] for r in reports) <= 2 * len(ledger)
 
     # The outbox: every message delivered exactly once, by whichever replica claimed it.
     deliveries = Counter(d["id"] for r in reports for d in r["delivered"])
