@@ -1,7 +1,6 @@
 """Due dates and times (EN + ZH): absolute, relative, weekdays, ends of weeks and months, exact moments."""
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -10,6 +9,7 @@ from dateutil.relativedelta import relativedelta
 
 from commands.core import fmt, holidays, workdays
 from commands.core.errors import UsageError
+from commands.core.parsing.days import _MON_EN, _MONTHS_EN, _at, _mkdate, _monday, _month_end
 from commands.core.parsing.numbers import _CN, _EN_N, _cn_int
 from commands.core.parsing.text import _MAX_LEN, _nfkc, _shown
 
@@ -22,14 +22,7 @@ _WEEKDAYS_ZH = {
     "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
     "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6,
 }
-_MONTHS_EN = {
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
-    "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8,
-    "september": 9, "sept": 9, "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11,
-    "december": 12, "dec": 12,
-}
 _WD_EN = "|".join(sorted(_WEEKDAYS_EN, key=len, reverse=True))
-_MON_EN = "|".join(sorted(_MONTHS_EN, key=len, reverse=True))
 _ORD = r"(?:st|nd|rd|th)?"
 
 #: Evening default, as in 'tonight' / '今晚'.
@@ -45,23 +38,6 @@ class _Day:
     roll: bool = False
     #: A time implied by the words themselves ('tonight' -> 20:00), used when no time is written.
     default: time | None = None
-
-
-def _mkdate(y: int, m: int, d: int) -> date | None:
-    if not 1900 <= y <= 2999:
-        return None
-    try:
-        return date(y, m, d)
-    except ValueError:
-        return None
-
-
-def _monday(d: date) -> date:
-    return d - timedelta(days=d.weekday())
-
-
-def _month_end(d: date) -> date:
-    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
 
 
 # Whole-text date patterns (the text is NFKC-normalized, casefolded and whitespace-collapsed).
@@ -362,11 +338,6 @@ def _parse_exact(s: str, now: datetime) -> datetime | None:
             return None
         return now + (timedelta(minutes=n) if m.group("u") == "分钟" else timedelta(hours=n))
     return None
-
-
-def _at(d: date, t: time, tz: tzinfo) -> datetime:
-    """d at wall time t in tz; a wall time skipped by DST moves forward to a real one."""
-    return datetime.combine(d, t, tzinfo=tz).astimezone(UTC).astimezone(tz)
 
 
 def _after(a: datetime, b: datetime) -> bool:

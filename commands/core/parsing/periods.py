@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from dateutil.relativedelta import relativedelta
 
 from commands.core.errors import UsageError
-from commands.core.parsing.dates import _MON_EN, _MONTHS_EN, _at, _mkdate, _monday
+from commands.core.parsing.days import _MON_EN, _MONTHS_EN, _at, _mkdate, _monday
 from commands.core.parsing.numbers import _CN, _cn_int
 from commands.core.parsing.text import _MAX_LEN, _nfkc, _shown
 
