@@ -72,19 +72,19 @@ def _table_parts(rows, period: parsing.Period, scope: str, team, ctx: Ctx) -> li
     parts: list = [Text(t(lang, "kpi.title", scope=scope, period=fmt.period_label(period, lang))),
                    kpi_table(rows, lang, period.kind)]
     cmp = rows[0].comparison if rows else None
+    today_counts = workdays.calendar_for(team.calendar).is_workday(ctx.local_now.date())
     if cmp is not None:
-        parts.append(Text(like_for_like_note(cmp, period, lang, tz)))
+        parts.append(Text(like_for_like_note(cmp, period, lang, tz, today_counts)))
     remaining = rows[0].remaining if rows else 0
     if period.end <= ctx.now:
         parts.append(Text(t(lang, "kpi.period_over")))
     else:
-        today_counts = workdays.calendar_for(team.calendar).is_workday(ctx.local_now.date())
         key = "kpi.remaining" if today_counts else "kpi.remaining_not_today"
         parts.append(Text(t(lang, key, days=remaining, calendar=team.calendar)))
     return parts
 
 
-def like_for_like_note(cmp: Comparison, period: parsing.Period, lang: str, tz) -> str:
+def like_for_like_note(cmp: Comparison, period: parsing.Period, lang: str, tz, today_counts: bool) -> str:
     """'截至今日，与上月同期相比：…' naming the days compared."""
     kind = period.kind
 
@@ -92,8 +92,10 @@ def like_for_like_note(cmp: Comparison, period: parsing.Period, lang: str, tz) -
         first, last = a.astimezone(tz).date(), (b.astimezone(tz) - timedelta(days=1)).date()
         return t(lang, "kpi.span", first=fmt.short_date(first, lang), last=fmt.short_date(last, lang))
 
+    this = t(lang, f"kpi.kind_this_{kind}")
     return t(lang, "kpi.like_for_like", n=cmp.elapsed, previous=t(lang, f"kpi.kind_previous_{kind}"),
-             this=t(lang, f"kpi.kind_this_{kind}"), end=t(lang, f"kpi.kind_end_{kind}"),
+             so_far=t(lang, "kpi.so_far_today" if today_counts else "kpi.so_far", n=cmp.elapsed, this=this),
+             this=this, end=t(lang, f"kpi.kind_end_{kind}"),
              previous_span=span(*cmp.previous) if cmp.elapsed else "—",
              last_year_span=span(*cmp.last_year) if cmp.elapsed else "—")
 

@@ -110,8 +110,9 @@ def test_today_is_counted_only_on_a_working_day(chat, clock):
     run_dialog(chat, [("wang", "/绩效 团队", ["剩余 15 个工作日", "含今天"]),
                       ("bob", "/kpi team", ["15 working days left", "today included"])])
     clock.set(datetime(2026, 12, 12, 10, tzinfo=SHANGHAI))  # Saturday
-    run_dialog(chat, [("wang", "/绩效 团队", ["剩余 14 个工作日"], ["含今天"]),
-                      ("bob", "/kpi team", ["14 working days left"], ["today included"])])
+    run_dialog(chat, [("wang", "/绩效 团队", ["剩余 14 个工作日", "本月到今天已过 9 个工作日"], ["含今天", "今天是本月"]),
+                      ("bob", "/kpi team", ["14 working days left", "9 working days of this month have passed"],
+                       ["today included"])])
 
 
 def test_without_a_period_kpi_shows_the_period_of_the_active_goals(chat):
