@@ -58,6 +58,19 @@ def member_near(session: Session, team_id: int | None, word: str) -> Member | No
     return found[0] if len(found) == 1 else None
 
 
+#: The most common Chinese surnames, and the two-character ones people still meet.
+_SURNAMES = frozenset("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+_COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "司徒", "东方", "皇甫", "慕容", "令狐", "夏侯")
+
+
+def looks_like_a_name(word: str) -> bool:
+    """A word written the way a Chinese name is (王五, 李总, 欧阳娜娜): two to four Chinese characters
+    starting with a common surname. Only a hint that a word may mean a person."""
+    if not 2 <= len(word) <= 4 or not all("\u4e00" <= c <= "\u9fff" for c in word):
+        return False
+    return word[0] in _SURNAMES or word.startswith(_COMPOUND_SURNAMES)
+
+
 def resolve_member(session: Session, ctx, mention) -> Member:
     """The team member a mention (or a name typed without @) means. Anyone else is refused by name,
     with the closest member's name when there is one."""

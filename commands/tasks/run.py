@@ -11,6 +11,7 @@ from commands.core.context import Ctx
 from commands.core.errors import Refused, UsageError
 from commands.core.people import (
     adopt_team_of,
+    looks_like_a_name,
     member_named,
     member_near,
     mention,
@@ -117,6 +118,11 @@ def _named_assignee(s, ctx: Ctx, title: str) -> tuple[parsing.Mention | None, st
         if near is not None and (len(first) == len(name) and not first.isascii() and 2 <= len(first) <= 4
                                  or first.isascii() and len(first) >= 4 and abs(len(first) - len(name)) == 1):
             raise UsageError("tasks.who_meant", word=first, who=mention(near.user_id), example="tasks.example_add")
+        bare = next((first[len(p):] for p in _TO_WORDS if first.startswith(p) and len(first) > len(p)), first)
+        if looks_like_a_name(bare):
+            # '王五 拜访客户' with nobody called 王五 in the team: a person the caller is not, so the task
+            # must not silently become the caller's.
+            raise UsageError("tasks.who_unknown", word=bare, team=ctx.team.name, example="tasks.example_add")
     return None, title
 
 

@@ -76,7 +76,9 @@ def test_a_metric_part_with_spaces_or_a_full_width_sign_is_a_value(uow, clock, u
 def test_several_pairs_with_chinese_commas_and_colons(uow, clock):
     chat = _team(uow, clock)
     assert chat.say("李雷", "/进展 签约 销售额：50万，新客户：1").ok
-    assert _values(uow) == [("李雷", "sales", 500_000), ("李雷", "customers", 1)]
+    assert chat.say("amy", "/progress signed sales=5k, customers=1").ok
+    assert _values(uow) == [("李雷", "sales", 500_000), ("李雷", "customers", 1), ("amy", "sales", 5_000),
+                            ("amy", "customers", 1)]
 
 
 def test_a_metric_name_followed_by_a_value_without_equals_is_refused_by_name(uow, clock):
@@ -169,6 +171,18 @@ def test_a_name_close_to_a_member_is_asked_about_not_assigned_to_the_caller(uow,
         ("bob", "/task add amyy call ACME due tomorrow", ["amyy", "@amy"], ["for @bob"], False),
     ])
     assert row_counts(uow) == before
+
+
+def test_a_name_nobody_in_the_team_has_is_not_turned_into_the_callers_task(uow, clock):
+    chat = _team(uow, clock)
+    before = row_counts(uow)
+    run_dialog(chat, [
+        ("wang", "/任务 新建 王五 拜访客户 截止 明天", ["“王五”像是人名", "@"], ["已为"], False),
+        ("bob", "/task add 欧阳娜娜 call ACME due tomorrow", ["“欧阳娜娜” reads like a name"], [], False),
+    ])
+    assert row_counts(uow) == before
+    # A title that starts with an ordinary word stays a title.
+    run_dialog(chat, [("wang", "/任务 新建 拜访 王总 截止 明天", ["拜访 王总", "<@wang>"])])
 
 
 def test_a_non_member_mentioned_is_named_as_such(uow, clock):

@@ -12,10 +12,16 @@ _AMOUNT_START = "0123456789+-−.¥"
 _CHUNK_SPLIT = re.compile(r"[,;、](?=[^\s,;、=:]+(?:=|:[0-9+\-−.¥]))")
 
 
+#: Punctuation typed after a value before the next pair ('sales=5k, customers=1').
+_TRAILING = ",;、。"
+
+
 def _pair(token: str) -> tuple[str, str] | None:
     """token is NFKC-normalized (so '＝' and '：' are already '=' and ':')."""
     if _URL.match(token):
         return None
+    if token[-1:] in _TRAILING and ("=" in token or ":" in token):
+        token = token.rstrip(_TRAILING)
     key, sep, value = token.partition("=")
     if sep:
         if key and value and not any(c.isspace() for c in token):
