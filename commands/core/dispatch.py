@@ -260,7 +260,7 @@ def usage_reply(lang: str, e: UsageError, feature: str, form: typed_form.TypedFo
 
     message = t(lang, e.key, **e.args_)
     if e.suggestion:
-        message += " " + t(lang, "core.did_you_mean_word", word=e.suggestion)
+        message += ("" if lang == "zh" else " ") + t(lang, "core.did_you_mean_word", word=e.suggestion)
     message = written(message)
     parts = [Text(("🚫 " if isinstance(e, Refused) else "⚠️ ") + message)]
     example_key = e.example or f"{feature}.example"
