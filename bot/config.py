@@ -110,6 +110,12 @@ class OutboxSettings:
     pace_slack: float = 1.0
     pace_dingtalk: float = 3.0
     pace_wecom: float = 3.0
+    #: Sends in flight at once, to different destinations (one destination: one at a time, in order).
+    concurrency: int = 32
+    #: Messages a second this replica starts per platform (its quota, shared among replicas); 0: no limit.
+    rate_slack: float = 0.0
+    rate_dingtalk: float = 0.0
+    rate_wecom: float = 0.0
     #: How long after their moment queued messages stay good; later they are kept as expired.
     #: Scheduled ones use [scheduler] grace_hours.
     reply_window_minutes: float = 60.0
@@ -157,7 +163,9 @@ _SCHEMA: dict[str, dict[str, tuple[type, str | None]]] = {
                "max_attempts": (int, None), "backoff_base_seconds": (float, None),
                "backoff_cap_seconds": (float, None), "pacing": (bool, None), "pace_slack": (float, None),
                "pace_dingtalk": (float, None), "pace_wecom": (float, None),
-               "reply_window_minutes": (float, None), "notice_window_hours": (float, None)},
+               "reply_window_minutes": (float, None), "notice_window_hours": (float, None),
+               "concurrency": (int, None), "rate_slack": (float, None), "rate_dingtalk": (float, None),
+               "rate_wecom": (float, None)},
 }
 
 
@@ -356,7 +364,7 @@ def _validate(s: Settings, path: Path) -> None:
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
                 raise ConfigError(f"{path}: [{section}] {key}: must not be negative, got {value}")
     for section, obj, keys in (("scheduler", s.scheduler, ("tick_seconds",)),
-                               ("outbox", s.outbox, ("drain_seconds", "lease_seconds", "batch", "max_attempts")),
+                               ("outbox", s.outbox, ("drain_seconds", "lease_seconds", "batch", "max_attempts", "concurrency")),
                                ("http", s.http, tuple(vars(s.http)))):
         for key in keys:
             if getattr(obj, key) <= 0:

@@ -64,7 +64,9 @@ def scheduler_config(settings: Settings) -> SchedulerConfig:
                             backoff_base_seconds=ob.backoff_base_seconds,
                             backoff_cap_seconds=ob.backoff_cap_seconds, pacing=ob.pacing,
                             pace_seconds={"slack": ob.pace_slack, "dingtalk": ob.pace_dingtalk,
-                                          "wecom": ob.pace_wecom, "console": 0.0}),
+                                          "wecom": ob.pace_wecom, "console": 0.0},
+                            concurrency=ob.concurrency,
+                            rates={"slack": ob.rate_slack, "dingtalk": ob.rate_dingtalk, "wecom": ob.rate_wecom}),
     )
 
 

@@ -68,7 +68,15 @@ from commands.core.clock import Clock
 from commands.core.reply import Outgoing, reply_to_dict
 from reminders import jobs, ledger, resource_jobs, summary_jobs
 from reminders.jobs import JobRun, recipient_tz
-from reminders.outbox import DrainStats, OutboxConfig, Sender, drain, enqueue, prune_sent  # noqa: F401
+from reminders.outbox import (  # noqa: F401
+    DrainStats,
+    OutboxConfig,
+    RateLimiter,
+    Sender,
+    drain,
+    enqueue,
+    prune_sent,
+)
 from commands.core.workdays import DEFAULT_QUIET_HOURS, QuietHours, WorkdayCalendar, calendar_for
 from storage.models import Schedule, Team
 from storage.outbox_store import Message, enqueue_many
@@ -440,6 +448,8 @@ class Scheduler:
         self.worker_id = worker_id or default_worker_id()
         self.config = config or SchedulerConfig()
         self.kinds = kinds
+        #: Spaces each platform's calls across drains (OutboxConfig.rates).
+        self.limiter = RateLimiter(self.config.outbox.rates)
         self._aps: BackgroundScheduler | None = None
 
     def tick(self, now: datetime | None = None) -> TickReport:
@@ -450,7 +460,8 @@ class Scheduler:
     def drain(self) -> DrainStats:
         if self.sender is None:
             return DrainStats()
-        return drain(self.uow, self.sender, self.clock, self.worker_id, config=self.config.outbox)
+        return drain(self.uow, self.sender, self.clock, self.worker_id, config=self.config.outbox,
+                     limiter=self.limiter)
 
     def run_pending(self, now: datetime | None = None) -> tuple[TickReport, DrainStats]:
         """One tick and one drain, in the caller's thread (console, scripts, tests)."""

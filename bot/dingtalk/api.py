@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from bot.kit.http_json import DEFAULT_TIMEOUT, HttpAnswer, NetworkError, request_json
+from bot.kit.http_pool import HttpPool
 from bot.kit.platform_api import TokenCache, Webhooks
 
 log = logging.getLogger("teambot.dingtalk.api")
@@ -63,7 +64,9 @@ class DingTalkApi:
         self.timeout = timeout
         self.token = TokenCache(monotonic)
         #: Custom-robot webhooks and sessionWebhooks: DingTalk's hosts only.
-        self.webhooks = Webhooks(WEBHOOK_HOSTS, api_url, timeout=timeout)
+        #: Keep-alive connections to DingTalk, shared by the sender threads.
+        self.http = HttpPool(timeout=timeout)
+        self.webhooks = Webhooks(WEBHOOK_HOSTS, api_url, timeout=timeout, http=self.http)
 
     @classmethod
     def from_settings(cls, settings) -> DingTalkApi:
@@ -79,7 +82,8 @@ class DingTalkApi:
             raise TokenError("DINGTALK_APP_KEY / DINGTALK_APP_SECRET not set")
         try:
             ans = request_json("POST", f"{self.api_base}/v1.0/oauth2/accessToken",
-                               {"appKey": self.app_key, "appSecret": self.app_secret}, timeout=self.timeout)
+                               {"appKey": self.app_key, "appSecret": self.app_secret}, timeout=self.timeout,
+                               http=self.http)
         except NetworkError as e:
             raise TokenError(f"network: {e}") from None
         token = ans.get("accessToken")
@@ -90,7 +94,8 @@ class DingTalkApi:
     def _robot_api(self, path: str, body: dict) -> HttpAnswer:
         token = self.access_token()
         return request_json("POST", f"{self.api_base}{path}", body,
-                            headers={"x-acs-dingtalk-access-token": token}, timeout=self.timeout)
+                            headers={"x-acs-dingtalk-access-token": token}, timeout=self.timeout,
+                            http=self.http)
 
     # -- sending ---------------------------------------------------------------------------------
     def send_to_user(self, user_id: str, message: dict) -> HttpAnswer:

@@ -1,13 +1,15 @@
-"""Blocking JSON over HTTP for the DingTalk and WeCom APIs (stdlib urllib; call from worker threads).
+"""Blocking JSON over HTTP for the DingTalk and WeCom APIs (keep-alive connections from
+bot/kit/http_pool.py; call from worker threads).
 
 An HTTP error status is an answer, not an exception; no answer at all is NetworkError. Redirects are
 never followed: a webhook URL must not lead the bot somewhere else."""
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
+import threading
 from dataclasses import dataclass, field
+
+from bot.kit.http_pool import HttpPool, MaybeSent, NotSent
 
 DEFAULT_TIMEOUT = 10.0
 MAX_ANSWER = 1_000_000
@@ -39,41 +41,41 @@ class HttpAnswer:
 
 
 class NetworkError(Exception):
-    """No HTTP answer at all: DNS, refused connection, timeout, TLS."""
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
+    """No HTTP answer at all: DNS, refused connection, timeout, TLS, a connection lost mid-way."""
 
 
 def request_json(method: str, url: str, body: dict | None = None, *, headers: dict | None = None,
-                 timeout: float = DEFAULT_TIMEOUT) -> HttpAnswer:
-    """One JSON request."""
+                 timeout: float = DEFAULT_TIMEOUT, http: HttpPool | None = None) -> HttpAnswer:
+    """One JSON request, over `http`'s keep-alive connections (a pool of its own when None)."""
     data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
     hdrs = {"Accept": "application/json"}
     if data is not None:
         hdrs["Content-Type"] = "application/json; charset=utf-8"
     hdrs.update(headers or {})
-    req = urllib.request.Request(url, data=data, method=method, headers=hdrs)
+    if not url.lower().startswith(("http://", "https://")):
+        raise NetworkError(f"not an http(s) URL: {url[:80]!r}")
     try:
-        with _OPENER.open(req, timeout=timeout) as r:  # URLs are ours or allow-listed
-            status, raw, rh = r.status, r.read(MAX_ANSWER), r.headers
-    except urllib.error.HTTPError as e:
-        status, rh = e.code, e.headers
-        try:
-            raw = e.read(MAX_ANSWER)
-        except OSError:
-            raw = b""
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as e:
-        raise NetworkError(f"{type(e).__name__}: {getattr(e, 'reason', e)}") from None
-    text = raw.decode("utf-8", errors="replace")
+        r = (http or _default_pool()).request(method, url, body=data, headers=hdrs, timeout=timeout)
+    except (NotSent, MaybeSent) as e:  # MaybeSent: the caller's retry is its own decision
+        raise NetworkError(f"{type(e).__name__}: {e}") from None
+    except ValueError as e:  # an unparsable URL
+        raise NetworkError(f"{type(e).__name__}: {e}") from None
+    text = r.body[:MAX_ANSWER].decode("utf-8", errors="replace")
     try:
         parsed = json.loads(text) if text.strip() else None
     except ValueError:
         parsed = None
-    return HttpAnswer(status, parsed if isinstance(parsed, dict) else None, text[:2000],
-                      {k.lower(): v for k, v in (rh or {}).items()})
+    return HttpAnswer(r.status, parsed if isinstance(parsed, dict) else None, text[:2000], dict(r.headers))
+
+
+_pool_lock = threading.Lock()
+_pool: HttpPool | None = None
+
+
+def _default_pool() -> HttpPool:
+    """For callers without a client of their own: one pool per process, made on first use."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = HttpPool()
+        return _pool

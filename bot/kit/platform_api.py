@@ -8,6 +8,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from bot.kit.http_json import DEFAULT_TIMEOUT, HttpAnswer, request_json
+from bot.kit.http_pool import HttpPool
 
 #: A token is dropped this long before the platform says it expires (clocks drift, requests take time).
 EXPIRY_MARGIN = 300.0
@@ -39,10 +40,12 @@ class Webhooks:
     """Posts to webhook URLs on the platform's own hosts (https), or on the API_URL override's host
     (tests, proxies): a webhook typed by a user must never make the bot call an arbitrary server."""
 
-    def __init__(self, hosts: frozenset[str], api_url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, hosts: frozenset[str], api_url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT,
+                 http: HttpPool | None = None):
         self.override_host = urlsplit(api_url).hostname if api_url else None
         self.hosts = hosts | ({self.override_host} if self.override_host else set())
         self.timeout = timeout
+        self.http = http
 
     def allowed(self, url: str) -> bool:
         try:
@@ -58,4 +61,4 @@ class Webhooks:
         """POST a message to a webhook; ValueError for a host that is not allowed."""
         if not self.allowed(url):
             raise ValueError(f"webhook host not allowed: {urlsplit(url).hostname!r}")
-        return request_json("POST", url, message, timeout=self.timeout)
+        return request_json("POST", url, message, timeout=self.timeout, http=self.http)

@@ -3,9 +3,11 @@
 Destinations: "channel:C123" posts to the channel; "user:U123" opens (and remembers) the DM
 channel with conversations.open, then posts there.
 
-The WebClient is built with no retry handlers (`retry_handlers=[]`): the outbox does all retrying,
-with backoff that survives restarts and is shared by replicas. Outcomes:
-  * HTTP 429 (or `ratelimited`)                      -> rate_limited(Retry-After seconds)
+The WebClient runs over keep-alive connections (bot/slack/web_client.py) and is built with no retry
+handlers (`retry_handlers=[]`): the outbox does all retrying, with backoff that survives restarts and
+is shared by replicas. Thread-safe: the outbox calls it from several threads at once. Outcomes:
+  * HTTP 429 (or `ratelimited`)                      -> rate_limited(Retry-After seconds), for the
+                                                       whole workspace
   * HTTP 5xx, timeouts, connection errors, `internal_error`/`fatal_error`/`service_unavailable`...
                                                      -> transient (backoff, then dead after N)
   * any other `ok: false` error (channel_not_found, user_not_found, not_in_channel, is_archived,
@@ -34,8 +36,10 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.kit import delivery
 from bot.kit.delivery import Undeliverable
+from bot.kit.http_pool import HttpPool
+from bot.slack.web_client import PooledWebClient
 from commands.core.reply import File, Image, Reply
-from reminders.outbox import SendResult, Steps
+from reminders.outbox import PLATFORM, SendResult, Steps
 
 log = logging.getLogger("teambot.slack.sender")
 
@@ -67,7 +71,9 @@ def classify(e: SlackApiError) -> SendResult:
             wait = float(raw) if raw is not None else None
         except ValueError:
             wait = None
-        return SendResult.rate_limited(wait, f"{error} (HTTP {status}, Retry-After {raw})")
+        # Slack's limits are per method and workspace (ours keeps the 1-a-second per channel): the
+        # whole workspace waits, every replica too, or the others would run into the same 429.
+        return SendResult.rate_limited(wait, f"{error} (HTTP {status}, Retry-After {raw})", scope=PLATFORM)
     if status >= 500 or error in TRANSIENT_ERRORS:
         return SendResult.transient(f"{error} (HTTP {status})")
     return SendResult.permanent(error if status == 200 else f"{error} (HTTP {status})")
@@ -79,8 +85,9 @@ class SlackSender:
     def __init__(self, token: str | None = None, *, base_url: str | None = None,
                  client: WebClient | None = None, timeout: int = DEFAULT_TIMEOUT,
                  render: Callable[[Reply], dict] | None = None):
-        self.client = client or WebClient(token=token, base_url=base_url or WebClient.BASE_URL,
-                                           timeout=timeout, retry_handlers=[])
+        self.client = client or PooledWebClient(http=HttpPool(timeout=timeout), token=token,
+                                                 base_url=base_url or WebClient.BASE_URL, timeout=timeout,
+                                                 retry_handlers=[])
         self._render = render
         self._dm: dict[str, str] = {}
         #: send() outside the outbox: messages begun but not finished -> the steps done.

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from bot.kit.http_json import DEFAULT_TIMEOUT, HttpAnswer, NetworkError, request_json
+from bot.kit.http_pool import HttpPool
 from bot.kit.platform_api import TokenCache, Webhooks
 
 log = logging.getLogger("teambot.wecom.api")
@@ -46,7 +47,9 @@ class WeComApi:
         self._monotonic = monotonic
         self.token = TokenCache(monotonic)
         #: Group robot webhooks: WeCom's host only.
-        self.webhooks = Webhooks(WEBHOOK_HOSTS, api_url, timeout=timeout)
+        #: Keep-alive connections to WeCom, shared by the sender threads.
+        self.http = HttpPool(timeout=timeout)
+        self.webhooks = Webhooks(WEBHOOK_HOSTS, api_url, timeout=timeout, http=self.http)
         self._lock = threading.Lock()
         self._names: dict[str, tuple[str | None, float]] = {}
         self._name_ttl = name_cache_seconds
@@ -72,7 +75,7 @@ class WeComApi:
             raise TokenError("WECOM_CORP_ID / WECOM_SECRET not set")
         url = f"{self.base}/cgi-bin/gettoken?corpid={quote(self.corp_id)}&corpsecret={quote(self.secret)}"
         try:
-            ans = request_json("GET", url, timeout=self.timeout)
+            ans = request_json("GET", url, timeout=self.timeout, http=self.http)
         except NetworkError as e:
             raise TokenError(f"network: {e}") from None
         token = (ans.data or {}).get("access_token")
@@ -84,7 +87,7 @@ class WeComApi:
     def _call(self, method: str, path: str, body: dict | None = None, query: str = "") -> HttpAnswer:
         token = self.access_token()
         url = f"{self.base}{path}?access_token={quote(token)}" + (f"&{query}" if query else "")
-        ans = request_json(method, url, body, timeout=self.timeout)
+        ans = request_json(method, url, body, timeout=self.timeout, http=self.http)
         if ans.errcode in TOKEN_ERRORS:
             self.token.invalidate()
         return ans

@@ -384,6 +384,7 @@ def _decode(raw: bytes, content_type: str) -> dict:
 def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "FakeSlack/1.0"
+        protocol_version = "HTTP/1.1"  # keep-alive, as slack.com: the outbox's pooled client reuses connections
 
         def log_message(self, format, *args):  # quiet
             pass

@@ -96,3 +96,22 @@ class RecordingSender:
         with self._lock:
             self.calls.clear()
             self.delivered.clear()
+
+
+class BatchingRecordingSender(RecordingSender):
+    """A RecordingSender whose platform takes one message for up to `limit` people in one call
+    (reminders.outbox.BatchSender); `batches` keeps the destinations of every such call."""
+
+    def __init__(self, clock: Clock | None = None, limit: int = 20):
+        super().__init__(clock)
+        self.limit = limit
+        self.batches: list[list[str]] = []
+
+    def batch_limit(self, platform: str) -> int:
+        return self.limit
+
+    def send_many(self, platform: str, destinations: list[str], payload: dict) -> list[SendResult]:
+        assert len(destinations) <= self.limit
+        with self._lock:
+            self.batches.append(list(destinations))
+        return [self.send(platform, d, payload) for d in destinations]

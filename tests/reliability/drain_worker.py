@@ -2,6 +2,7 @@
 bot/slack/sender.SlackSender against a FakeSlack until nothing is pending or sending, then exit 0.
 
     python -m tests.reliability.drain_worker DB_URL SLACK_API_URL WORKER_ID [--lease S] [--batch N]
+        [--concurrency N]
 
 Real time (SystemClock), pacing off, short leases so that a successor takes over a killed
 worker's claims quickly. Bounded by --max-seconds (exit 3 when it runs out).
@@ -35,12 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("worker")
     p.add_argument("--lease", type=float, default=3.0)
     p.add_argument("--batch", type=int, default=20)
+    p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--max-seconds", type=float, default=90.0)
     args = p.parse_args(argv)
     engine = make_engine(args.url)
     uow = uow_factory(engine)
     sender = SlackSender("xoxb-test-token", base_url=args.api_url, timeout=30)
-    config = outbox.OutboxConfig(pacing=False, lease_seconds=args.lease, batch=args.batch, max_rounds=1)
+    config = outbox.OutboxConfig(pacing=False, lease_seconds=args.lease, batch=args.batch, max_rounds=1,
+                                 concurrency=args.concurrency)
     clock = SystemClock()
     print(f"{args.worker} started", flush=True)
     deadline = time.monotonic() + args.max_seconds
