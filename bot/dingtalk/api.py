@@ -19,6 +19,8 @@ log = logging.getLogger("teambot.dingtalk.api")
 
 API = "https://api.dingtalk.com"
 OAPI = "https://oapi.dingtalk.com"
+#: People one robot 1:1 call (oToMessages/batchSend) may carry.
+ROBOT_BATCH = 20
 #: Hosts a group's custom-robot webhook or a sessionWebhook may point at.
 WEBHOOK_HOSTS = frozenset({"oapi.dingtalk.com"})
 
@@ -100,9 +102,16 @@ class DingTalkApi:
     # -- sending ---------------------------------------------------------------------------------
     def send_to_user(self, user_id: str, message: dict) -> HttpAnswer:
         """A 1:1 robot message (the app's robot; robotCode is the AppKey of an internal app)."""
+        return self.send_to_users([user_id], message)
+
+    def send_to_users(self, user_ids: list[str], message: dict) -> HttpAnswer:
+        """One 1:1 robot message to each of up to ROBOT_BATCH people, in one call; the answer lists
+        the ids that were invalid or flow-controlled."""
+        if not 1 <= len(user_ids) <= ROBOT_BATCH:
+            raise ValueError(f"{len(user_ids)} user ids: the robot takes 1 to {ROBOT_BATCH} a call")
         key, param = robot_msg_param(message)
         return self._robot_api("/v1.0/robot/oToMessages/batchSend", {
-            "robotCode": self.app_key, "userIds": [user_id], "msgKey": key,
+            "robotCode": self.app_key, "userIds": list(user_ids), "msgKey": key,
             "msgParam": json.dumps(param, ensure_ascii=False)})
 
     def send_to_group(self, open_conversation_id: str, message: dict) -> HttpAnswer:

@@ -6,12 +6,19 @@ Destinations (reminders.outbox / commands.core.reply.Outgoing):
     with `&timestamp=..&sign=..`; otherwise through the app's robot (`/v1.0/robot/groupMessages/send`,
     the group's openConversationId), which works in every group the app's robot was added to.
   * "user:<staffId>": a 1:1 message from the app's robot (`/v1.0/robot/oToMessages/batchSend`).
+    Identical messages to several people (the Friday nudge) go out together, up to 20 a call
+    (`send_many`: the outbox groups them); each person's outcome comes from the answer's
+    invalidStaffIdList (permanent) and flowControlledStaffIdList (rate limited, that person only).
+    The robot's 1:1 chat is where people answer the bot, so it is preferred to work notices (which
+    take 100 a call, but land in the one-way 工作通知 conversation, need an agent id and report
+    each person's outcome only asynchronously).
 
 Outcomes (the body's `errcode` is what counts: the webhook answers HTTP 200 for its errors):
   * errcode 0                                   -> sent
-  * 130101 "send too fast" / 410100 (20 a minute per robot exceeded), HTTP 429, API throttling
+  * 130101 "send too fast" / 410100 (20 a minute per robot exceeded)
                                                 -> rate_limited(60 s): the outbox waits, then retries,
                                                    without counting a failed attempt
+  * HTTP 429, API throttling (the app's rate)    -> rate_limited(Retry-After), the whole platform
   * HTTP 5xx, network errors, errcode -1 (busy)  -> transient (backoff, dead after max_attempts)
   * 401 / InvalidAuthentication (app token)      -> token dropped and fetched again; transient
   * 310000 (signature, keyword or IP allow-list), 300001 (bad token), 400013 (group gone), any other
@@ -29,11 +36,12 @@ import time
 from collections.abc import Callable
 
 from bot.dingtalk import render
-from bot.dingtalk.api import DingTalkApi, HttpAnswer, NetworkError, TokenError
+from bot.dingtalk.api import ROBOT_BATCH, DingTalkApi, HttpAnswer, NetworkError, TokenError
 from bot.dingtalk.signing import signed_webhook_url
 from bot.kit import delivery
 from bot.kit.delivery import TOO_FAST_WAIT, Undeliverable
 from bot.kit.robots import Robot, RobotLookup, StaticRobots
+from reminders.outbox import PLATFORM as WHOLE_PLATFORM
 from reminders.outbox import SendResult
 
 log = logging.getLogger("teambot.dingtalk.sender")
@@ -62,10 +70,19 @@ def classify_app(ans: HttpAnswer, user_id: str | None = None) -> SendResult:
             return SendResult.permanent(f"invalid staff id: {user_id}")
         return SendResult.sent()
     if ans.status == 429 or any(t.lower() in code.lower() for t in THROTTLED_CODES):
-        return SendResult.rate_limited(delivery.retry_after(ans), error)
+        # The API's own rate for the app, not one person's: every destination waits.
+        return SendResult.rate_limited(delivery.retry_after(ans), error, scope=WHOLE_PLATFORM)
     if ans.status >= 500:
         return SendResult.transient(error)
     return SendResult.permanent(error)
+
+
+def _user(destination: str) -> str:
+    """The id of a `user:` destination (Undeliverable otherwise: only people go out together)."""
+    kind, ident = delivery.destination(destination)
+    if kind != "user":
+        raise Undeliverable(SendResult.permanent(f"{destination}: only people's messages go out together"))
+    return ident
 
 
 def _auth_failed(ans: HttpAnswer) -> bool:
@@ -105,6 +122,29 @@ class DingTalkSender:
             return self._app(lambda: self.api.send_to_user(ident, message), user_id=ident)
         except NetworkError as e:
             return SendResult.transient(f"network: {e}")
+
+    def batch_limit(self, platform: str) -> int:
+        """The app robot's 1:1 messages go to up to 20 people a call (oToMessages/batchSend)."""
+        return ROBOT_BATCH
+
+    def send_many(self, platform: str, destinations: list[str], payload: dict) -> list[SendResult]:
+        """One robot call for identical 1:1 messages; each person's result from the answer's
+        invalidStaffIdList and flowControlledStaffIdList."""
+        try:
+            ids = [_user(d) for d in destinations]
+            _, message = delivery.rendered(payload, destinations[0], lambda reply: render.render(reply, group=False))
+        except Undeliverable as e:
+            return [e.result] * len(destinations)
+        try:
+            ans = self.api.send_to_users(ids, message)
+        except TokenError as e:
+            return [SendResult.transient(f"access token: {e}")] * len(ids)
+        except NetworkError as e:
+            return [SendResult.transient(f"network: {e}")] * len(ids)
+        if _auth_failed(ans):
+            self.api.token.invalidate()
+            return [SendResult.transient(f"access token rejected, fetching a new one: HTTP {ans.status}")] * len(ids)
+        return [classify_app(ans, user_id) for user_id in ids]
 
     def post_robot(self, robot: Robot, message: dict) -> SendResult:
         """POST to a group's custom robot, signed when it has a secret."""

@@ -21,6 +21,8 @@ log = logging.getLogger("teambot.wecom.api")
 
 API = "https://qyapi.weixin.qq.com"
 WEBHOOK_HOSTS = frozenset({"qyapi.weixin.qq.com"})
+#: Members one app message (message/send `touser`, "a|b|c") may go to.
+APP_MESSAGE_BATCH = 1000
 #: errcodes meaning the access token is invalid or expired: fetch a new one.
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 
@@ -95,8 +97,15 @@ class WeComApi:
     # -- messages --------------------------------------------------------------------------------
     def send_to_user(self, user_id: str, message: dict) -> HttpAnswer:
         """An app message (`message` is {"msgtype": ..., <msgtype>: {...}}) to one member."""
+        return self.send_to_users([user_id], message)
+
+    def send_to_users(self, user_ids: list[str], message: dict) -> HttpAnswer:
+        """One app message to each of up to APP_MESSAGE_BATCH members, in one call; the answer's
+        `invaliduser` names the ones it could not reach."""
+        if not 1 <= len(user_ids) <= APP_MESSAGE_BATCH:
+            raise ValueError(f"{len(user_ids)} user ids: an app message takes 1 to {APP_MESSAGE_BATCH}")
         return self._call("POST", "/cgi-bin/message/send",
-                          {"touser": user_id, "agentid": self.agent_id_value, **message})
+                          {"touser": "|".join(user_ids), "agentid": self.agent_id_value, **message})
 
     def send_to_chat(self, chat_id: str, message: dict) -> HttpAnswer:
         """An app message into a group chat the app created (appchat)."""

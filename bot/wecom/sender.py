@@ -2,7 +2,9 @@
 
 Destinations (reminders.outbox / commands.core.reply.Outgoing):
   * "user:<userid>": an app message (`/cgi-bin/message/send`): markdown, or a button card
-    (`button_interaction`) when the reply has buttons and fits one.
+    (`button_interaction`) when the reply has buttons and fits one. Identical messages to several
+    members (the Friday nudge) go out as one app message to up to 1,000 (`touser` "a|b|c",
+    `send_many`: the outbox groups them); a member named in `invaliduser` is dead, the others sent.
   * "channel:<chatid>": the team's group. When the team has a group robot (its webhook URL, set with
     `/team robot` or config), the post goes to `/cgi-bin/webhook/send?key=...` as markdown (mentions
     `<@userid>` work there); otherwise to the app group chat (`/cgi-bin/appchat/send`), which exists
@@ -32,7 +34,7 @@ from bot.kit import delivery
 from bot.kit.delivery import Undeliverable
 from bot.kit.robots import RobotLookup, StaticRobots
 from bot.wecom import render
-from bot.wecom.api import TOKEN_ERRORS, HttpAnswer, NetworkError, TokenError, WeComApi
+from bot.wecom.api import APP_MESSAGE_BATCH, TOKEN_ERRORS, HttpAnswer, NetworkError, TokenError, WeComApi
 from reminders.outbox import SendResult
 
 log = logging.getLogger("teambot.wecom.sender")
@@ -47,10 +49,17 @@ BAD_CREDENTIALS = frozenset({40013, 40001, 40091})
 
 def classify(ans: HttpAnswer, user_id: str | None = None) -> SendResult:
     if ans.status == 200 and ans.errcode == 0 and user_id:
-        invalid = str((ans.data or {}).get("invaliduser") or "")
-        if user_id in invalid.split("|"):
+        # WeCom names the members it could not reach in lower case.
+        invalid = str((ans.data or {}).get("invaliduser") or "").lower()
+        if user_id.lower() in invalid.split("|"):
             return SendResult.permanent(f"invaliduser: {user_id}")
     return delivery.errcode_result(ans, too_fast=FREQUENCY, transient=TOKEN_ERRORS | TRANSIENT_ERRCODES)
+
+
+def _token_failed(e: TokenError) -> SendResult:
+    if e.errcode in BAD_CREDENTIALS:
+        log.error("WeCom refuses the app credentials: %s", e)
+    return SendResult.transient(f"access token: {e}")
 
 
 def new_task_id() -> str:
@@ -96,8 +105,32 @@ class WeComSender:
                 return classify(self.api.send_to_chat(ident, message))
             return classify(self.api.send_to_user(ident, message), user_id=ident)
         except TokenError as e:
-            if e.errcode in BAD_CREDENTIALS:
-                log.error("WeCom refuses the app credentials: %s", e)
-            return SendResult.transient(f"access token: {e}")
+            return _token_failed(e)
         except NetworkError as e:
             return SendResult.transient(f"network: {e}")
+
+    def batch_limit(self, platform: str) -> int:
+        """An app message goes to up to 1,000 members a call (`touser` "a|b|c")."""
+        return APP_MESSAGE_BATCH
+
+    def send_many(self, platform: str, destinations: list[str], payload: dict) -> list[SendResult]:
+        """One app message for identical messages to several members; each member's result from the
+        answer's `invaliduser`."""
+        try:
+            ids = []
+            for d in destinations:
+                kind, ident = delivery.destination(d)
+                if kind != "user":
+                    raise Undeliverable(SendResult.permanent(f"{d}: only people's messages go out together"))
+                ids.append(ident)
+            _, message = delivery.rendered(payload, destinations[0],
+                                           partial(render.render_app, task_id=self.task_ids()))
+        except Undeliverable as e:
+            return [e.result] * len(destinations)
+        try:
+            ans = self.api.send_to_users(ids, message)
+        except TokenError as e:
+            return [_token_failed(e)] * len(ids)
+        except NetworkError as e:
+            return [SendResult.transient(f"network: {e}")] * len(ids)
+        return [classify(ans, user_id=user_id) for user_id in ids]
