@@ -200,6 +200,11 @@ def _parse_set(rest: str, ctx: Ctx) -> SetGoal:
             # 'for li' / '为 李雷': a member named without @; run() checks the name against the team.
             mentions = [parsing.Mention(None, w, w)]
             continue
+        if low[:1] in ("为", "给") and len(w) > 1 and not mentions and not w.isascii() \
+                and not _target_phrase(w[1:]) and not parsing.parse_mention(w[1:]):
+            # '为李雷': the same, glued.
+            mentions = [parsing.Mention(None, w[1:], w[1:])]
+            continue
         kept.append(w)
     words = kept
     if team and mentions:
@@ -273,6 +278,7 @@ def _target_words(words: list[str]) -> tuple[list[str], int, bool]:
     '下降10%' -10%, '每月增长10%' a monthly +10%, '提升至90%以上' / 'to at least 90%' the target 90%."""
     out: list[str] = []
     sign, at_least = 0, False
+    words = [part for w in words for part in _split_glued(w)]
     i = 0
     while i < len(words):
         w = words[i]
@@ -365,6 +371,25 @@ def _take_period(words: list[str], ctx: Ctx) -> tuple[parsing.Period | None, lis
             except UsageError:
                 continue
     return None, words
+
+
+_GLUED_WORDS = sorted((p for p in (*TO_WORDS, *UP_WORDS, *DOWN_WORDS) if not p.isascii()), key=len, reverse=True)
+
+
+def _split_glued(word: str) -> list[str]:
+    """'年底前达到90%' -> ['年底前', '达到90%'], '本季度增长20%' -> ['本季度', '增长20%'],
+    '客户满意度提升至90%' -> ['客户满意度', '提升至90%']: a target word glued after other words."""
+    if any(word.startswith(p) for p in _GLUED_WORDS):
+        return [word]
+    for phrase in _GLUED_WORDS:
+        i = word.find(phrase)
+        if i > 0 and _amount_with_suffix(parsing._nfkc(word[i + len(phrase):]).casefold()):
+            return [*_split_glued(word[:i]), word[i:]]
+    return [word]
+
+
+def _target_phrase(word: str) -> bool:
+    return any(word.startswith(p) for p in _GLUED_WORDS) or _looks_like_amount(word)
 
 
 def _is_period_word(word: str) -> bool:

@@ -17,6 +17,7 @@ from commands.core.people import (
     mention,
     require_member,
     resolve_member,
+    team_members,
 )
 from commands.core.reply import Actions, Button, Reply, Text
 from commands.i18n import t
@@ -111,6 +112,13 @@ def _named_assignee(s, ctx: Ctx, title: str) -> tuple[parsing.Mention | None, st
             m = member_named(s, ctx.team_id, candidate)
             if m is not None:
                 return parsing.Mention(m.user_id, m.display_name or None, phrase), " ".join(words[n:])
+    glued = next((m for m in team_members(s, ctx.team_id) for name in (m.display_name or "",)
+                  if len(name) >= 2 and not name.isascii() and words and words[0].startswith(name)
+                  and len(words[0]) > len(name)), None)
+    if glued is not None:
+        # '李雷拜访客户': the member's name runs into the title; ask rather than guess whose task it is.
+        raise UsageError("tasks.who_glued", who=mention(glued.user_id), name=glued.display_name,
+                         rest=words[0][len(glued.display_name):], example="tasks.example_add")
     if len(words) > 1:
         first = words[0]
         near = member_near(s, ctx.team_id, first)

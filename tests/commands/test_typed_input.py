@@ -181,8 +181,9 @@ def test_a_name_nobody_in_the_team_has_is_not_turned_into_the_callers_task(uow, 
         ("bob", "/task add 欧阳娜娜 call ACME due tomorrow", ["“欧阳娜娜” reads like a name"], [], False),
     ])
     assert row_counts(uow) == before
-    # A title that starts with an ordinary word stays a title.
-    run_dialog(chat, [("wang", "/任务 新建 拜访 王总 截止 明天", ["拜访 王总", "<@wang>"])])
+    # A member's name run into the title is asked about; a title that starts with an ordinary word stays a title.
+    run_dialog(chat, [("wang", "/任务 新建 李雷拜访客户 截止 明天", ["是要布置给 <@李雷> 吗"], ["已为"], False),
+                      ("wang", "/任务 新建 拜访 王总 截止 明天", ["拜访 王总", "<@wang>"])])
 
 
 def test_a_non_member_mentioned_is_named_as_such(uow, clock):
@@ -220,6 +221,10 @@ def test_dates_as_chinese_offices_write_them(uow, clock):
         ("wang", "/任务 新建 @李雷 拜访客户 截止 2026年底前", ["2026-12-31 周四"]),
         ("wang", "/任务 新建 @李雷 拜访客户 截止 月底", ["2026-11-30 周一"]),
         ("wang", "/任务 新建 @李雷 拜访客户 截止 下周五", ["2026-12-04 周五"]),
+        ("wang", "/任务 新建 @李雷 拜访客户 截止 12月底", ["2026-12-31 周四"]),
+        ("wang", "/任务 新建 @李雷 拜访客户 截止 12月上旬", ["2026-12-10 周四"]),
+        ("wang", "/任务 新建 @李雷 拜访客户 截止 本周内", ["2026-11-27 周五"]),
+        ("bob", "/task add @amy call ACME due end of December", ["Thu 2026-12-31"]),
         ("bob", "/task add @amy call ACME due 12/18", ["Fri 2026-12-18"]),
         ("bob", "/task add @amy call ACME due 12.18", ["Fri 2026-12-18"]),
         ("bob", "/task add @amy call ACME due before New Year", ["Thu 2026-12-31"]),
@@ -374,6 +379,9 @@ def test_a_deadline_goal_with_year_end_words(uow, clock):
     run_dialog(chat, [
         ("李雷", "/目标 设定 客户满意度 90% 2026年底前", ["2026-12-31"]),
         ("amy", "/goal set csat 90% by end of 2026", ["2026-12-31"]),
+        # The words run together as people write them; the member named without @, glued to 为.
+        ("韩梅梅", "/目标 设定 客户满意度 12月底前达到90%", ["90%", "2026-12-31"]),
+        ("wang", "/目标 设定 新客户 每月5个 为李雷", ["<@李雷>", "新客户 5"]),
     ])
 
 

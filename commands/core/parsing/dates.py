@@ -89,7 +89,13 @@ _END_OF = {
     "下季度末": "next_quarter", "下个季度末": "next_quarter", "end of next quarter": "next_quarter",
     "周末": "weekend", "本周末": "weekend", "这周末": "weekend", "这个周末": "weekend", "weekend": "weekend",
     "this weekend": "weekend", "下周末": "next_weekend", "下个周末": "next_weekend", "next weekend": "next_weekend",
+    "本周内": "week", "这周内": "week", "这个星期内": "week", "本月内": "month", "这个月内": "month",
+    "今年内": "year", "本季度内": "quarter",
 }
+# A named month's part, as offices set deadlines: '12月底', '十二月末', '3月初', '6月中', '9月上旬', 'end of December'.
+_ZH_MONTH_PART = re.compile(rf"(?:(?P<y>\d{{4}})\s*年\s*|(?P<rel>明年))?(?P<m>{_CN})\s*月\s*份?\s*"
+                            r"(?P<part>底|末|初|中旬|中|上旬|下旬)")
+_EN_MONTH_END = re.compile(rf"(?:the\s+)?end\s+of\s+(?P<mon>{_MON_EN})(?:\s+(?P<y>\d{{4}}))?")
 
 # Exact moments: now + a duration.
 _EN_EXACT = re.compile(
@@ -240,6 +246,25 @@ def _parse_day(s: str, today: date, cal=None) -> _Day | None:
     if named is not None and named[1]:
         d = holidays.day_around(named[0], named[1], today, cal)
         return _Day(d) if d else None
+
+    m = _ZH_MONTH_PART.fullmatch(s)
+    if m:
+        month = _cn_int(m.group("m"))
+        year = int(m.group("y")) if m.group("y") else today.year + (m.group("rel") == "明年")
+        first = _mkdate(year, month, 1) if month else None
+        if first is None:
+            return None
+        part = m.group("part")
+        if part in ("底", "末", "下旬"):
+            return _Day(_month_end(first))
+        if part == "初":
+            return _Day(cal.next_workday(first))
+        return _Day(first.replace(day={"上旬": 10, "中": 15, "中旬": 20}[part]))
+
+    m = _EN_MONTH_END.fullmatch(s)
+    if m:
+        first = _mkdate(int(m.group("y")) if m.group("y") else today.year, _MONTHS_EN[m.group("mon")], 1)
+        return _Day(_month_end(first)) if first else None
 
     m = _YEAR_END.fullmatch(s)
     if m:
