@@ -69,11 +69,13 @@ def _requests(s, team: Team, user_id: str, ctx) -> Items:
 
 
 def _orphaned_approvals(s, team: Team, user_id: str, ctx) -> Items:
-    """Requests waiting for a role nobody in the team holds any more (the leaver was the last one)."""
+    """Requests waiting for a role the leaver held and nobody else in the team holds (they were the last one).
+    A role the leaver never had was orphaned before them: not theirs to hand over."""
     out = Items()
-    roles = set(s.scalars(select(Member.role).where(Member.team_id == team.id, Member.user_id != user_id)))
+    theirs = set(s.scalars(select(Member.role).where(Member.team_id == team.id, Member.user_id == user_id)))
+    others = set(s.scalars(select(Member.role).where(Member.team_id == team.id, Member.user_id != user_id)))
     waiting = [st for st, role in resources.NEXT_ACTOR.items() if role in ("manager", "resource_admin")
-               and role not in roles]
+               and role in theirs and role not in others]
     if not waiting:
         return out
     for r in s.scalars(select(ResourceRequest).where(ResourceRequest.team_id == team.id,

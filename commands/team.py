@@ -213,11 +213,12 @@ def _remove(s, req: RemoveMember, ctx: Ctx) -> Reply:
             .suggesting(e.suggestion) from None
     if existing.role == "manager" and _managers(s, team.id) == 1:
         raise Refused("team.last_manager", example="-")
+    user_id = existing.user_id
+    # Listed while the leaver is still a member: what they leave depends on the roles they held.
+    open_text, buttons = handover.left_open(s, team, user_id, ctx)
     s.delete(existing)
     s.flush()
-    user_id = existing.user_id
     head = t(lang, "team.removed", who=mention(user_id), team=team.name)
-    open_text, buttons = handover.left_open(s, team, user_id, ctx)
     parts: list = [Text(head + "\n" + open_text)]
     if buttons:
         parts.append(Actions(tuple(buttons)))

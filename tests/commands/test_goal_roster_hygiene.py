@@ -108,6 +108,16 @@ def test_removing_a_member_lists_what_they_leave_open_and_offers_the_handover(ch
         assert u.session.get(Task, 1).assignee == "wang"
 
 
+def test_a_request_is_orphaned_only_by_the_last_holder_of_its_approving_role(chat):
+    assert chat.say("李雷", "/资源 申请 人力 2 用于 华南展会").ok
+    assert chat.say("wang", "/资源 批准 1 同意").ok  # now waits for the resource admin
+    last_admin = chat.say("wang", "/团队 移除 @赵敏").plain()
+    assert "资源申请 #1" in last_admin and "没有人能审批" in last_admin, last_admin
+    # Already orphaned before them, so a rep leaving hands nothing of it over.
+    rep = chat.say("wang", "/团队 移除 @韩梅梅").plain()
+    assert "没有人能审批" not in rep and "没有未完成" in rep, rep
+
+
 def test_removing_a_member_with_nothing_open_says_so(chat):
     run_dialog(chat, [("wang", "/团队 移除 @韩梅梅", ["@韩梅梅", "没有未完成"]),
                       ("bob", "/team remove @amy", ["@amy", "nothing open"])])
