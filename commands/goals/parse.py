@@ -272,6 +272,12 @@ def _parse_set(rest: str, ctx: Ctx) -> SetGoal:
                    deadline=deadline, who=who, team=team, mine=mine, delta=delta, typed=typed)
 
 
+def _starts_threshold(words: list[str]) -> bool:
+    """Whether `words` begin with a threshold phrase ('to', 'to at least', '至', '达到')."""
+    low = [parsing._nfkc(x).casefold() for x in words]
+    return any(low[:len(p.split())] == p.split() for p in TO_WORDS)
+
+
 def _target_words(words: list[str]) -> tuple[list[str], int, bool]:
     """Targets written in words -> (the words with those taken out, +1/-1 for a change on the
     previous period (0: none), whether a threshold was written). '增长20%' and 'grow 20%' are +20%,
@@ -304,6 +310,8 @@ def _target_words(words: list[str]) -> tuple[list[str], int, bool]:
                     continue
                 if kind == "to":
                     at_least = True
+                elif not rest_word and _starts_threshold(words[i + len(parts):]):
+                    pass  # 'raise to 90%', 'increase to at least 92%': the 'to' that follows makes it a threshold
                 else:
                     sign = 1 if kind == "up" else -1
                     following = words[i + len(parts)] if not rest_word and i + len(parts) < len(words) else ""

@@ -362,6 +362,16 @@ def test_threshold_goals_in_words(uow, clock):
     assert _goals(uow) == [("李雷", "absolute", 90), ("韩梅梅", "absolute", 90), ("amy", "absolute", 90)]
 
 
+def test_a_change_word_followed_by_to_is_a_threshold(uow, clock):
+    chat = _team(uow, clock)
+    run_dialog(chat, [
+        ("amy", "/goal set csat raise to 92% 2026-Q4", ["Customer satisfaction 92%"]),
+        ("bob", "/goal set csat increase to at least 95% by 2026-12-31 for me", ["Customer satisfaction 95%"]),
+        ("韩梅梅", "/目标 设定 满意度 提升 至 90% 2026-Q4", ["客户满意度 90%"]),
+    ])
+    assert _goals(uow) == [("amy", "absolute", 92), ("bob", "absolute", 95), ("韩梅梅", "absolute", 90)]
+
+
 def test_goal_words_that_do_not_parse_are_refused_by_name(uow, clock):
     chat = _team(uow, clock)
     before = row_counts(uow)
