@@ -117,6 +117,12 @@ def title(reply: Reply, limit: int) -> str:
     return cut(bare(first.split("\n", 1)[0]).strip() or "teambot", limit)
 
 
+def colon(label: str) -> str:
+    """The colon after a label: full-width after Chinese ('负责人：'), ': ' after English ('Owner: ')."""
+    last = label.rstrip()[-1:]
+    return "：" if last and ("\u2e80" <= last <= "\u9fff" or "\uf900" <= last <= "\uffef") else ": "
+
+
 def markdown(reply: Reply, inline: Callable[[str], str], *, br: str = "\n", listed: str = "",
              include_commands: bool = False) -> str:
     """A reply as markdown for platforms without tables or code blocks (DingTalk, WeCom): paragraphs,
@@ -129,7 +135,7 @@ def markdown(reply: Reply, inline: Callable[[str], str], *, br: str = "\n", list
         if isinstance(p, Text):
             blocks.append(br.join(inline(p.text).split("\n")))
         elif isinstance(p, Fields):
-            blocks.append(br.join(f"**{inline(k)}**：{inline(v)}" for k, v in p.pairs))
+            blocks.append(br.join(f"**{inline(k)}**{colon(k)}{inline(v)}" for k, v in p.pairs))
         elif isinstance(p, Table):
             lines = ["**" + " | ".join(inline(h) for h in p.header) + "**"]
             lines += [" | ".join(inline(c) for c in row) for row in p.rows]
@@ -137,5 +143,6 @@ def markdown(reply: Reply, inline: Callable[[str], str], *, br: str = "\n", list
         elif isinstance(p, Image):
             blocks.append(f"🖼 {inline(p.alt)}")
         elif isinstance(p, Actions) and include_commands:
-            blocks.append(br.join(f"{listed}{inline(b.label)}：`{b.command}`" for b in p.buttons if b.command))
+            blocks.append(br.join(f"{listed}{inline(b.label)}{colon(b.label)}`{b.command}`"
+                                  for b in p.buttons if b.command))
     return "\n\n".join(b for b in blocks if b)

@@ -66,3 +66,12 @@ ROWS = [
 def test_what_cost_trust_reads_right_on_every_platform(platform, sqlite_url, clock):
     with Chat(platform, sqlite_url, clock) as chat:
         run_rows(chat, TEAM + ROWS)
+
+
+@pytest.mark.parametrize("platform", ["dingtalk", "wecom"])
+def test_labels_take_the_colon_of_their_language(platform, sqlite_url, clock):
+    with Chat(platform, sqlite_url, clock) as chat:
+        run_rows(chat, TEAM + [
+            Row("bob", "/task add @amy call ACME due friday", says=("Owner: @amy", "Due: "), not_says=("Owner：",)),
+            Row("wang", "/任务 新建 @李雷 拜访客户 截止 周五", says=("负责人：@李雷", "截止："), not_says=("负责人: ",)),
+        ])
