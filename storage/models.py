@@ -31,6 +31,20 @@ class Team(SQLModel, table=True):
     lang: str = Field(default="zh", max_length=8)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=_ts())
+    # --- customer pool rules (commands/customers/; SPEC "/customer"), changed by a manager -------------
+    #: A customer with no follow-up for this many days returns to the pool (公海).
+    pool_days: int = Field(default=30, sa_column=Column(Integer, nullable=False, server_default="30"))
+    #: Its owner is warned this many working days before.
+    warn_days: int = Field(default=3, sa_column=Column(Integer, nullable=False, server_default="3"))
+    #: The last owner may not claim it back for this many days after it was released.
+    reclaim_days: int = Field(default=7, sa_column=Column(Integer, nullable=False, server_default="7"))
+    #: Customers one person may own at most (claims past it are refused).
+    claim_cap: int = Field(default=50, sa_column=Column(Integer, nullable=False, server_default="50"))
+    #: Reaching this stage makes a customer a 高质量客户 (the `qualified` KPI).
+    quality_stage: str = Field(default="qualified",
+                               sa_column=Column(String(12), nullable=False, server_default="qualified"))
+    #: An open deal in the same stage longer than this is "stuck" (agenda 问题讨论).
+    stuck_days: int = Field(default=14, sa_column=Column(Integer, nullable=False, server_default="14"))
 
 
 class Member(SQLModel, table=True):
@@ -378,3 +392,106 @@ class TeamRobot(SQLModel, table=True):
     secret: str | None = Field(default=None, sa_column=Column(SealedText, nullable=True))
     set_by: str = Field(max_length=64)
     updated_at: datetime = Field(sa_column=_ts())
+
+
+# --- customers (commands/customers/): the shared customer database, stages, follow-ups -------------------
+
+from datetime import date
+
+from sqlalchemy import Date, Float
+
+
+class Customer(SQLModel, table=True):
+    """A team's customer, owned by one member or (owner_id NULL) in the team's pool (公海).
+
+    name_key / phone_key are commands/customers/names.py's normal forms: the UNIQUE keys per team are
+    what make 查重 hold under two simultaneous adds (NULL phone_keys do not collide)."""
+    __tablename__ = "customer"
+    __table_args__ = (
+        UniqueConstraint("team_id", "name_key", name="uq_customer_team_name"),
+        UniqueConstraint("team_id", "phone_key", name="uq_customer_team_phone"),
+        Index("ix_customer_team_owner_stage", "team_id", "owner_id", "stage"),
+        Index("ix_customer_team_active", "team_id", "active_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(sa_column=_fk("team.id", index=False))
+    name: str = Field(max_length=120)
+    name_key: str = Field(max_length=120)
+    phone: str | None = Field(default=None, max_length=40)
+    phone_key: str | None = Field(default=None, max_length=40)
+    contact: str = Field(default="", max_length=80)
+    source: str = Field(default="", max_length=80)
+    #: lead | contacted | qualified | proposal | negotiation | won | lost (commands/customers/stages.py)
+    stage: str = Field(default="lead", max_length=12)
+    #: Deal size in CNY (the latest one given with a stage change), or None.
+    amount: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    lost_reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    #: Platform user id of the owner; NULL: in the team's pool.
+    owner_id: str | None = Field(default=None, max_length=64)
+    #: Who owned it before it went to the pool (the reclaim cool-down applies to them).
+    last_owner_id: str | None = Field(default=None, max_length=64)
+    released_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    release_reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_ts())
+    stage_changed_at: datetime = Field(sa_column=_ts())
+    #: The last follow-up (None: none yet).
+    last_followup_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    #: The stale rule counts from here: the last follow-up, or when the current owner got it (add,
+    #: claim, transfer), whichever is later. Stale when active_at < now - pool_days.
+    active_at: datetime = Field(sa_column=_ts())
+    #: When its owner was warned it is about to return to the pool (NULL again after any activity).
+    pool_warned_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    updated_at: datetime = Field(sa_column=_ts())
+    #: Bumped by every change; conditional UPDATEs compare it (two managers moving the same customer).
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+
+
+class CustomerStageChange(SQLModel, table=True):
+    """One step of a customer's stage history. from_stage NULL: the stage it was added in.
+    team_id/at/to_stage/owner_id are denormalised for the KPIs (qualified, won) and the funnel."""
+    __tablename__ = "customer_stage_change"
+    __table_args__ = (Index("ix_stage_change_team_at", "team_id", "at", "to_stage", "owner_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(sa_column=_fk("customer.id"))
+    team_id: int = Field(sa_column=_fk("team.id", index=False))
+    from_stage: str | None = Field(default=None, max_length=12)
+    to_stage: str = Field(max_length=12)
+    amount: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    #: The customer's owner when it moved (whose KPI it counts for); None if it was in the pool.
+    owner_id: str | None = Field(default=None, max_length=64)
+    by: str = Field(max_length=64)
+    at: datetime = Field(sa_column=_ts())
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class FollowUp(SQLModel, table=True):
+    """One follow-up (跟进) of a customer, and the next one it plans (`next_on`, a local date).
+
+    next_state: None when no next date was given; pending until the reminder job (or a new
+    follow-up, a snooze, a release) settles it: done | snoozed | cancelled. A snooze moves next_on
+    and stays pending. The reminder job finds due rows by (next_state, next_on)."""
+    __tablename__ = "followup"
+    __table_args__ = (
+        Index("ix_followup_customer_at", "customer_id", "at"),
+        Index("ix_followup_team_at", "team_id", "at", "by"),
+        Index("ix_followup_next", "next_state", "next_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(sa_column=_fk("team.id", index=False))
+    customer_id: int = Field(sa_column=Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"),
+                                              nullable=False))
+    #: Platform user id of who followed up.
+    by: str = Field(max_length=64)
+    how: str = Field(max_length=8)  # call | visit | wechat | email | meeting
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime = Field(sa_column=_ts())
+    next_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    next_state: str | None = Field(default=None, max_length=10)  # pending | done | snoozed | cancelled
+    #: The progress entry a visit (拜访) wrote for the `visits` metric, if any.
+    entry_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("progress_entry.id",
+                                                                                    ondelete="SET NULL"),
+                                                                 nullable=True))
