@@ -22,6 +22,7 @@ from reminders.outbox.claim import Claimed, claim_heads, expire_waiting
 from reminders.outbox.policy import OutboxConfig, RateLimiter
 from reminders.outbox.record import record_many, save_steps
 from reminders.outbox.results import DEAD, PLATFORM, SENT, Sender, SendResult, Steps
+from storage.sealed import SealedValueError
 from storage.uow import UowFactory
 
 log = logging.getLogger("teambot.outbox")
@@ -56,9 +57,18 @@ def send_one(uow_factory: UowFactory, sender: Sender, worker_id: str, msg: Claim
             steps = Steps(msg.steps, lambda done: save_steps(uow_factory, worker_id, msg, done))
             return sender.send_steps(msg.platform, msg.destination, msg.payload, steps)
         return sender.send(msg.platform, msg.destination, msg.payload)
+    except SealedValueError as e:
+        return _key_missing(e, f"{msg.id}")
     except Exception as e:
         log.exception("outbox %s: sender raised", msg.id)
         return SendResult.transient(f"{type(e).__name__}: {e}")
+
+
+def _key_missing(e: SealedValueError, ids: str) -> SendResult:
+    """A group robot whose stored secret the configured key cannot open: an operator's matter, said
+    in one line (no traceback at every retry); the message waits for the key, then dies with the reason."""
+    log.warning("outbox %s: %s; add that key to TEAMBOT_SECRET_KEY or set the robot again", ids, e)
+    return SendResult.transient(f"robot secret unreadable: {e}")
 
 
 def send_job(uow_factory: UowFactory, sender: Sender, worker_id: str, job: list[Claimed]) -> list[SendResult]:
@@ -71,6 +81,8 @@ def send_job(uow_factory: UowFactory, sender: Sender, worker_id: str, job: list[
         if len(results) != len(job):
             raise ValueError(f"{len(results)} results for {len(job)} destinations")
         return results
+    except SealedValueError as e:
+        return [_key_missing(e, f"{first.id}..{job[-1].id}")] * len(job)
     except Exception as e:
         log.exception("outbox %s..%s: sender raised", first.id, job[-1].id)
         return [SendResult.transient(f"{type(e).__name__}: {e}")] * len(job)

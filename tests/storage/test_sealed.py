@@ -131,3 +131,34 @@ def test_the_cli_makes_a_key_and_rotates(sqlite_url, tmp_path):
     env[sealed.ENV] = "oops"
     r = cli("db", "rotate-key")
     assert r.returncode == 2 and r.stderr.startswith("teambot: config error: environment variable TEAMBOT_SECRET_KEY")
+
+
+def test_a_post_through_a_robot_whose_secret_cannot_be_opened_waits_with_one_line_not_a_traceback(
+        bot, monkeypatch, caplog):
+    from bot.dingtalk.api import DingTalkApi
+    from bot.dingtalk.sender import DingTalkSender
+    from reminders.outbox import drain
+    from sqlmodel import select
+
+    from storage.models import OutboxMessage
+    from storage.outbox_store import enqueue
+    from tests.kit.fake_dingtalk import FakeDingTalk
+
+    w, chat = bot
+    monkeypatch.setenv(sealed.ENV, KEY_A)
+    assert chat.say("wang", f"/team robot {HOOK} {SECRET}", direct=True).ok
+    monkeypatch.setenv(sealed.ENV, KEY_C)  # the key it was sealed with is gone
+    with w.uow() as u:
+        enqueue(u.session, platform="dingtalk", destination="channel:cid-sales",
+                payload={"text": "本周议程"}, now=chat.clock.now())
+    with FakeDingTalk() as fake, caplog.at_level(logging.DEBUG, logger="teambot"):
+        sender = DingTalkSender(DingTalkApi("key", "secret", api_url=fake.url), robots=robot_lookup(w, "dingtalk"))
+        stats = drain(w.uow, sender, chat.clock, "w1")
+        assert fake.calls("robot.send") == [] and fake.calls("robot.groupMessages") == []
+    assert stats.sent == 0
+    with w.uow() as u:
+        row = u.session.exec(select(OutboxMessage)).one()
+    assert row.status == "pending" and "robot secret unreadable" in row.last_error
+    said = [r for r in caplog.records if "does not hold" in r.getMessage()]
+    assert said and all(r.levelno == logging.WARNING and r.exc_info is None for r in said)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
