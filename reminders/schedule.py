@@ -66,7 +66,7 @@ from sqlmodel import Session
 
 from commands.core.clock import Clock
 from commands.core.reply import Outgoing, reply_to_dict
-from reminders import jobs, ledger, resource_jobs, summary_jobs
+from reminders import customer_jobs, jobs, ledger, resource_jobs, summary_jobs
 from reminders.jobs import JobRun, recipient_tz
 from reminders.outbox import (  # noqa: F401
     DrainStats,
@@ -151,6 +151,8 @@ DEFAULT_KINDS: dict[str, Kind] = {
              ScheduleSpec(resource_jobs.RULE, resource_jobs.LOCAL_TIME, resource_jobs.ON_HOLIDAY)),
         # Weekly agenda, KPI summaries (weekly, monthly, quarterly, annual) and the monthly goal review.
         *(Kind(p.name, p.job, ScheduleSpec(p.rule, p.local_time, p.on_holiday)) for p in summary_jobs.SCHEDULES),
+        # Customers: follow-up due DMs, the pool's warnings and releases, the weekly pool digest.
+        *(Kind(name, job, ScheduleSpec(rule, hm, hol)) for name, job, rule, hm, hol in customer_jobs.SCHEDULES),
     )
 }
 
