@@ -193,9 +193,9 @@ def load(db: Db, n: int, layout: str, seed: int = 1) -> dict:
 
 
 def build(db: Db, period, *, chart: bool, folder: Path):
-    with Session(db.engine) as s:
-        team = s.get(Team, 1)
-        return summary_jobs.kpi_summary(s, team, period, "bench", now=NOW, tz=TZ, lang="zh", chart=chart,
+    with Session(db.engine) as session:
+        team = session.get(Team, 1)
+        return summary_jobs.kpi_summary(session, team, period, "bench", now=NOW, tz=TZ, lang="zh", chart=chart,
                                         folder=folder)
 
 

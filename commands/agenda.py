@@ -140,8 +140,8 @@ class MeetingPlan:
         return time.fromisoformat(self.local_time)
 
 
-def plan_of(s, team_id: int) -> MeetingPlan:
-    row = s.scalars(select(Meeting).where(Meeting.team_id == team_id)).first()
+def plan_of(session, team_id: int) -> MeetingPlan:
+    row = session.scalars(select(Meeting).where(Meeting.team_id == team_id)).first()
     if row is None:
         return MeetingPlan(DEFAULT_WEEKDAY, DEFAULT_TIME, DEFAULT_MINUTES)
     return MeetingPlan(row.weekday, row.local_time, row.minutes)
@@ -199,20 +199,20 @@ class Agenda:
     reply: Reply
 
 
-def build(s, team: Team, meeting: datetime, since: datetime, now: datetime, tz, lang: str, *,
+def build(session, team: Team, meeting: datetime, since: datetime, now: datetime, tz, lang: str, *,
           minutes: int, public: bool) -> Agenda:
     """The agenda of the meeting at `meeting`, covering what happened from `since` up to `now`."""
     end = goals.upto(now)
-    metrics = team_metrics(s, team.id)
+    metrics = team_metrics(session, team.id)
     by_id = {m.id: m for m in metrics}
-    people = kpi.members(s, team.id)
+    people = kpi.members(session, team.id)
 
     # 1. goal review
-    goal_rows = goals.review_rows(s, team, goals.current_goals(s, team.id, now), now, tz, lang)
+    goal_rows = goals.review_rows(session, team, goals.current_goals(session, team.id, now), now, tz, lang)
 
     # 2. progress since the last meeting, per member
-    per_user = queries.actuals_by_user(s, team.id, metrics, since, end)
-    act = queries.activity(s, team.id, since, end)
+    per_user = queries.actuals_by_user(session, team.id, metrics, since, end)
+    act = queries.activity(session, team.id, since, end)
     shown = [m for m in metrics if m.aggregation == queries.SUM
              and any(m.id in per_user.get(p.user_id, {}) for p in people)]
     progress_rows = []
@@ -223,21 +223,21 @@ def build(s, team: Team, meeting: datetime, since: datetime, now: datetime, tz, 
                               *(fmt.amount(vals.get(m.id, 0.0), m.unit, lang) for m in shown)))
 
     # 3. problems: blockers, overdue tasks, pending resource requests
-    blockers = queries.blockers(s, team.id, since, end, limit=LIST_LIMIT)
+    blockers = queries.blockers(session, team.id, since, end, limit=LIST_LIMIT)
     overdue_q = (select(Task).where(Task.team_id == team.id, Task.status == "open", Task.due_at < now)
                  .order_by(Task.due_at, Task.id))
-    overdue = list(s.scalars(overdue_q.limit(LIST_LIMIT)))
-    overdue_n = s.scalar(select(func.count()).select_from(overdue_q.subquery()))
+    overdue = list(session.scalars(overdue_q.limit(LIST_LIMIT)))
+    overdue_n = session.scalar(select(func.count()).select_from(overdue_q.subquery()))
     pending_q = (select(ResourceRequest)
                  .where(ResourceRequest.team_id == team.id, ResourceRequest.state.in_(PENDING_RESOURCE_STATES))
                  .order_by(ResourceRequest.created_at, ResourceRequest.id))
-    pending = list(s.scalars(pending_q.limit(LIST_LIMIT)))
-    pending_n = s.scalar(select(func.count()).select_from(pending_q.subquery()))
+    pending = list(session.scalars(pending_q.limit(LIST_LIMIT)))
+    pending_n = session.scalar(select(func.count()).select_from(pending_q.subquery()))
     problems_n = len(blockers) + overdue_n + pending_n
 
     # 4. wins
     primary = kpi.primary_metric(metrics)
-    deals = queries.biggest(s, team.id, primary.id, since, end, limit=3) if primary else []
+    deals = queries.biggest(session, team.id, primary.id, since, end, limit=3) if primary else []
 
     weights = [1 + 0.5 * min(len(goal_rows), 6), 1 + 0.5 * len(people), 1 + 1.0 * min(problems_n, 8),
                1 + 0.5 * len(deals)]
@@ -291,13 +291,13 @@ def build(s, team: Team, meeting: datetime, since: datetime, now: datetime, tz, 
 
 def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     require_member(ctx)
-    s = uow.session
+    session = uow.session
     team, tz, lang = ctx.team, ctx.tz, ctx.lang
     if isinstance(req, ScheduleMeeting):
-        return _schedule(s, req, ctx)
-    plan = plan_of(s, team.id)
+        return _schedule(session, req, ctx)
+    plan = plan_of(session, team.id)
     meeting, before = next_meeting(plan, team, ctx.now, tz)
-    return build(s, team, meeting, before, ctx.now, tz, lang, minutes=plan.minutes, public=False).reply
+    return build(session, team, meeting, before, ctx.now, tz, lang, minutes=plan.minutes, public=False).reply
 
 
 def post_time(plan: MeetingPlan) -> str:
@@ -307,25 +307,25 @@ def post_time(plan: MeetingPlan) -> str:
     return at.strftime("%H:%M")
 
 
-def _schedule(s, req: ScheduleMeeting, ctx: Ctx) -> Reply:
+def _schedule(session, req: ScheduleMeeting, ctx: Ctx) -> Reply:
     require_manager(ctx)
     team, lang = ctx.team, ctx.lang
-    row = s.scalars(select(Meeting).where(Meeting.team_id == team.id)).first()
+    row = session.scalars(select(Meeting).where(Meeting.team_id == team.id)).first()
     if row is None:
         row = Meeting(team_id=team.id, updated_by=ctx.actor.user_id, updated_at=ctx.now)
     row.weekday, row.local_time, row.minutes = req.weekday, req.local_time, req.minutes
     row.updated_by, row.updated_at = ctx.actor.user_id, ctx.now
-    s.add(row)
+    session.add(row)
     plan = MeetingPlan(req.weekday, req.local_time, req.minutes)
     posted = post_time(plan)
-    sched = s.scalars(select(Schedule).where(Schedule.team_id == team.id, Schedule.kind == AGENDA_KIND)).first()
+    sched = session.scalars(select(Schedule).where(Schedule.team_id == team.id, Schedule.kind == AGENDA_KIND)).first()
     if sched is None:
         sched = Schedule(team_id=team.id, kind=AGENDA_KIND, rule="", local_time=posted, on_holiday="move",
                          enabled=True, created_by=ctx.actor.user_id, created_at=ctx.now, updated_at=ctx.now)
     sched.rule = f"FREQ=WEEKLY;BYDAY={RRULE_DAYS[req.weekday]}"
     sched.local_time, sched.on_holiday, sched.enabled, sched.updated_at = posted, "move", True, ctx.now
-    s.add(sched)
-    s.flush()
+    session.add(sched)
+    session.flush()
     meeting, _ = next_meeting(plan, team, ctx.now, ctx.tz)
     text = t(lang, "agenda.scheduled", weekday=fmt.weekday(date(2000, 1, 3) + timedelta(days=req.weekday), lang),
              time=req.local_time, minutes=req.minutes, posted=posted, next=fmt.when(meeting, ctx.tz, lang))

@@ -71,9 +71,9 @@ def export(kind: str, period_text: str, uow: UnitOfWork, ctx: Ctx, *,
             raise
     elif k in ("progress", "kpi"):
         period = parsing.period_of("month", ctx.now, ctx.tz)
-    s = uow.session
+    session = uow.session
     header, rows = {"progress": _progress, "tasks": _tasks, "resources": _resources, "kpi": _kpi}[k](
-        s, ctx, period)
+        session, ctx, period)
     out = export_dir(folder)
     out.mkdir(parents=True, exist_ok=True)
     label = period.label if period else "all"
@@ -116,15 +116,15 @@ def _h(ctx: Ctx, *cols: str) -> list[str]:
     return [t(ctx.lang, f"export.col_{c}") for c in cols]
 
 
-def _progress(s, ctx: Ctx, period):
-    metrics = {m.id: m for m in team_metrics(s, ctx.team_id)}
+def _progress(session, ctx: Ctx, period):
+    metrics = {m.id: m for m in team_metrics(session, ctx.team_id)}
     q = (select(ProgressEntry, ProgressValue)
          .join(ProgressValue, ProgressValue.entry_id == ProgressEntry.id, isouter=True)
          .where(ProgressEntry.team_id == ctx.team_id, ProgressEntry.created_at >= period.start,
                 ProgressEntry.created_at < period.end)
          .order_by(ProgressEntry.created_at, ProgressEntry.id, ProgressValue.id))
     rows = []
-    for e, v in s.execute(q.execution_options(yield_per=1000)):
+    for e, v in session.execute(q.execution_options(yield_per=1000)):
         m = metrics.get(v.metric_id) if v is not None else None
         rows.append([_local(e.created_at, ctx), e.user_id, e.note, _yes_no(e.is_blocker, ctx),
                      m.code if m else "", metric_name(m, ctx.lang) if m else "", _num(v.value) if v else "",
@@ -132,18 +132,18 @@ def _progress(s, ctx: Ctx, period):
     return _h(ctx, "time", "user", "note", "blocker", "metric_code", "metric", "value", "unit"), rows
 
 
-def _tasks(s, ctx: Ctx, period):
+def _tasks(session, ctx: Ctx, period):
     q = select(Task).where(Task.team_id == ctx.team_id)
     if period is not None:
         q = q.where(Task.due_at >= period.start, Task.due_at < period.end)
     rows = [[str(x.id), x.title, x.assignee, x.created_by, _local(x.due_at, ctx),
              t(ctx.lang, f"tasks.status_{x.status}"), x.note,
              _local(x.created_at, ctx), _local(x.done_at, ctx)]
-            for x in s.scalars(q.order_by(Task.due_at, Task.id))]
+            for x in session.scalars(q.order_by(Task.due_at, Task.id))]
     return _h(ctx, "id", "title", "assignee", "created_by", "due", "status", "note", "created", "done"), rows
 
 
-def _resources(s, ctx: Ctx, period):
+def _resources(session, ctx: Ctx, period):
     q = select(ResourceRequest).where(ResourceRequest.team_id == ctx.team_id)
     if ctx.role not in RESOURCE_READERS:
         q = q.where(ResourceRequest.requester == ctx.actor.user_id)
@@ -152,19 +152,19 @@ def _resources(s, ctx: Ctx, period):
     rows = [[str(r.id), r.requester, resources.type_name(r.type, ctx.lang), _num(r.amount), _num(r.allocated_amount),
              r.purpose, _local(r.needed_by, ctx), resources.state_name(r.state, ctx.lang), _local(r.created_at, ctx),
              _local(r.updated_at, ctx)]
-            for r in s.scalars(q.order_by(ResourceRequest.created_at, ResourceRequest.id))]
+            for r in session.scalars(q.order_by(ResourceRequest.created_at, ResourceRequest.id))]
     return _h(ctx, "id", "requester", "type", "amount", "allocated", "purpose", "needed_by", "state", "created",
               "updated"), rows
 
 
-def _kpi(s, ctx: Ctx, period):
+def _kpi(session, ctx: Ctx, period):
     team = ctx.team
-    metrics = team_metrics(s, team.id)
+    metrics = team_metrics(session, team.id)
     rows = []
     scopes = [(None, t(ctx.lang, "export.team"))] + [(m.user_id, m.display_name or m.user_id)
-                                                       for m in kpi.members(s, team.id)]
+                                                       for m in kpi.members(session, team.id)]
     for user_id, name in scopes:
-        for r in kpi.kpi_rows(s, team, user_id, period, ctx.now, ctx.tz, metrics):
+        for r in kpi.kpi_rows(session, team, user_id, period, ctx.now, ctx.tz, metrics):
             rows.append([user_id or "", name, r.metric.code, metric_name(r.metric, ctx.lang), _unit(r.metric.unit, ctx),
                          _num(r.actual), _num(r.target), _num(None if r.attainment is None else round(r.attainment, 1)),
                          _num(r.previous), _num(None if r.change is None else round(r.change, 1)),

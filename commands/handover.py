@@ -30,9 +30,9 @@ class Items:
     buttons: list[Button] = field(default_factory=list)
 
 
-def _tasks(s, team: Team, user_id: str, ctx) -> Items:
+def _tasks(session, team: Team, user_id: str, ctx) -> Items:
     out = Items()
-    rows = s.scalars(select(Task).where(Task.team_id == team.id, Task.assignee == user_id, Task.status == "open")
+    rows = session.scalars(select(Task).where(Task.team_id == team.id, Task.assignee == user_id, Task.status == "open")
                      .order_by(Task.due_at, Task.id))
     to_me = typed_mention(ctx, ctx.actor.user_id)
     for task in rows:
@@ -44,10 +44,10 @@ def _tasks(s, team: Team, user_id: str, ctx) -> Items:
     return out
 
 
-def _goals(s, team: Team, user_id: str, ctx) -> Items:
-    metrics = {m.id: m for m in team_metrics(s, team.id)}
+def _goals(session, team: Team, user_id: str, ctx) -> Items:
+    metrics = {m.id: m for m in team_metrics(session, team.id)}
     out = Items()
-    for g in goals.current_goals(s, team.id, ctx.now):
+    for g in goals.current_goals(session, team.id, ctx.now):
         if g.user_id != user_id:
             continue
         m = metrics[g.metric_id]
@@ -56,9 +56,9 @@ def _goals(s, team: Team, user_id: str, ctx) -> Items:
     return out
 
 
-def _requests(s, team: Team, user_id: str, ctx) -> Items:
+def _requests(session, team: Team, user_id: str, ctx) -> Items:
     out = Items()
-    rows = s.scalars(select(ResourceRequest).where(ResourceRequest.team_id == team.id,
+    rows = session.scalars(select(ResourceRequest).where(ResourceRequest.team_id == team.id,
                                                    ResourceRequest.requester == user_id,
                                                    ResourceRequest.state.not_in(resources.TERMINAL))
                      .order_by(ResourceRequest.id))
@@ -68,17 +68,17 @@ def _requests(s, team: Team, user_id: str, ctx) -> Items:
     return out
 
 
-def _orphaned_approvals(s, team: Team, user_id: str, ctx) -> Items:
+def _orphaned_approvals(session, team: Team, user_id: str, ctx) -> Items:
     """Requests waiting for a role the leaver held and nobody else in the team holds (they were the last one).
     A role the leaver never had was orphaned before them: not theirs to hand over."""
     out = Items()
-    theirs = set(s.scalars(select(Member.role).where(Member.team_id == team.id, Member.user_id == user_id)))
-    others = set(s.scalars(select(Member.role).where(Member.team_id == team.id, Member.user_id != user_id)))
+    theirs = set(session.scalars(select(Member.role).where(Member.team_id == team.id, Member.user_id == user_id)))
+    others = set(session.scalars(select(Member.role).where(Member.team_id == team.id, Member.user_id != user_id)))
     waiting = [st for st, role in resources.NEXT_ACTOR.items() if role in ("manager", "resource_admin")
                and role in theirs and role not in others]
     if not waiting:
         return out
-    for r in s.scalars(select(ResourceRequest).where(ResourceRequest.team_id == team.id,
+    for r in session.scalars(select(ResourceRequest).where(ResourceRequest.team_id == team.id,
                                                      ResourceRequest.state.in_(waiting)).order_by(ResourceRequest.id)):
         out.lines.append(t(ctx.lang, "team.orphaned_request", id=r.id, what=resources.what(r, ctx.lang),
                            state=resources.state_name(r.state, ctx.lang)))
@@ -88,12 +88,12 @@ def _orphaned_approvals(s, team: Team, user_id: str, ctx) -> Items:
 PROVIDERS: list[Callable[..., Items]] = [_tasks, _goals, _requests, _orphaned_approvals]
 
 
-def left_open(s, team: Team, user_id: str, ctx) -> tuple[str, list[Button]]:
+def left_open(session, team: Team, user_id: str, ctx) -> tuple[str, list[Button]]:
     """-> (the text that lists what `user_id` leaves open, the buttons to take tasks over)."""
     lines: list[str] = []
     buttons: list[Button] = []
     for provider in PROVIDERS:
-        items = provider(s, team, user_id, ctx)
+        items = provider(session, team, user_id, ctx)
         lines += items.lines
         buttons += items.buttons
     if not lines:

@@ -223,22 +223,22 @@ _METRIC_ROWS = Prepared(select(Metric.id, Metric.code, Metric.name_zh, Metric.na
                         .where(Metric.team_id == bindparam("team")).order_by(Metric.id))
 
 
-def _undo(s, ctx: Ctx) -> Reply:
+def _undo(session, ctx: Ctx) -> Reply:
     lang = ctx.lang
-    entry = s.scalars(select(ProgressEntry)
+    entry = session.scalars(select(ProgressEntry)
                       .where(ProgressEntry.team_id == ctx.team_id, ProgressEntry.user_id == ctx.actor.user_id)
                       .order_by(ProgressEntry.created_at.desc(), ProgressEntry.id.desc())).first()
     if entry is None:
         raise UsageError("progress.nothing_to_undo", example="-")
     if ctx.now - entry.created_at > UNDO_WINDOW:
         raise Refused("progress.undo_too_old", when=fmt.when(entry.created_at, ctx.tz, lang), example="-")
-    s.execute(delete(ProgressValue).where(ProgressValue.entry_id == entry.id))
-    s.delete(entry)
+    session.execute(delete(ProgressValue).where(ProgressValue.entry_id == entry.id))
+    session.delete(entry)
     return Reply.text(t(lang, "progress.undone", note=entry.note or "—",
                         when=fmt.when(entry.created_at, ctx.tz, lang)))
 
 
-def _list(s, req: ListProgress, ctx: Ctx) -> Reply:
+def _list(session, req: ListProgress, ctx: Ctx) -> Reply:
     lang = ctx.lang
     q = (select(ProgressEntry)
          .where(ProgressEntry.team_id == ctx.team_id,
@@ -246,25 +246,25 @@ def _list(s, req: ListProgress, ctx: Ctx) -> Reply:
          .order_by(ProgressEntry.created_at.desc(), ProgressEntry.id.desc()))
     who_label = ""
     if req.who is not None:
-        if not req.who.user_id and req.who.raw == req.who.name and member_named(s, ctx.team_id, req.who.raw) is None:
+        if not req.who.user_id and req.who.raw == req.who.name and member_named(session, ctx.team_id, req.who.raw) is None:
             # A word that was neither a period nor, it turns out, a member's name.
             raise UsageError("progress.not_person_or_period", value=req.who.raw, example="progress.example_list")
-        user_id = resolve_member(s, ctx, req.who).user_id
+        user_id = resolve_member(session, ctx, req.who).user_id
         q = q.where(ProgressEntry.user_id == user_id)
         who_label = mention(user_id)
     start = paging.offset(req.page, LIST_LIMIT)
-    entries = list(s.scalars(q.offset(start).limit(LIST_LIMIT + 1)))
+    entries = list(session.scalars(q.offset(start).limit(LIST_LIMIT + 1)))
     period = fmt.period_label(req.period, lang)
     if not entries and req.page > 1:
-        total = s.scalar(select(func.count()).select_from(q.subquery()))
+        total = session.scalar(select(func.count()).select_from(q.subquery()))
         if total:
             return Reply.text(paging.past_end(lang, req.page, total, LIST_LIMIT))
     if not entries:
         return Reply.text(t(lang, "progress.list_empty", period=" ".join(x for x in (period, who_label) if x)))
     shown = entries[:LIST_LIMIT]
-    metrics = {m.id: m for m in team_metrics(s, ctx.team_id)}
+    metrics = {m.id: m for m in team_metrics(session, ctx.team_id)}
     values: dict[int, list[str]] = {}
-    for v in s.scalars(select(ProgressValue).where(ProgressValue.entry_id.in_([e.id for e in shown]))
+    for v in session.scalars(select(ProgressValue).where(ProgressValue.entry_id.in_([e.id for e in shown]))
                        .order_by(ProgressValue.id)):
         m = metrics[v.metric_id]
         values.setdefault(v.entry_id, []).append(f"{metric_name(m, lang)} {fmt.amount(v.value, m.unit, lang)}")
@@ -278,7 +278,7 @@ def _list(s, req: ListProgress, ctx: Ctx) -> Reply:
               count=len(shown))
     parts = [Text(title), Table(header, tuple(rows))]
     if len(entries) > LIST_LIMIT:
-        total = s.scalar(select(func.count()).select_from(q.subquery()))
+        total = session.scalar(select(func.count()).select_from(q.subquery()))
         parts.append(Text(t(lang, "progress.list_more", limit=LIST_LIMIT)))
         # The same list one page on; the period by its canonical label (2026-W48), so it doesn't drift.
         command = " ".join(x for x in ("/progress list", who_label, req.period.label) if x)

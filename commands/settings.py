@@ -95,22 +95,22 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
         return help_reply(ctx.lang)
     if isinstance(req, ExportData):
         return export.export(req.kind, req.period, uow, ctx)
-    s = uow.session
-    pref = s.get(UserPref, (ctx.actor.platform, ctx.actor.user_id))
+    session = uow.session
+    pref = session.get(UserPref, (ctx.actor.platform, ctx.actor.user_id))
     if pref is None:
         pref = UserPref(platform=ctx.actor.platform, user_id=ctx.actor.user_id, updated_at=ctx.now)
     pref.updated_at = ctx.now
     if isinstance(req, SetLang):
         pref.lang = req.lang
-        s.add(pref)
+        session.add(pref)
         return Reply.text(t(req.lang, "settings.lang_set"))
     if isinstance(req, SetTz):
         pref.tz = req.tz
-        s.add(pref)
+        session.add(pref)
         now_there = ctx.now.astimezone(ZoneInfo(req.tz))
         return Reply.text(t(ctx.lang, "settings.tz_set", tz=req.tz, now=now_there.strftime("%H:%M")))
     pref.away_until = req.until
-    s.add(pref)
+    session.add(pref)
     if req.until is None:
         return Reply.text(t(ctx.lang, "settings.away_cleared"))
     last_day = (req.until - timedelta(days=1)).date()

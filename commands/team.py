@@ -145,7 +145,7 @@ def _check_calendar(code: str) -> str:
 
 
 def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
-    s = uow.session
+    session = uow.session
     lang = ctx.lang
     if isinstance(req, SetupTeam):
         if ctx.inv.direct and ctx.actor.platform not in DM_ONLY_PLATFORMS:
@@ -155,7 +155,7 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
             # A WeCom app hears only 1:1 chats: the team gets a channel id of its own, members reach it
             # from their DMs (their only team), and group posts go through its group robot.
             channel = f"team:{uuid.uuid4().hex[:12]}"
-        bound = s.scalars(select(Team).where(Team.platform == ctx.actor.platform,
+        bound = session.scalars(select(Team).where(Team.platform == ctx.actor.platform,
                                              Team.channel_id == channel)).first()
         if bound is not None:
             raise Refused("team.already_bound", name=bound.name, example="-")
@@ -163,11 +163,11 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
         team = Team(platform=ctx.actor.platform, channel_id=channel, name=req.name,
                     tz=req.tz or "Asia/Shanghai", calendar=req.calendar, lang=team_lang,
                     created_by=ctx.actor.user_id, created_at=ctx.now)
-        s.add(team)
+        session.add(team)
         uow.flush()
-        s.add(Member(team_id=team.id, user_id=ctx.actor.user_id, display_name=ctx.actor.name,
+        session.add(Member(team_id=team.id, user_id=ctx.actor.user_id, display_name=ctx.actor.name,
                      role="manager", joined_at=ctx.now))
-        seed_metrics(s, team.id)
+        seed_metrics(session, team.id)
         lang = req.lang or lang
         return Reply.text(t(lang, "team.setup_done", name=team.name, manager=mention(ctx.actor.user_id),
                             tz=team.tz, calendar=team.calendar, lang=team.lang), private=False)
@@ -175,49 +175,49 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     require_team(ctx)
     team = ctx.team
     if isinstance(req, ShowRoster):
-        return roster(s, team, lang)
+        return roster(session, team, lang)
 
     require_member(ctx)
     require_manager(ctx)
     if isinstance(req, SetRobot):
-        return _set_robot(s, req, ctx)
+        return _set_robot(session, req, ctx)
     if isinstance(req, RemoveMember):
-        return _remove(s, req, ctx)
-    user_id, display = resolve_person(s, ctx, req.who)
-    existing = member_of(s, team.id, user_id)
+        return _remove(session, req, ctx)
+    user_id, display = resolve_person(session, ctx, req.who)
+    existing = member_of(session, team.id, user_id)
     if isinstance(req, AddMember):
         if existing is None:
-            s.add(Member(team_id=team.id, user_id=user_id, display_name=display, role=req.role,
+            session.add(Member(team_id=team.id, user_id=user_id, display_name=display, role=req.role,
                          joined_at=ctx.now))
             key = "team.added"
         elif existing.role == req.role:
             return Reply.text(t(lang, "team.already_member", who=mention(user_id),
                                 role=role_name(req.role, lang)))
         else:
-            if existing.role == "manager" and _managers(s, team.id) == 1:
+            if existing.role == "manager" and _managers(session, team.id) == 1:
                 raise Refused("team.last_manager", example="-")
             existing.role = req.role
-            s.add(existing)
+            session.add(existing)
             key = "team.role_changed"
         return Reply.text(t(lang, key, who=mention(user_id), role=role_name(req.role, lang),
                             duty=role_duty(req.role, lang), team=team.name), private=False)
 
 
-def _remove(s, req: RemoveMember, ctx: Ctx) -> Reply:
+def _remove(session, req: RemoveMember, ctx: Ctx) -> Reply:
     """Remove a member and list what they leave open, with buttons to take their tasks over."""
     team, lang = ctx.team, ctx.lang
     try:
-        existing = resolve_member(s, ctx, req.who)
+        existing = resolve_member(session, ctx, req.who)
     except UsageError as e:
         raise UsageError("team.not_a_member", who=e.args_["who"], team=team.name, example="-") \
             .suggesting(e.suggestion) from None
-    if existing.role == "manager" and _managers(s, team.id) == 1:
+    if existing.role == "manager" and _managers(session, team.id) == 1:
         raise Refused("team.last_manager", example="-")
     user_id = existing.user_id
     # Listed while the leaver is still a member: what they leave depends on the roles they held.
-    open_text, buttons = handover.left_open(s, team, user_id, ctx)
-    s.delete(existing)
-    s.flush()
+    open_text, buttons = handover.left_open(session, team, user_id, ctx)
+    session.delete(existing)
+    session.flush()
     head = t(lang, "team.removed", who=mention(user_id), team=team.name)
     parts: list = [Text(head + "\n" + open_text)]
     if buttons:
@@ -225,13 +225,13 @@ def _remove(s, req: RemoveMember, ctx: Ctx) -> Reply:
     return Reply(parts=tuple(parts), private=False, summary=head)
 
 
-def _managers(s, team_id: int) -> int:
-    return s.scalar(select(func.count()).select_from(Member)
+def _managers(session, team_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Member)
                     .where(Member.team_id == team_id, Member.role == "manager"))
 
 
-def roster(s, team: Team, lang: str) -> Reply:
-    members = list(s.scalars(select(Member).where(Member.team_id == team.id)))
+def roster(session, team: Team, lang: str) -> Reply:
+    members = list(session.scalars(select(Member).where(Member.team_id == team.id)))
     order = list(ROLES)
     members.sort(key=lambda m: (order.index(m.role) if m.role in order else 99, m.joined_at))
     rows = []
@@ -244,13 +244,13 @@ def roster(s, team: Team, lang: str) -> Reply:
     return Reply(parts=(Text(title), Table(header, tuple(rows))), summary=title)
 
 
-def _set_robot(s, req: SetRobot, ctx: Ctx) -> Reply:
+def _set_robot(session, req: SetRobot, ctx: Ctx) -> Reply:
     # Replaced, never read: the old one may be encrypted with a key this process no longer has
     # (storage/sealed.py), and setting the robot again is how a manager recovers from that.
-    s.execute(delete(TeamRobot).where(TeamRobot.team_id == ctx.team_id))
+    session.execute(delete(TeamRobot).where(TeamRobot.team_id == ctx.team_id))
     if req.webhook is None:
         return Reply.text(t(ctx.lang, "team.robot_removed", team=ctx.team.name))
-    s.add(TeamRobot(team_id=ctx.team_id, webhook=req.webhook, secret=req.secret, set_by=ctx.actor.user_id,
+    session.add(TeamRobot(team_id=ctx.team_id, webhook=req.webhook, secret=req.secret, set_by=ctx.actor.user_id,
                     updated_at=ctx.now))
     # Never echo the token or the secret: the reply may be seen in a group.
     return Reply.text(t(ctx.lang, "team.robot_set", team=ctx.team.name))

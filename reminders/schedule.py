@@ -317,10 +317,10 @@ def tick(uow_factory: UowFactory, now: datetime, *, worker_id: str = "tick",
     report = TickReport()
     horizon = now - grace - lookback
     with uow_factory() as uow:
-        s = uow.session
-        teams = list(s.scalars(select(Team).order_by(Team.id)))
-        overrides = list(s.scalars(select(Schedule)))
-        done = ledger.known(s, horizon - MAX_SHIFT - timedelta(days=1))
+        session = uow.session
+        teams = list(session.scalars(select(Team).order_by(Team.id)))
+        overrides = list(session.scalars(select(Schedule)))
+        done = ledger.known(session, horizon - MAX_SHIFT - timedelta(days=1))
 
     done_by_team: dict[int, list[tuple[str, datetime]]] = {}
     for team_id, name, slot in done:
@@ -387,17 +387,17 @@ def _fire(uow_factory: UowFactory, report: TickReport, kind: Kind, team_id: int,
           now: datetime, tz: ZoneInfo, cal: WorkdayCalendar, worker_id: str,
           quiet_hours: QuietHours | None, grace: timedelta) -> None:
     with uow_factory() as uow:
-        s = uow.session
-        if not ledger.claim(s, team_id=team_id, kind=kind.name, occurrence=occ.slot, fire_at=occ.fire_at,
+        session = uow.session
+        if not ledger.claim(session, team_id=team_id, kind=kind.name, occurrence=occ.slot, fire_at=occ.fire_at,
                             worker_id=worker_id, now=now):
             report.lost += 1
             return
-        team = s.get(Team, team_id)
+        team = session.get(Team, team_id)
         if team is None:
             return
         run = JobRun(team=team, kind=kind.name, slot=occ.slot, fire_at=occ.fire_at, now=now, calendar=cal)
-        messages = list(kind.job(s, run))
-        zone_of = recipient_tz(s, team, {m.destination[5:] for m in messages if m.destination.startswith("user:")})
+        messages = list(kind.job(session, run))
+        zone_of = recipient_tz(session, team, {m.destination[5:] for m in messages if m.destination.startswith("user:")})
         rows = []
         for msg in messages:
             zone = zone_of(msg.destination[5:]) if msg.destination.startswith("user:") else tz
@@ -406,9 +406,9 @@ def _fire(uow_factory: UowFactory, report: TickReport, kind: Kind, team_id: int,
                                 not_before=quiet_hours.release(now, zone) if quiet_hours else now,
                                 due_at=due, expires_at=window_end(msg, due, grace)))
         # One multi-row INSERT for the job's messages, in order (a dedupe_key already queued is skipped).
-        queued = enqueue_many(s, rows, now=now)
+        queued = enqueue_many(session, rows, now=now)
         dup = len(messages) - queued
-        ledger.set_detail(s, team_id=team_id, kind=kind.name, occurrence=occ.slot,
+        ledger.set_detail(session, team_id=team_id, kind=kind.name, occurrence=occ.slot,
                           detail=f"queued {queued}" + (f", {dup} already queued" if dup else ""))
     report.fired.append((team_id, kind.name, occ.slot))
     report.messages += queued

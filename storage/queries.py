@@ -74,7 +74,7 @@ def _latest_per_user(team_id: int, metric_ids: Sequence[int], start: datetime, e
     return q.subquery()
 
 
-def actuals(s: Session, team_id: int, metrics: Iterable[Metric], start: datetime, end: datetime, *,
+def actuals(session: Session, team_id: int, metrics: Iterable[Metric], start: datetime, end: datetime, *,
             user_id: str | None = None) -> dict[int, float]:
     """metric id -> the team's (or one person's) actual in [start, end)."""
     plain, last, by_id = _by_agg(metrics)
@@ -84,18 +84,18 @@ def actuals(s: Session, team_id: int, metrics: Iterable[Metric], start: datetime
              .where(ProgressValue.team_id == team_id, ProgressValue.metric_id.in_(plain), _range(start, end)))
         if user_id is not None:
             q = q.where(ProgressValue.user_id == user_id)
-        for metric_id, total, avg in s.execute(q.group_by(ProgressValue.metric_id)):
+        for metric_id, total, avg in session.execute(q.group_by(ProgressValue.metric_id)):
             out[metric_id] = float(avg if by_id[metric_id].aggregation == AVERAGE else total)
     if last:
         sub = _latest_per_user(team_id, last, start, end, user_id)
         q = (select(sub.c.metric_id, func.sum(sub.c.value), func.avg(sub.c.value))
              .where(sub.c.rn == 1).group_by(sub.c.metric_id))
-        for metric_id, total, avg in s.execute(q):
+        for metric_id, total, avg in session.execute(q):
             out[metric_id] = float(avg if by_id[metric_id].unit == "%" else total)
     return out
 
 
-def actuals_by_user(s: Session, team_id: int, metrics: Iterable[Metric], start: datetime,
+def actuals_by_user(session: Session, team_id: int, metrics: Iterable[Metric], start: datetime,
                     end: datetime) -> dict[str, dict[int, float]]:
     """user id -> metric id -> that person's actual in [start, end)."""
     plain, last, by_id = _by_agg(metrics)
@@ -109,24 +109,24 @@ def actuals_by_user(s: Session, team_id: int, metrics: Iterable[Metric], start: 
                .offset(0).subquery())
         q = (select(rng.c.user_id, rng.c.metric_id, func.sum(rng.c.value), func.avg(rng.c.value))
              .group_by(rng.c.metric_id, rng.c.user_id))
-        for user, metric_id, total, avg in s.execute(q):
+        for user, metric_id, total, avg in session.execute(q):
             value = avg if by_id[metric_id].aggregation == AVERAGE else total
             out.setdefault(user, {})[metric_id] = float(value)
     if last:
         sub = _latest_per_user(team_id, last, start, end, None)
-        for metric_id, user, value, _rn in s.execute(select(sub).where(sub.c.rn == 1)):
+        for metric_id, user, value, _rn in session.execute(select(sub).where(sub.c.rn == 1)):
             out.setdefault(user, {})[metric_id] = float(value)
     return out
 
 
-def actuals_for_periods(s: Session, team_id: int, metrics: Sequence[Metric],
+def actuals_for_periods(session: Session, team_id: int, metrics: Sequence[Metric],
                         ranges: Sequence[tuple[datetime, datetime]], *, user_id: str | None = None
                         ) -> list[dict[int, float]]:
     """actuals() for several ranges (previous periods, the same period last year, ...), in order."""
-    return [actuals(s, team_id, metrics, a, b, user_id=user_id) for a, b in ranges]
+    return [actuals(session, team_id, metrics, a, b, user_id=user_id) for a, b in ranges]
 
 
-def biggest(s: Session, team_id: int, metric_id: int, start: datetime, end: datetime, *,
+def biggest(session: Session, team_id: int, metric_id: int, start: datetime, end: datetime, *,
             limit: int = 3) -> list[Deal]:
     """The largest single values of a metric in the range, with their notes (wins worth sharing)."""
     q = (select(ProgressValue.user_id, ProgressValue.metric_id, ProgressValue.value, ProgressEntry.note,
@@ -136,20 +136,20 @@ def biggest(s: Session, team_id: int, metric_id: int, start: datetime, end: date
                 ProgressValue.value > 0)
          .order_by(ProgressValue.value.desc(), ProgressValue.created_at, ProgressValue.id)
          .limit(limit))
-    return [Deal(u, m, float(v), n, at, e) for u, m, v, n, at, e in s.execute(q)]
+    return [Deal(u, m, float(v), n, at, e) for u, m, v, n, at, e in session.execute(q)]
 
 
-def activity(s: Session, team_id: int, start: datetime, end: datetime) -> dict[str, Activity]:
+def activity(session: Session, team_id: int, start: datetime, end: datetime) -> dict[str, Activity]:
     """user id -> number of progress entries and blockers they logged in [start, end)."""
     blocker = func.sum(cast(ProgressEntry.is_blocker, Integer))
     q = (select(ProgressEntry.user_id, func.count(), blocker)
          .where(ProgressEntry.team_id == team_id, ProgressEntry.created_at >= start,
                 ProgressEntry.created_at < end)
          .group_by(ProgressEntry.user_id))
-    return {u: Activity(u, int(n), int(b or 0)) for u, n, b in s.execute(q)}
+    return {u: Activity(u, int(n), int(b or 0)) for u, n, b in session.execute(q)}
 
 
-def blockers(s: Session, team_id: int, start: datetime, end: datetime, *, limit: int = 10
+def blockers(session: Session, team_id: int, start: datetime, end: datetime, *, limit: int = 10
              ) -> list[ProgressEntry]:
     """The blockers raised in [start, end), newest first (at most `limit`)."""
     q = (select(ProgressEntry)
@@ -157,4 +157,4 @@ def blockers(s: Session, team_id: int, start: datetime, end: datetime, *, limit:
                 ProgressEntry.created_at >= start, ProgressEntry.created_at < end)
          .order_by(ProgressEntry.created_at.desc(), ProgressEntry.id.desc())
          .limit(limit))
-    return list(s.scalars(q))
+    return list(session.scalars(q))

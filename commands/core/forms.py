@@ -61,19 +61,19 @@ def has_form(route_name: str) -> bool:
 # -- building -------------------------------------------------------------------------------------
 
 
-def form_reply(route_name: str, s, ctx: Ctx) -> Reply:
+def form_reply(route_name: str, session, ctx: Ctx) -> Reply:
     """What a bare command answers: the usage card (for platforms without forms) and the form."""
-    form = build(route_name, s, ctx)
+    form = build(route_name, session, ctx)
     lang = ctx.lang
     text = card(form, lang)
     return Reply(parts=(Text(text), form), private=True, ok=False, summary=text.split("\n", 1)[0])
 
 
-def build(route_name: str, s, ctx: Ctx) -> Form:
-    teams = _teams(s, ctx)
+def build(route_name: str, session, ctx: Ctx) -> Form:
+    teams = _teams(session, ctx)
     builder = {"task": _task_form, "progress": _progress_form, "resource": _resource_form,
                "goal": _goal_form}[route_name]
-    fields = list(builder(s, ctx, teams))
+    fields = list(builder(session, ctx, teams))
     channel = _channel_field(ctx, teams)
     if channel is not None:
         fields.append(channel)
@@ -82,13 +82,13 @@ def build(route_name: str, s, ctx: Ctx) -> Form:
                 submit=t(lang, f"forms.{route_name}_submit"), fields=tuple(fields))
 
 
-def _teams(s, ctx: Ctx) -> list[Team]:
+def _teams(session, ctx: Ctx) -> list[Team]:
     """The team the command is for; for someone in several teams writing from outside them (a DM,
     the Home tab), each of their teams (the form then asks which one, by its channel)."""
     if ctx.team_id is not None:
         require_member(ctx)
         return [ctx.team]
-    teams = list(s.scalars(select(Team).join(Member, Member.team_id == Team.id)
+    teams = list(session.scalars(select(Team).join(Member, Member.team_id == Team.id)
                            .where(Team.platform == ctx.actor.platform, Member.user_id == ctx.actor.user_id)
                            .order_by(Team.id)))
     if not teams:
@@ -105,18 +105,18 @@ def _channel_field(ctx: Ctx, teams: list[Team]) -> FormField | None:
                      hint=t(ctx.lang, "forms.channel_hint"))
 
 
-def _metrics(s, teams: list[Team]) -> list[Metric]:
+def _metrics(session, teams: list[Team]) -> list[Metric]:
     seen: dict[str, Metric] = {}
     for team in teams:
-        for m in team_metrics(s, team.id):
+        for m in team_metrics(session, team.id):
             seen.setdefault(m.code, m)
     return list(seen.values())
 
 
-def _metric_options(s, teams: list[Team], lang: str) -> tuple[Choice, ...]:
+def _metric_options(session, teams: list[Team], lang: str) -> tuple[Choice, ...]:
     unit = {"CNY": "¥", "count": "#", "%": "%"}
     return tuple(Choice(m.code, f"{metric_name(m, lang)} ({unit.get(m.unit, m.unit)})")
-                 for m in _metrics(s, teams))[:MAX_OPTIONS]
+                 for m in _metrics(session, teams))[:MAX_OPTIONS]
 
 
 def _f(lang: str, form: str, name: str, kind: str, **kw) -> FormField:
@@ -127,7 +127,7 @@ def _f(lang: str, form: str, name: str, kind: str, **kw) -> FormField:
                      placeholder=kw.pop("placeholder", ph), **kw)
 
 
-def _task_form(s, ctx: Ctx, teams):
+def _task_form(session, ctx: Ctx, teams):
     lang = ctx.lang
     tomorrow = (ctx.local_now + timedelta(days=1)).date().isoformat()
     return (
@@ -139,20 +139,20 @@ def _task_form(s, ctx: Ctx, teams):
     )
 
 
-def _progress_form(s, ctx: Ctx, teams):
+def _progress_form(session, ctx: Ctx, teams):
     lang = ctx.lang
     kinds = (Choice("progress", t(lang, "forms.progress_kind_progress")),
              Choice("blocker", t(lang, "forms.progress_kind_blocker")))
     return (
         _f(lang, "progress", "kind", "select", options=kinds, initial="progress"),
         _f(lang, "progress", "note", "multiline", required=False, max_length=MAX_NOTE),
-        _f(lang, "progress", "metric", "select", required=False, options=_metric_options(s, teams, lang)),
+        _f(lang, "progress", "metric", "select", required=False, options=_metric_options(session, teams, lang)),
         _f(lang, "progress", "amount", "amount", required=False, max_length=40),
         _f(lang, "progress", "more", "text", required=False, max_length=300),
     )
 
 
-def _resource_form(s, ctx: Ctx, teams):
+def _resource_form(session, ctx: Ctx, teams):
     lang = ctx.lang
     types = tuple(Choice(code, type_name(code, lang)) for code in TYPES)
     return (
@@ -163,7 +163,7 @@ def _resource_form(s, ctx: Ctx, teams):
     )
 
 
-def _goal_form(s, ctx: Ctx, teams):
+def _goal_form(session, ctx: Ctx, teams):
     lang = ctx.lang
     now, tz = ctx.now, ctx.tz
     periods: list[Choice] = []
@@ -176,7 +176,7 @@ def _goal_form(s, ctx: Ctx, teams):
         periods.append(Choice(word, t(lang, f"forms.period_{word}")))
     scopes = (Choice(_SELF, t(lang, "forms.goal_scope_me")), Choice("team", t(lang, "forms.goal_scope_team")))
     return (
-        _f(lang, "goal", "metric", "select", options=_metric_options(s, teams, lang)),
+        _f(lang, "goal", "metric", "select", options=_metric_options(session, teams, lang)),
         _f(lang, "goal", "target", "amount", max_length=40),
         _f(lang, "goal", "period", "select", required=False, options=tuple(periods)),
         _f(lang, "goal", "deadline", "date", required=False),

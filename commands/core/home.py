@@ -33,9 +33,9 @@ TASKS_PAGE_ACTION = "home.tasks"
 PERIOD_KINDS = ("month", "quarter", "week", "year")
 
 
-def build(s, ctx: Ctx, *, page: int = 1) -> Reply:
+def build(session, ctx: Ctx, *, page: int = 1) -> Reply:
     lang = ctx.lang
-    rows = s.execute(select(Team, Member).join(Member, Member.team_id == Team.id)
+    rows = session.execute(select(Team, Member).join(Member, Member.team_id == Team.id)
                      .where(Team.platform == ctx.actor.platform, Member.user_id == ctx.actor.user_id)
                      .order_by(Team.id)).all()
     if not rows:
@@ -47,11 +47,11 @@ def build(s, ctx: Ctx, *, page: int = 1) -> Reply:
     for team, member in shown:
         if len(rows) > 1:
             parts.append(Text(t(lang, "home.team", team=team.name)))
-        parts.extend(_tasks(s, ctx, team, max(1, page), per_page))
-        parts.extend(_kpis(s, ctx, team))
+        parts.extend(_tasks(session, ctx, team, max(1, page), per_page))
+        parts.extend(_kpis(session, ctx, team))
         if member.role in (resources.MANAGER, resources.RESOURCE_ADMIN):
-            parts.extend(_approvals(s, ctx, team, member.role))
-        parts.extend(_meeting(s, ctx, team))
+            parts.extend(_approvals(session, ctx, team, member.role))
+        parts.extend(_meeting(session, ctx, team))
     if len(rows) > MAX_TEAMS:
         parts.append(Text(t(lang, "home.more_teams", n=len(rows) - MAX_TEAMS)))
     return Reply(parts=tuple(parts), summary=t(lang, "home.intro"))
@@ -65,16 +65,16 @@ def _quick_actions(lang: str) -> Actions:
         for name in ("task", "progress", "resource", "goal")))
 
 
-def _tasks(s, ctx: Ctx, team: Team, page: int, per_page: int) -> list:
+def _tasks(session, ctx: Ctx, team: Team, page: int, per_page: int) -> list:
     lang, tz = ctx.lang, ctx.tz
     q = select(Task).where(Task.team_id == team.id, Task.assignee == ctx.actor.user_id, Task.status == "open")
-    total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     if not total:
         return [Text(t(lang, "home.tasks_none"))]
     pages = -(-total // per_page)
     page = min(page, pages)
     start = (page - 1) * per_page
-    tasks = list(s.scalars(q.order_by(Task.due_at, Task.id).offset(start).limit(per_page)))
+    tasks = list(session.scalars(q.order_by(Task.due_at, Task.id).offset(start).limit(per_page)))
     key = "home.tasks_title_paged" if pages > 1 else "home.tasks_title"
     out: list = [Text(t(lang, key, count=total, page=page, pages=pages))]
     for task in tasks:
@@ -101,19 +101,19 @@ def _tasks(s, ctx: Ctx, team: Team, page: int, per_page: int) -> list:
     return out
 
 
-def _period(s, team: Team, user_id: str, ctx: Ctx) -> parsing.Period:
+def _period(session, team: Team, user_id: str, ctx: Ctx) -> parsing.Period:
     """The current period I have goals for (month first), else this month."""
     for kind in PERIOD_KINDS:
         p = parsing.period_of(kind, ctx.now, ctx.tz)
-        if goals.targets_for(s, team.id, user_id, p):
+        if goals.targets_for(session, team.id, user_id, p):
             return p
     return parsing.period_of("month", ctx.now, ctx.tz)
 
 
-def _kpis(s, ctx: Ctx, team: Team) -> list:
+def _kpis(session, ctx: Ctx, team: Team) -> list:
     lang, me = ctx.lang, ctx.actor.user_id
-    period = _period(s, team, me, ctx)
-    rows = kpi.kpi_rows(s, team, me, period, ctx.now, ctx.tz)
+    period = _period(session, team, me, ctx)
+    rows = kpi.kpi_rows(session, team, me, period, ctx.now, ctx.tz)
     title = Text(t(lang, "home.kpi_title", period=fmt.period_label(period, lang)))
     with_target = [r for r in rows if r.target is not None]
     shown = with_target or [r for r in rows if r.actual]
@@ -132,16 +132,16 @@ def _kpis(s, ctx: Ctx, team: Team) -> list:
     return out
 
 
-def _approvals(s, ctx: Ctx, team: Team, role: str) -> list:
+def _approvals(session, ctx: Ctx, team: Team, role: str) -> list:
     lang, tz = ctx.lang, ctx.tz
     states = [st for st, who in resources.NEXT_ACTOR.items() if who == role]
     q = select(ResourceRequest).where(ResourceRequest.team_id == team.id, ResourceRequest.state.in_(states))
-    total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     title = Text(t(lang, "home.approvals_title", count=total))
     if not total:
         return [title, Text(t(lang, "home.approvals_none"))]
     out: list = [title]
-    for row in s.scalars(q.order_by(ResourceRequest.updated_at, ResourceRequest.id).limit(REQUESTS_SHOWN)):
+    for row in session.scalars(q.order_by(ResourceRequest.updated_at, ResourceRequest.id).limit(REQUESTS_SHOWN)):
         line = (f"*#{row.id}* {resources.what(row, lang)} · {mention(row.requester)} · {_clip(row.purpose, 120)}\n"
                 + resources.state_name(row.state, lang))
         if row.needed_by is not None:
@@ -156,9 +156,9 @@ def _approvals(s, ctx: Ctx, team: Team, role: str) -> list:
     return out
 
 
-def _meeting(s, ctx: Ctx, team: Team) -> list:
+def _meeting(session, ctx: Ctx, team: Team) -> list:
     lang, tz = ctx.lang, ctx.tz
-    plan = agenda.plan_of(s, team.id)
+    plan = agenda.plan_of(session, team.id)
     at, _ = agenda.next_meeting(plan, team, ctx.now, tz)
     return [Text(t(lang, "home.meeting", team=team.name, when=fmt.when(at, tz, lang), minutes=plan.minutes)),
             Actions((Button(t(lang, "home.agenda_button"), "home.agenda", "", command="/agenda"),))]

@@ -39,10 +39,10 @@ class Progress:
     total: int
 
 
-def progress_of(s, goal: Goal, metric: Metric, team: Team, now: datetime, tz) -> tuple[Window, Progress]:
+def progress_of(session, goal: Goal, metric: Metric, team: Team, now: datetime, tz) -> tuple[Window, Progress]:
     w = window(goal, now, tz)
     # Never past `now`: a late (catch-up) scheduled run counts what the on-time run would have.
-    actual = queries.actuals(s, team.id, [metric], w.start, min(w.end, upto(now)),
+    actual = queries.actuals(session, team.id, [metric], w.start, min(w.end, upto(now)),
                              user_id=goal.user_id).get(metric.id)
     if metric.aggregation == queries.SUM:
         actual = actual or 0.0

@@ -37,13 +37,13 @@ def suggestion(actual: float, target: float) -> tuple[str, float | None]:
     return "keep", None
 
 
-def ended_goals(s, team_id: int, month: parsing.Period, tz) -> list[tuple[Goal, Window]]:
+def ended_goals(session, team_id: int, month: parsing.Period, tz) -> list[tuple[Goal, Window]]:
     """Goals whose measured window ended within `month` (a calendar month), with that window:
     calendar goals and deadlines that ended then, and recurring goals whose month (or quarter or
     year, when it ended with this month) is over. Weekly recurring goals are reviewed weekly, not here."""
     out: list[tuple[Goal, Window]] = []
     q = select(Goal).where(Goal.team_id == team_id, Goal.status == "active")
-    for g in s.scalars(q.order_by(Goal.id)):
+    for g in session.scalars(q.order_by(Goal.id)):
         if g.recurring:
             if g.kind == "week":
                 continue
@@ -56,18 +56,18 @@ def ended_goals(s, team_id: int, month: parsing.Period, tz) -> list[tuple[Goal, 
     return out
 
 
-def month_review(s, team: Team, month: parsing.Period, tz, lang: str) -> Reply | None:
+def month_review(session, team: Team, month: parsing.Period, tz, lang: str) -> Reply | None:
     """Last month's goals met or missed, with suggested adjustments (goal review, first working day)."""
-    goals = ended_goals(s, team.id, month, tz)
+    goals = ended_goals(session, team.id, month, tz)
     if not goals:
         return None
-    metrics = {m.id: m for m in team_metrics(s, team.id)}
+    metrics = {m.id: m for m in team_metrics(session, team.id)}
     rows = []
     met = 0
     suggestions = []
     for g, w in goals:
         m = metrics[g.metric_id]
-        actual = queries.actuals(s, team.id, [m], w.start, w.end, user_id=g.user_id).get(m.id) or 0.0
+        actual = queries.actuals(session, team.id, [m], w.start, w.end, user_id=g.user_id).get(m.id) or 0.0
         ok = actual >= g.target
         met += ok
         action, new = suggestion(actual, g.target)

@@ -40,25 +40,25 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
 
 def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     require_member(ctx)
-    s = uow.session
+    session = uow.session
     if isinstance(req, SetGoal):
-        return _set(s, req, ctx)
+        return _set(session, req, ctx)
     if isinstance(req, ListGoals):
-        return _list(s, ctx)
+        return _list(session, ctx)
     if isinstance(req, ReviewGoals):
-        return review(s, ctx.team, ctx.now, ctx.tz, ctx.lang)
-    goal = _load(s, ctx, req.goal_id)
+        return review(session, ctx.team, ctx.now, ctx.tz, ctx.lang)
+    goal = _load(session, ctx, req.goal_id)
     if isinstance(req, GoalHistory):
-        return _history(s, goal, ctx)
-    return _adjust(s, req, goal, ctx)
+        return _history(session, goal, ctx)
+    return _adjust(session, req, goal, ctx)
 
 
 def _is_manager(ctx: Ctx) -> bool:
     return ctx.role == "manager"
 
 
-def _load(s, ctx: Ctx, goal_id: int) -> Goal:
-    goal = s.get(Goal, goal_id) if 0 < goal_id <= MAX_ID else None
+def _load(session, ctx: Ctx, goal_id: int) -> Goal:
+    goal = session.get(Goal, goal_id) if 0 < goal_id <= MAX_ID else None
     if goal is None or goal.team_id != ctx.team_id or goal.status != "active":
         raise UsageError("goals.not_found", id=goal_id, example="goals.example_list")
     return goal
@@ -107,7 +107,7 @@ def _smart_refusal(missing: list[str], req: SetGoal, metrics: list[Metric], lang
     return UsageError("goals.not_smart", letters=letters, details="\n".join(lines), example="goals.example_set")
 
 
-def _scope(s, req: SetGoal, ctx: Ctx) -> tuple[str | None, str]:
+def _scope(session, req: SetGoal, ctx: Ctx) -> tuple[str | None, str]:
     """-> (user id or None for the team, how to name it)."""
     if req.team:
         if not _is_manager(ctx):
@@ -116,7 +116,7 @@ def _scope(s, req: SetGoal, ctx: Ctx) -> tuple[str | None, str]:
     if req.who is None:
         return ctx.actor.user_id, mention(ctx.actor.user_id)
     try:
-        user_id = resolve_member(s, ctx, req.who).user_id
+        user_id = resolve_member(session, ctx, req.who).user_id
     except UsageError as e:
         if not _is_manager(ctx):
             raise Refused("goals.others_need_manager", example="-") from None
@@ -146,16 +146,16 @@ def _whole_count(metric: Metric, value: float, lang: str, example: str) -> None:
                          example=example)
 
 
-def _set(s, req: SetGoal, ctx: Ctx) -> Reply:
+def _set(session, req: SetGoal, ctx: Ctx) -> Reply:
     lang, tz, team = ctx.lang, ctx.tz, ctx.team
-    metrics = team_metrics(s, team.id)
+    metrics = team_metrics(session, team.id)
     metric = _resolve_metric(metrics, req.metric)
     missing = smart_check(req, metric)
     if missing:
         raise _smart_refusal(missing, req, metrics, lang)
     if req.who is None and not req.team and not req.mine and _is_manager(ctx):
         return _ask_scope(req, ctx)
-    user_id, who = _scope(s, req, ctx)
+    user_id, who = _scope(session, req, ctx)
     name = metric_name(metric, lang)
 
     if req.recurring:
@@ -175,7 +175,7 @@ def _set(s, req: SetGoal, ctx: Ctx) -> Reply:
     base = pct_value = None
     if req.relative:
         prev = previous_windows(w, tz, 1)[0]
-        base = queries.actuals(s, team.id, [metric], prev.start, prev.end, user_id=user_id).get(metric.id)
+        base = queries.actuals(session, team.id, [metric], prev.start, prev.end, user_id=user_id).get(metric.id)
         prev_label = fmt.period_label(prev.period(), lang)
         if not base or base <= 0:
             raise UsageError("goals.relative_no_base", metric=name, period=prev_label,
@@ -206,7 +206,7 @@ def _set(s, req: SetGoal, ctx: Ctx) -> Reply:
             raise UsageError("goals.percent_range", metric=name, example="goals.example_set")
         _whole_count(metric, target, lang, "goals.example_set")
 
-    dup = _same_goal(s, team.id, metric.id, user_id, kind, bool(req.recurring), start, end)
+    dup = _same_goal(session, team.id, metric.id, user_id, kind, bool(req.recurring), start, end)
     if dup is not None:
         if abs(dup.target - target) < 1e-6 * max(1.0, abs(target)):
             return Reply.text(t(lang, "goals.exists_same", id=dup.id, who=who, metric=name,
@@ -215,7 +215,7 @@ def _set(s, req: SetGoal, ctx: Ctx) -> Reply:
         raise Refused("goals.exists", id=dup.id, target=typed, example="goals.example_adjust")
 
     # Achievable: compare with the best of the last LOOKBACK periods.
-    history = [queries.actuals(s, team.id, [metric], p.start, p.end, user_id=user_id).get(metric.id)
+    history = [queries.actuals(session, team.id, [metric], p.start, p.end, user_id=user_id).get(metric.id)
                for p in previous_windows(w, tz, LOOKBACK)]
     best = max((x for x in history if x is not None), default=None)
     if best is not None and best > 0 and target > ACHIEVABLE_FACTOR * best:
@@ -226,14 +226,14 @@ def _set(s, req: SetGoal, ctx: Ctx) -> Reply:
                 recurring=bool(req.recurring), period_start=start, period_end=end,
                 basis="relative" if req.relative else "absolute", relative_pct=pct_value, base_value=base,
                 created_by=ctx.actor.user_id, created_at=ctx.now, updated_at=ctx.now)
-    s.add(goal)
-    s.flush()
+    session.add(goal)
+    session.flush()
     shown = fmt.plan_amount(target, metric.unit, lang) if req.relative else fmt.amount(target, metric.unit, lang)
     text = t(lang, "goals.set_done", id=goal.id, who=who, metric=name, target=shown, period=label(goal, tz, lang))
     return Reply(parts=tuple(Text(x) for x in [text, *notes]), private=False, summary=text)
 
 
-def _same_goal(s, team_id: int, metric_id: int, user_id: str | None, kind: str, recurring: bool,
+def _same_goal(session, team_id: int, metric_id: int, user_id: str | None, kind: str, recurring: bool,
                start: datetime | None, end: datetime | None) -> Goal | None:
     """The active goal with the same scope, metric and period (recurring kind, calendar period or
     deadline day) as the one being set, if any. Periods are compared as instants, so the same quarter
@@ -241,7 +241,7 @@ def _same_goal(s, team_id: int, metric_id: int, user_id: str | None, kind: str, 
     q = select(Goal).where(Goal.team_id == team_id, Goal.metric_id == metric_id, Goal.kind == kind,
                            Goal.status == "active", Goal.recurring.is_(recurring),
                            Goal.user_id.is_(None) if user_id is None else Goal.user_id == user_id)
-    for g in s.scalars(q.order_by(Goal.id)):
+    for g in session.scalars(q.order_by(Goal.id)):
         if recurring:
             return g
         if kind == "deadline" and _instant(g.period_end) == _instant(end):
@@ -261,21 +261,21 @@ def _who(goal: Goal, lang: str) -> str:
     return t(lang, "goals.the_team") if goal.user_id is None else mention(goal.user_id)
 
 
-def current_goals(s, team_id: int, now: datetime) -> list[Goal]:
+def current_goals(session, team_id: int, now: datetime) -> list[Goal]:
     """Active goals that are not over: recurring ones, and those whose period ends after now."""
     q = (select(Goal).where(Goal.team_id == team_id, Goal.status == "active")
          .where((Goal.recurring.is_(True)) | (Goal.period_end > now)))
-    rows = list(s.scalars(q))
+    rows = list(session.scalars(q))
     rows.sort(key=lambda g: (g.user_id is not None, g.user_id or "", g.metric_id, g.id))
     return rows
 
 
-def _revisions(s, goal_ids: list[int]) -> dict[int, int]:
+def _revisions(session, goal_ids: list[int]) -> dict[int, int]:
     if not goal_ids:
         return {}
     q = (select(GoalRevision.goal_id, func.count()).where(GoalRevision.goal_id.in_(goal_ids))
          .group_by(GoalRevision.goal_id))
-    return dict(s.execute(q).all())
+    return dict(session.execute(q).all())
 
 
 def _basis(goal: Goal, metric: Metric, lang: str) -> str:
@@ -286,13 +286,13 @@ def _basis(goal: Goal, metric: Metric, lang: str) -> str:
              base=fmt.amount(goal.base_value or 0, metric.unit, lang))
 
 
-def _list(s, ctx: Ctx) -> Reply:
+def _list(session, ctx: Ctx) -> Reply:
     lang, tz = ctx.lang, ctx.tz
-    goals = current_goals(s, ctx.team_id, ctx.now)
+    goals = current_goals(session, ctx.team_id, ctx.now)
     if not goals:
         return Reply.text(t(lang, "goals.list_empty"))
-    metrics = {m.id: m for m in team_metrics(s, ctx.team_id)}
-    revs = _revisions(s, [g.id for g in goals])
+    metrics = {m.id: m for m in team_metrics(session, ctx.team_id)}
+    revs = _revisions(session, [g.id for g in goals])
     rows = []
     for g in goals:
         m = metrics[g.metric_id]
@@ -305,12 +305,12 @@ def _list(s, ctx: Ctx) -> Reply:
     return Reply(parts=(Text(title), Table(header, tuple(rows))), summary=title)
 
 
-def review_rows(s, team: Team, goals: list[Goal], now: datetime, tz, lang: str) -> list[tuple[str, ...]]:
-    metrics = {m.id: m for m in team_metrics(s, team.id)}
+def review_rows(session, team: Team, goals: list[Goal], now: datetime, tz, lang: str) -> list[tuple[str, ...]]:
+    metrics = {m.id: m for m in team_metrics(session, team.id)}
     rows = []
     for g in goals:
         m = metrics[g.metric_id]
-        w, p = progress_of(s, g, m, team, now, tz)
+        w, p = progress_of(session, g, m, team, now, tz)
         if w.start > now:
             continue
         def a(v: float | None, m: Metric = m) -> str:
@@ -338,8 +338,8 @@ def review_header(lang: str) -> tuple[str, ...]:
                                                      "attainment", "expected", "status", "forecast"))
 
 
-def review(s, team: Team, now: datetime, tz, lang: str) -> Reply:
-    rows = review_rows(s, team, current_goals(s, team.id, now), now, tz, lang)
+def review(session, team: Team, now: datetime, tz, lang: str) -> Reply:
+    rows = review_rows(session, team, current_goals(session, team.id, now), now, tz, lang)
     if not rows:
         return Reply.text(t(lang, "goals.review_empty"))
     title = t(lang, "goals.review_title", team=team.name, day=fmt.day(now.astimezone(tz).date(), lang))
@@ -347,11 +347,11 @@ def review(s, team: Team, now: datetime, tz, lang: str) -> Reply:
                         Text(t(lang, "goals.review_note"))), summary=title)
 
 
-def _adjust(s, req: AdjustGoal, goal: Goal, ctx: Ctx) -> Reply:
+def _adjust(session, req: AdjustGoal, goal: Goal, ctx: Ctx) -> Reply:
     lang = ctx.lang
     if not _is_manager(ctx) and (goal.user_id is None or goal.user_id != ctx.actor.user_id):
         raise Refused("goals.adjust_not_allowed", id=goal.id, example="-")
-    metric = s.get(Metric, goal.metric_id)
+    metric = session.get(Metric, goal.metric_id)
     name = metric_name(metric, lang)
     if req.target.percent and metric.unit != "%":
         raise UsageError("goals.percent_not_allowed", metric=name, example="goals.example_adjust")
@@ -361,23 +361,23 @@ def _adjust(s, req: AdjustGoal, goal: Goal, ctx: Ctx) -> Reply:
         raise UsageError("goals.target_positive", example="goals.example_adjust")
     _whole_count(metric, req.target.value, lang, "goals.example_adjust")
     old = goal.target
-    s.add(GoalRevision(goal_id=goal.id, old_target=old, new_target=req.target.value, reason=req.reason,
+    session.add(GoalRevision(goal_id=goal.id, old_target=old, new_target=req.target.value, reason=req.reason,
                        changed_by=ctx.actor.user_id, changed_at=ctx.now))
     goal.target = req.target.value
     goal.updated_at = ctx.now
-    s.add(goal)
-    s.flush()
-    count = s.scalar(select(func.count()).select_from(GoalRevision).where(GoalRevision.goal_id == goal.id))
+    session.add(goal)
+    session.flush()
+    count = session.scalar(select(func.count()).select_from(GoalRevision).where(GoalRevision.goal_id == goal.id))
     text = t(lang, "goals.adjusted", id=goal.id, who=_who(goal, lang), metric=name,
              old=fmt.amount(old, metric.unit, lang), new=fmt.amount(goal.target, metric.unit, lang),
              reason=req.reason, count=count)
     return Reply.text(text, private=False)
 
 
-def _history(s, goal: Goal, ctx: Ctx) -> Reply:
+def _history(session, goal: Goal, ctx: Ctx) -> Reply:
     lang, tz = ctx.lang, ctx.tz
-    metric = s.get(Metric, goal.metric_id)
-    revs = list(s.scalars(select(GoalRevision).where(GoalRevision.goal_id == goal.id)
+    metric = session.get(Metric, goal.metric_id)
+    revs = list(session.scalars(select(GoalRevision).where(GoalRevision.goal_id == goal.id)
                           .order_by(GoalRevision.changed_at, GoalRevision.id)))
     first = revs[0].old_target if revs else goal.target
     rows = [(fmt.when(goal.created_at, tz, lang), mention(goal.created_by), "—",

@@ -58,14 +58,14 @@ def label(goal: Goal, tz, lang: str) -> str:
     return fmt.period_label(parsing.Period(w.start, w.end, w.kind, ""), lang)
 
 
-def targets_for(s, team_id: int, user_id: str | None, period: parsing.Period) -> dict[int, Goal]:
+def targets_for(session, team_id: int, user_id: str | None, period: parsing.Period) -> dict[int, Goal]:
     """metric id -> goal, for every metric with a target for that scope and period."""
     if period.kind not in CALENDAR_KINDS:
         return {}
     q = select(Goal).where(Goal.team_id == team_id, Goal.kind == period.kind, Goal.status == "active",
                            Goal.user_id.is_(None) if user_id is None else Goal.user_id == user_id)
     out: dict[int, Goal] = {}
-    for g in sorted(s.scalars(q), key=lambda g: (not g.recurring, g.id)):
+    for g in sorted(session.scalars(q), key=lambda g: (not g.recurring, g.id)):
         if g.recurring and g.created_at < period.end:
             out[g.metric_id] = g
         elif not g.recurring and g.period_start == period.start:
@@ -73,14 +73,14 @@ def targets_for(s, team_id: int, user_id: str | None, period: parsing.Period) ->
     return out
 
 
-def user_targets(s, team_id: int, period: parsing.Period) -> dict[tuple[str, int], float]:
+def user_targets(session, team_id: int, period: parsing.Period) -> dict[tuple[str, int], float]:
     """(user id, metric id) -> target, for every member with a goal in that calendar period."""
     if period.kind not in CALENDAR_KINDS:
         return {}
     q = select(Goal).where(Goal.team_id == team_id, Goal.kind == period.kind, Goal.status == "active",
                            Goal.user_id.is_not(None))
     out: dict[tuple[str, int], float] = {}
-    for g in sorted(s.scalars(q), key=lambda g: (not g.recurring, g.id)):
+    for g in sorted(session.scalars(q), key=lambda g: (not g.recurring, g.id)):
         if (g.recurring and g.created_at < period.end) or (not g.recurring and g.period_start == period.start):
             out[(g.user_id, g.metric_id)] = g.target
     return out

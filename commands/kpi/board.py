@@ -33,16 +33,16 @@ MAYBE_SALES_ROLES = ("manager",)
 Ranked = list[tuple[Member, float, float | None]]
 
 
-def leaderboard(s, team: Team, period: parsing.Period, metrics: list[Metric], lang: str
+def leaderboard(session, team: Team, period: parsing.Period, metrics: list[Metric], lang: str
                 ) -> tuple[Metric | None, Ranked]:
     """-> (the ranking metric, [(member, actual, target)] best first)."""
     m = primary_metric(metrics)
     if m is None:
         return None, []
-    per_user = queries.actuals_by_user(s, team.id, [m], period.start, period.end)
-    targets = goals.user_targets(s, team.id, period)
+    per_user = queries.actuals_by_user(session, team.id, [m], period.start, period.end)
+    targets = goals.user_targets(session, team.id, period)
     ranked = []
-    for mem in members(s, team.id):
+    for mem in members(session, team.id):
         actual = per_user.get(mem.user_id, {}).get(m.id, 0.0)
         target = targets.get((mem.user_id, m.id))
         if mem.role in SALES_ROLES or (mem.role in MAYBE_SALES_ROLES and (actual or target is not None)):
@@ -103,10 +103,10 @@ def chart(team: Team, period: parsing.Period, primary: Metric, ranked: Ranked, l
     return Image(path=picture.path, alt=t(lang, "kpi.chart_alt", period=plabel, metric=metric)), picture
 
 
-def chart_reply(s, team: Team, period: parsing.Period, now: datetime, tz, lang: str) -> Reply:
+def chart_reply(session, team: Team, period: parsing.Period, now: datetime, tz, lang: str) -> Reply:
     """/kpi chart: the leaderboard of the period so far, with its chart."""
-    metrics = team_metrics(s, team.id)
-    primary, ranked = leaderboard(s, team, period, metrics, lang)
+    metrics = team_metrics(session, team.id)
+    primary, ranked = leaderboard(session, team, period, metrics, lang)
     title = t(lang, "kpi.chart_reply_title", team=team.name, period=fmt.period_label(period, lang))
     if primary is None or not ranked:
         return Reply.text(t(lang, "kpi.chart_nobody", team=team.name))

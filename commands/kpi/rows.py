@@ -117,17 +117,17 @@ def _fill(m: Metric, v: float | None) -> float | None:
     return (v or 0.0) if m.aggregation == queries.SUM else v
 
 
-def kpi_rows(s, team: Team, user_id: str | None, period: parsing.Period, now: datetime, tz,
+def kpi_rows(session, team: Team, user_id: str | None, period: parsing.Period, now: datetime, tz,
              metrics: list[Metric] | None = None) -> list[KpiRow]:
-    metrics = metrics if metrics is not None else team_metrics(s, team.id)
+    metrics = metrics if metrics is not None else team_metrics(session, team.id)
     cmp = comparison(team, period, now, tz)
     if cmp is not None:
         ranges = [(period.start, period.end), cmp.previous, cmp.last_year]
     else:
         prev, ly = parsing.previous(period, tz), goals.shift_year(period, tz)
         ranges = [(period.start, period.end), (prev.start, prev.end), (ly.start, ly.end)]
-    cur, before, year_ago = queries.actuals_for_periods(s, team.id, metrics, ranges, user_id=user_id)
-    targets = goals.targets_for(s, team.id, user_id, period)
+    cur, before, year_ago = queries.actuals_for_periods(session, team.id, metrics, ranges, user_id=user_id)
+    targets = goals.targets_for(session, team.id, user_id, period)
     remaining = remaining_workdays(team, period, now, tz)
     over = _whole(period, tz).end <= now
     rows = []
@@ -209,8 +209,8 @@ def kpi_table(rows: list[KpiRow], lang: str, kind: str = "") -> Table:
     return Table(header, tuple(body))
 
 
-def members(s, team_id: int) -> list[Member]:
-    rows = list(s.scalars(select(Member).where(Member.team_id == team_id)))
+def members(session, team_id: int) -> list[Member]:
+    rows = list(session.scalars(select(Member).where(Member.team_id == team_id)))
     rows.sort(key=lambda m: (m.joined_at, m.user_id))
     return rows
 

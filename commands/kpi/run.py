@@ -23,11 +23,11 @@ from storage.uow import UnitOfWork
 
 def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     require_member(ctx)
-    s = uow.session
+    session = uow.session
     if isinstance(req, AddMetric):
-        return _add_metric(s, req, ctx)
+        return _add_metric(session, req, ctx)
     if isinstance(req, ListMetrics):
-        return _list_metrics(s, ctx)
+        return _list_metrics(session, ctx)
     lang, tz, team = ctx.lang, ctx.tz, ctx.team
     user_id = None
     scope = t(lang, "kpi.the_team", team=team.name)
@@ -35,23 +35,23 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
         user_id = ctx.actor.user_id
     elif req.who is not None:
         bare = not req.who.user_id and req.who.raw == req.who.name
-        if bare and member_named(s, team.id, req.who.raw) is None:
+        if bare and member_named(session, team.id, req.who.raw) is None:
             # A word that was not a period turns out not to be a member's name either.
             if keyword_typo(req.who.raw):
                 raise UsageError("kpi.unknown_keyword", word=req.who.raw, example="kpi.example")
             raise UsageError("kpi.not_person_or_period", value=req.who.raw, example="kpi.example_period")
-        user_id = resolve_member(s, ctx, req.who).user_id
+        user_id = resolve_member(session, ctx, req.who).user_id
     if user_id is not None:
         scope = mention(user_id)
-    with_goals = goal_periods(s, team.id, user_id, ctx.now, tz)
+    with_goals = goal_periods(session, team.id, user_id, ctx.now, tz)
     if req.chart:
         period = req.period or (with_goals[0] if with_goals else parsing.period_of("month", ctx.now, tz))
-        return board.chart_reply(s, team, period, ctx.now, tz, lang)
+        return board.chart_reply(session, team, period, ctx.now, tz, lang)
     periods = [req.period] if req.period is not None else with_goals or [parsing.period_of("month", ctx.now, tz)]
     parts: list = []
     any_target = False
     for period in periods:
-        rows = kpi_rows(s, team, user_id, period, ctx.now, tz)
+        rows = kpi_rows(session, team, user_id, period, ctx.now, tz)
         any_target = any_target or any(r.target is not None for r in rows)
         parts += _table_parts(rows, period, scope, team, ctx)
     if not any_target:
@@ -100,11 +100,11 @@ def like_for_like_note(cmp: Comparison, period: parsing.Period, lang: str, tz, t
              last_year_span=span(*cmp.last_year) if cmp.elapsed else "—")
 
 
-def goal_periods(s, team_id: int, user_id: str | None, now: datetime, tz) -> list[parsing.Period]:
+def goal_periods(session, team_id: int, user_id: str | None, now: datetime, tz) -> list[parsing.Period]:
     """The calendar periods of the scope's current goals (a Q4 team goal in December: 2026-Q4),
     shortest first; empty when the scope has none."""
     kinds: dict[str, parsing.Period] = {}
-    for g in goals.current_goals(s, team_id, now):
+    for g in goals.current_goals(session, team_id, now):
         if g.user_id != user_id or g.kind not in goals.CALENDAR_KINDS:
             continue
         p = parsing.period_of(g.kind, now if g.recurring else g.period_start.astimezone(tz), tz)
@@ -114,10 +114,10 @@ def goal_periods(s, team_id: int, user_id: str | None, now: datetime, tz) -> lis
     return sorted(kinds.values(), key=lambda p: (order[p.kind], p.start))
 
 
-def _add_metric(s, req: AddMetric, ctx: Ctx) -> Reply:
+def _add_metric(session, req: AddMetric, ctx: Ctx) -> Reply:
     require_manager(ctx)
     lang = ctx.lang
-    existing = team_metrics(s, ctx.team_id)
+    existing = team_metrics(session, ctx.team_id)
     if any(m.code == req.code for m in existing):
         raise Refused("kpi.metric_exists", code=req.code, example="kpi.example_metric_list")
     taken = {n.casefold(): m for m in existing for n in names_of(m)}
@@ -127,16 +127,16 @@ def _add_metric(s, req: AddMetric, ctx: Ctx) -> Reply:
                              example="kpi.example_metric_add")
     m = Metric(team_id=ctx.team_id, code=req.code, name_zh=req.name_zh, name_en=req.name_en, unit=req.unit,
                aggregation=req.aggregation, aliases=",".join(req.aliases))
-    s.add(m)
-    s.flush()
+    session.add(m)
+    session.flush()
     text = t(lang, "kpi.metric_added", code=m.code, name=metric_name(m, lang), unit=m.unit,
              aggregation=t(lang, f"kpi.agg_{m.aggregation}"), aliases=", ".join(req.aliases) or "—")
     return Reply.text(text, private=False)
 
 
-def _list_metrics(s, ctx: Ctx) -> Reply:
+def _list_metrics(session, ctx: Ctx) -> Reply:
     lang = ctx.lang
-    metrics = team_metrics(s, ctx.team_id)
+    metrics = team_metrics(session, ctx.team_id)
     header = tuple(t(lang, f"kpi.col_{c}") for c in ("code", "name_zh", "name_en", "unit", "aggregation",
                                                      "aliases"))
     rows = tuple((m.code, m.name_zh, m.name_en, m.unit, t(lang, f"kpi.agg_{m.aggregation}"), m.aliases or "—")

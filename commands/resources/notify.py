@@ -24,9 +24,9 @@ from commands.resources.types import amount_text, state_name, what
 from storage.models import Member, ResourceRequest, Team, UserPref
 
 
-def _recipient(s, team: Team, platform: str, user_id: str, fallback_tz: ZoneInfo) -> tuple[str, ZoneInfo]:
+def _recipient(session, team: Team, platform: str, user_id: str, fallback_tz: ZoneInfo) -> tuple[str, ZoneInfo]:
     """The recipient's own language and time zone (their choice, else the team's)."""
-    pref = s.get(UserPref, (platform, user_id))
+    pref = session.get(UserPref, (platform, user_id))
     lang = (pref.lang if pref else None) or team.lang
     try:
         tz = ZoneInfo((pref.tz if pref else None) or team.tz)
@@ -88,8 +88,8 @@ def details(row: ResourceRequest, tz, lang: str) -> Fields:
     return Fields(tuple(pairs))
 
 
-def _dm(s, ctx: Ctx, row: ResourceRequest, user_id: str, key: str, *, buttons: bool = False, **args) -> None:
-    lang, tz = _recipient(s, ctx.team, ctx.actor.platform, user_id, ctx.tz)
+def _dm(session, ctx: Ctx, row: ResourceRequest, user_id: str, key: str, *, buttons: bool = False, **args) -> None:
+    lang, tz = _recipient(session, ctx.team, ctx.actor.platform, user_id, ctx.tz)
     args = {k: (v(lang) if callable(v) else v) for k, v in args.items()}
     head = t(lang, key, id=row.id, what=what(row, lang), team=ctx.team.name,
              requester=mention(row.requester), **args)
@@ -103,25 +103,25 @@ def _dm(s, ctx: Ctx, row: ResourceRequest, user_id: str, key: str, *, buttons: b
                       meta={"kind": "resource", "request_id": row.id, "state": row.state}))
 
 
-def _notify_next(s, ctx: Ctx, row: ResourceRequest) -> list[str]:
+def _notify_next(session, ctx: Ctx, row: ResourceRequest) -> list[str]:
     """The request, with the buttons for the next step, to each person who takes it (not the actor)."""
     key = {SUBMITTED: "resources.dm_please_approve", APPROVED: "resources.dm_please_review",
            REVIEWED: "resources.dm_please_allocate"}.get(row.state)
     if key is None:
         return []
     out = []
-    for user_id in approvers(s, ctx.team_id, row.state):
+    for user_id in approvers(session, ctx.team_id, row.state):
         if user_id == ctx.actor.user_id:
             continue
-        _dm(s, ctx, row, user_id, key, buttons=True, by=mention(ctx.actor.user_id))
+        _dm(session, ctx, row, user_id, key, buttons=True, by=mention(ctx.actor.user_id))
         out.append(user_id)
     return out
 
 
-def _tell_requester(s, ctx: Ctx, row: ResourceRequest, key: str, *, buttons: bool = False, **args) -> bool:
+def _tell_requester(session, ctx: Ctx, row: ResourceRequest, key: str, *, buttons: bool = False, **args) -> bool:
     if row.requester == ctx.actor.user_id:
         return False
-    _dm(s, ctx, row, row.requester, key, buttons=buttons, by=mention(ctx.actor.user_id), **args)
+    _dm(session, ctx, row, row.requester, key, buttons=buttons, by=mention(ctx.actor.user_id), **args)
     return True
 
 
@@ -132,7 +132,7 @@ def _note_line(note: str):
     return lambda lang: t(lang, "resources.note_line", note=note)
 
 
-def _step_reply(s, ctx: Ctx, row: ResourceRequest, head: str, notified: list[str], notified_key: str) -> Reply:
+def _step_reply(session, ctx: Ctx, row: ResourceRequest, head: str, notified: list[str], notified_key: str) -> Reply:
     """The actor's reply after a step: what happened, who was told, and the next step's buttons
     when the actor is the one to take it."""
     lang = ctx.lang

@@ -42,37 +42,37 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
 
 
 def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
-    s = uow.session
+    session = uow.session
     if isinstance(req, ShowHelp):
         return Reply.text(t(ctx.lang, "resources.help"))
     request_id = getattr(req, "request_id", None)
     if ctx.team_id is None and request_id is not None:
-        adopt_team_of(s, ctx, ResourceRequest, request_id, MAX_ID)
+        adopt_team_of(session, ctx, ResourceRequest, request_id, MAX_ID)
     require_member(ctx)
     if isinstance(req, SubmitRequest):
-        return _submit(s, req, ctx)
+        return _submit(session, req, ctx)
     if isinstance(req, ListRequests):
-        return _list(s, req, ctx)
+        return _list(session, req, ctx)
     if isinstance(req, SetStock):
-        return _set_stock(s, req, ctx)
+        return _set_stock(session, req, ctx)
     if isinstance(req, ShowStock):
-        return stock_table(s, ctx.team, ctx.lang, ctx.tz)
-    row = _load(s, ctx, request_id, lock=not isinstance(req, ShowRequest))
+        return stock_table(session, ctx.team, ctx.lang, ctx.tz)
+    row = _load(session, ctx, request_id, lock=not isinstance(req, ShowRequest))
     if isinstance(req, ShowRequest):
-        return _show(s, row, ctx)
+        return _show(session, row, ctx)
     handler = {ApproveRequest: _approve, RejectRequest: _reject, AllocateRequest: _allocate,
                GiveFeedback: _feedback, CancelRequest: _cancel}[type(req)]
-    return handler(s, req, row, ctx)
+    return handler(session, req, row, ctx)
 
 
-def _load(s, ctx: Ctx, request_id: int, *, lock: bool) -> ResourceRequest:
+def _load(session, ctx: Ctx, request_id: int, *, lock: bool) -> ResourceRequest:
     row = None
     if 0 < request_id <= MAX_ID:
         q = select(ResourceRequest).where(ResourceRequest.id == request_id,
                                           ResourceRequest.team_id == ctx.team_id)
         # FOR UPDATE (PostgreSQL): two people acting on one request at once queue here, and the
         # second sees the state the first left. SQLite serialises writers with BEGIN IMMEDIATE.
-        row = s.scalars(q.with_for_update() if lock else q).first()
+        row = session.scalars(q.with_for_update() if lock else q).first()
     if row is None:
         raise UsageError("resources.not_found", id=request_id, example="resources.example_list")
     return row
@@ -80,13 +80,13 @@ def _load(s, ctx: Ctx, request_id: int, *, lock: bool) -> ResourceRequest:
 
 
 
-def _record(s, ctx: Ctx, row: ResourceRequest, to_state: str, *, note: str = "",
+def _record(session, ctx: Ctx, row: ResourceRequest, to_state: str, *, note: str = "",
             amount: int | None = None) -> str:
     """Move `row` to `to_state` and keep the step. Returns the state it came from."""
     from_state = row.state
     row.state, row.updated_at = to_state, ctx.now
-    s.add(row)
-    s.add(ResourceTransition(request_id=row.id, actor=ctx.actor.user_id, at=ctx.now, from_state=from_state,
+    session.add(row)
+    session.add(ResourceTransition(request_id=row.id, actor=ctx.actor.user_id, at=ctx.now, from_state=from_state,
                              to_state=to_state, note=note, amount=amount))
     return from_state
 
@@ -94,44 +94,44 @@ def _record(s, ctx: Ctx, row: ResourceRequest, to_state: str, *, note: str = "",
 # -- the steps --------------------------------------------------------------------------------------
 
 
-def _submit(s, req: SubmitRequest, ctx: Ctx) -> Reply:
+def _submit(session, req: SubmitRequest, ctx: Ctx) -> Reply:
     lang = ctx.lang
     row = ResourceRequest(team_id=ctx.team_id, requester=ctx.actor.user_id, type=req.type, amount=req.amount,
                           purpose=req.purpose, needed_by=req.needed_by, state=SUBMITTED, created_at=ctx.now,
                           updated_at=ctx.now)
-    s.add(row)
-    s.flush()
-    s.add(ResourceTransition(request_id=row.id, actor=ctx.actor.user_id, at=ctx.now, from_state=None,
+    session.add(row)
+    session.flush()
+    session.add(ResourceTransition(request_id=row.id, actor=ctx.actor.user_id, at=ctx.now, from_state=None,
                              to_state=SUBMITTED, note="", amount=req.amount))
-    notified = _notify_next(s, ctx, row)
+    notified = _notify_next(session, ctx, row)
     head = t(lang, "resources.submitted", id=row.id, what=what(row, lang), purpose=row.purpose)
-    reply = _step_reply(s, ctx, row, head, notified, "resources.notified_managers")
+    reply = _step_reply(session, ctx, row, head, notified, "resources.notified_managers")
     off = offdays.off_day(row.needed_by, ctx) if row.needed_by is not None else None
     if off is None:
         return reply
     return replace(reply, parts=(reply.parts[0], Text(off.text), *reply.parts[1:]))
 
 
-def _approve(s, req: ApproveRequest, row: ResourceRequest, ctx: Ctx) -> Reply:
+def _approve(session, req: ApproveRequest, row: ResourceRequest, ctx: Ctx) -> Reply:
     lang = ctx.lang
     to_state = decide(row, "approve", _positions(row, ctx), lang)
-    _record(s, ctx, row, to_state, note=req.note)
-    notified = _notify_next(s, ctx, row)
+    _record(session, ctx, row, to_state, note=req.note)
+    notified = _notify_next(session, ctx, row)
     if row.requester not in notified:  # a requester who acts next already got the request with buttons
-        _tell_requester(s, ctx, row, f"resources.dm_{to_state}", note=_note_line(req.note))
+        _tell_requester(session, ctx, row, f"resources.dm_{to_state}", note=_note_line(req.note))
     key = "resources.approved" if to_state == APPROVED else "resources.reviewed"
     head = t(lang, key, id=row.id, what=what(row, lang), requester=mention(row.requester))
-    reply = _step_reply(s, ctx, row, head, notified, "resources.notified_admins")
-    short = shortfall(s, row, lang)
+    reply = _step_reply(session, ctx, row, head, notified, "resources.notified_admins")
+    short = shortfall(session, row, lang)
     if short is None:
         return reply
     # Said at approval, not only when the allocation fails: the approver decides knowing it.
     return replace(reply, parts=(reply.parts[0], Text(short), *reply.parts[1:]))
 
 
-def shortfall(s, row: ResourceRequest, lang: str) -> str | None:
+def shortfall(session, row: ResourceRequest, lang: str) -> str | None:
     """'Stock is short by …' when the team's recorded stock of the type is below what `row` asks."""
-    available = s.scalar(select(ResourceStock.available).where(ResourceStock.team_id == row.team_id,
+    available = session.scalar(select(ResourceStock.available).where(ResourceStock.team_id == row.team_id,
                                                                ResourceStock.type == row.type))
     if available is None or available >= row.amount:
         return None
@@ -140,35 +140,35 @@ def shortfall(s, row: ResourceRequest, lang: str) -> str | None:
              short=amount_text(row.type, row.amount - available, lang))
 
 
-def _reject(s, req: RejectRequest, row: ResourceRequest, ctx: Ctx) -> Reply:
+def _reject(session, req: RejectRequest, row: ResourceRequest, ctx: Ctx) -> Reply:
     lang = ctx.lang
     to_state = decide(row, "reject", _positions(row, ctx), lang)
-    _record(s, ctx, row, to_state, note=req.reason)
-    told = _tell_requester(s, ctx, row, "resources.dm_rejected", reason=req.reason)
+    _record(session, ctx, row, to_state, note=req.reason)
+    told = _tell_requester(session, ctx, row, "resources.dm_rejected", reason=req.reason)
     text = t(lang, "resources.rejected", id=row.id, what=what(row, lang), reason=req.reason)
     if told:
         text += "\n" + t(lang, "resources.requester_told", who=mention(row.requester))
     return Reply.text(text)
 
 
-def _allocate(s, req: AllocateRequest, row: ResourceRequest, ctx: Ctx) -> Reply:
+def _allocate(session, req: AllocateRequest, row: ResourceRequest, ctx: Ctx) -> Reply:
     lang = ctx.lang
     to_state = decide(row, "allocate", _positions(row, ctx), lang)
     n = row.amount if req.amount is None else req.amount
     if n > row.amount:
         raise Refused("resources.allocate_too_much", id=row.id, amount=amount_text(row.type, n, lang),
                       requested=amount_text(row.type, row.amount, lang), example="-")
-    left = take_stock(s, ctx.team_id, row.type, n)
+    left = take_stock(session, ctx.team_id, row.type, n)
     if left is not None:
         key = "resources.stock_short" if left > 0 else "resources.stock_empty"
         raise Refused(key, id=row.id, type=type_name(row.type, lang), amount=amount_text(row.type, n, lang),
                       left=amount_text(row.type, left, lang), n=left, example="-")
     row.allocated_amount = n
-    _record(s, ctx, row, to_state, amount=n)
+    _record(session, ctx, row, to_state, amount=n)
     partial = n < row.amount
-    _tell_requester(s, ctx, row, "resources.dm_allocated", buttons=True,
+    _tell_requester(session, ctx, row, "resources.dm_allocated", buttons=True,
                     allocated=lambda lang: amount_text(row.type, n, lang))
-    remaining = s.scalar(select(ResourceStock.available).where(ResourceStock.team_id == ctx.team_id,
+    remaining = session.scalar(select(ResourceStock.available).where(ResourceStock.team_id == ctx.team_id,
                                                                ResourceStock.type == row.type))
     text = t(lang, "resources.allocated", id=row.id, amount=amount_text(row.type, n, lang),
              type=type_name(row.type, lang), requester=mention(row.requester),
@@ -179,40 +179,40 @@ def _allocate(s, req: AllocateRequest, row: ResourceRequest, ctx: Ctx) -> Reply:
     return Reply.text(text)
 
 
-def _feedback(s, req: GiveFeedback, row: ResourceRequest, ctx: Ctx) -> Reply:
+def _feedback(session, req: GiveFeedback, row: ResourceRequest, ctx: Ctx) -> Reply:
     lang = ctx.lang
     to_state = decide(row, "feedback", _positions(row, ctx), lang)
-    _record(s, ctx, row, to_state, note=req.text)
+    _record(session, ctx, row, to_state, note=req.text)
     # Everyone who handled the request hears how it went.
-    handlers = set(s.scalars(select(ResourceTransition.actor).where(
+    handlers = set(session.scalars(select(ResourceTransition.actor).where(
         ResourceTransition.request_id == row.id, ResourceTransition.from_state.is_not(None))))
     for user_id in sorted(handlers - {ctx.actor.user_id}):
-        _dm(s, ctx, row, user_id, "resources.dm_closed", text=req.text, by=mention(ctx.actor.user_id))
+        _dm(session, ctx, row, user_id, "resources.dm_closed", text=req.text, by=mention(ctx.actor.user_id))
     return Reply.text(t(lang, "resources.closed", id=row.id, what=what(row, lang)))
 
 
-def _cancel(s, req: CancelRequest, row: ResourceRequest, ctx: Ctx) -> Reply:
+def _cancel(session, req: CancelRequest, row: ResourceRequest, ctx: Ctx) -> Reply:
     lang = ctx.lang
-    holders = _approvers(s, ctx.team_id, row.state) if row.state in AWAITING_APPROVER else []
+    holders = _approvers(session, ctx.team_id, row.state) if row.state in AWAITING_APPROVER else []
     to_state = decide(row, "cancel", _positions(row, ctx), lang)
-    _record(s, ctx, row, to_state, note=req.note)
+    _record(session, ctx, row, to_state, note=req.note)
     for user_id in holders:
         if user_id != ctx.actor.user_id:
-            _dm(s, ctx, row, user_id, "resources.dm_cancelled", by=mention(ctx.actor.user_id),
+            _dm(session, ctx, row, user_id, "resources.dm_cancelled", by=mention(ctx.actor.user_id),
                 note=_note_line(req.note))
     return Reply.text(t(lang, "resources.cancelled", id=row.id, what=what(row, lang)))
 
 
-def take_stock(s, team_id: int, rtype: str, n: int) -> int | None:
+def take_stock(session, team_id: int, rtype: str, n: int) -> int | None:
     """Take `n` units in ONE conditional UPDATE (never read-then-write), so two admins allocating the
     last units at the same moment cannot both succeed: on PostgreSQL the second UPDATE waits for the
     first's row lock and re-checks `available >= n` against the committed value; SQLite runs one
     writer at a time. None on success, else what is left (0 when nothing was ever recorded)."""
     table = ResourceStock.__table__
-    result = s.execute(update(table)
+    result = session.execute(update(table)
                        .where(table.c.team_id == team_id, table.c.type == rtype, table.c.available >= n)
                        .values(available=table.c.available - n))
     if result.rowcount == 1:
         return None
-    left = s.scalar(select(table.c.available).where(table.c.team_id == team_id, table.c.type == rtype))
+    left = session.scalar(select(table.c.available).where(table.c.team_id == team_id, table.c.type == rtype))
     return left or 0

@@ -15,7 +15,7 @@ from commands.resources.types import LIST_LIMIT, amount_text, state_name, type_n
 from storage.models import ResourceRequest, ResourceTransition
 
 
-def _list(s, req: ListRequests, ctx: Ctx) -> Reply:
+def _list(session, req: ListRequests, ctx: Ctx) -> Reply:
     lang, me, role = ctx.lang, ctx.actor.user_id, _role(ctx)
     scope = req.scope
     if scope == "auto":
@@ -32,10 +32,10 @@ def _list(s, req: ListRequests, ctx: Ctx) -> Reply:
     else:
         order = (ResourceRequest.id.desc(),)
     label = t(lang, f"resources.scope_{scope}", team=ctx.team.name)
-    total = s.scalar(select(func.count()).select_from(q.subquery()))
+    total = session.scalar(select(func.count()).select_from(q.subquery()))
     if not total:
         return Reply.text(t(lang, "resources.list_empty", scope=label))
-    rows = list(s.scalars(q.order_by(*order).limit(LIST_LIMIT)))
+    rows = list(session.scalars(q.order_by(*order).limit(LIST_LIMIT)))
     table = tuple((f"#{r.id}", type_name(r.type, lang), amount_text(r.type, r.amount, lang), mention(r.requester),
                    _clip(r.purpose, 40), state_name(r.state, lang),
                    fmt.day(r.needed_by.astimezone(ctx.tz).date(), lang) if r.needed_by else "—") for r in rows)
@@ -48,12 +48,12 @@ def _list(s, req: ListRequests, ctx: Ctx) -> Reply:
     return Reply(parts=tuple(parts), summary=title.replace("*", ""))
 
 
-def history(s, request_id: int) -> list[ResourceTransition]:
-    return list(s.scalars(select(ResourceTransition).where(ResourceTransition.request_id == request_id)
+def history(session, request_id: int) -> list[ResourceTransition]:
+    return list(session.scalars(select(ResourceTransition).where(ResourceTransition.request_id == request_id)
                           .order_by(ResourceTransition.at, ResourceTransition.id)))
 
 
-def _show(s, row: ResourceRequest, ctx: Ctx) -> Reply:
+def _show(session, row: ResourceRequest, ctx: Ctx) -> Reply:
     lang, tz = ctx.lang, ctx.tz
     head = t(lang, "resources.show_title", id=row.id, what=what(row, lang), state=state_name(row.state, lang))
     parts: list = [Text(head), details(row, tz, lang)]
@@ -61,7 +61,7 @@ def _show(s, row: ResourceRequest, ctx: Ctx) -> Reply:
     if next_role is not None:
         parts.append(Text(t(lang, f"resources.next_{row.state}", requester=mention(row.requester))))
     rows = []
-    for tr in history(s, row.id):
+    for tr in history(session, row.id):
         rows.append((tr.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), mention(tr.actor),
                      t(lang, f"resources.step_{tr.to_state}"),
                      f"{state_name(tr.from_state, lang) if tr.from_state else '—'} → {state_name(tr.to_state, lang)}",

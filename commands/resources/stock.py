@@ -15,21 +15,21 @@ from commands.resources.types import TYPES, amount_text, type_name
 from storage.models import ResourceRequest, ResourceStock, Team
 
 
-def _set_stock(s, req: SetStock, ctx: Ctx) -> Reply:
+def _set_stock(session, req: SetStock, ctx: Ctx) -> Reply:
     lang = ctx.lang
     if _role(ctx) != STOCK_ROLE:
         raise Refused("resources.stock_admin_only", example="-")
     table = ResourceStock.__table__
-    before = s.execute(select(table.c.available, table.c.needed)
+    before = session.execute(select(table.c.available, table.c.needed)
                        .where(table.c.team_id == ctx.team_id, table.c.type == req.type)).first()
     values = {"team_id": ctx.team_id, "type": req.type, "available": req.available,
               "needed": req.needed if req.needed is not None else 0, "updated_at": ctx.now}
-    dialect = s.get_bind().dialect.name
+    dialect = session.get_bind().dialect.name
     ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(**values)
     change = {"available": ins.excluded.available, "updated_at": ins.excluded.updated_at}
     if req.needed is not None:
         change["needed"] = ins.excluded.needed
-    s.execute(ins.on_conflict_do_update(index_elements=["team_id", "type"], set_=change))
+    session.execute(ins.on_conflict_do_update(index_elements=["team_id", "type"], set_=change))
     needed = req.needed if req.needed is not None else (before.needed if before else 0)
     text = t(lang, "resources.stock_set", type=type_name(req.type, lang),
              available=amount_text(req.type, req.available, lang), needed=amount_text(req.type, needed, lang),
@@ -46,10 +46,10 @@ def _gap(rtype: str, available: int, needed: int, lang: str) -> str:
     return t(lang, "resources.gap_ok")
 
 
-def stock_table(s, team: Team, lang: str, tz) -> Reply:
+def stock_table(session, team: Team, lang: str, tz) -> Reply:
     """The seed's 资源盘点 table: per type what the team has, needs, the gap, and what is being asked for."""
-    stock = {r.type: r for r in s.scalars(select(ResourceStock).where(ResourceStock.team_id == team.id))}
-    asked = dict(s.execute(select(ResourceRequest.type, func.sum(ResourceRequest.amount))
+    stock = {r.type: r for r in session.scalars(select(ResourceStock).where(ResourceStock.team_id == team.id))}
+    asked = dict(session.execute(select(ResourceRequest.type, func.sum(ResourceRequest.amount))
                            .where(ResourceRequest.team_id == team.id,
                                   ResourceRequest.state.in_(AWAITING_APPROVER))
                            .group_by(ResourceRequest.type)).all())

@@ -30,9 +30,9 @@ def _buttons(task: Task, lang: str) -> Actions:
     ))
 
 
-def _recipient(s, ctx: Ctx, user_id: str):
+def _recipient(session, ctx: Ctx, user_id: str):
     """The recipient's own language and time zone (their choice, else the team's)."""
-    pref = s.get(UserPref, (ctx.actor.platform, user_id))
+    pref = session.get(UserPref, (ctx.actor.platform, user_id))
     lang = (pref.lang if pref else None) or ctx.team.lang
     try:
         tz = ZoneInfo((pref.tz if pref else None) or ctx.team.tz)
@@ -41,23 +41,23 @@ def _recipient(s, ctx: Ctx, user_id: str):
     return lang, tz
 
 
-def _next_seq(s, ctx: Ctx, prefix: str) -> int:
+def _next_seq(session, ctx: Ctx, prefix: str) -> int:
     """The n of a dedupe key `prefix:n`: one more than any already queued (here or in the outbox)."""
-    keys = list(s.scalars(select(OutboxMessage.dedupe_key)
+    keys = list(session.scalars(select(OutboxMessage.dedupe_key)
                           .where(OutboxMessage.dedupe_key.like(prefix + ":%"))))
     keys += [m.dedupe_key for m in ctx.outgoing if m.dedupe_key and m.dedupe_key.startswith(prefix + ":")]
     seen = [int(k.rsplit(":", 1)[1]) for k in keys if k.rsplit(":", 1)[1].isdigit()]
     return max(seen, default=0) + 1
 
 
-def _notify_assigned(s, ctx: Ctx, task: Task) -> None:
-    _notify(s, ctx, task, task.assignee, "assigned", "tasks.dm_assigned", by=mention(ctx.actor.user_id),
+def _notify_assigned(session, ctx: Ctx, task: Task) -> None:
+    _notify(session, ctx, task, task.assignee, "assigned", "tasks.dm_assigned", by=mention(ctx.actor.user_id),
             buttons=True)
 
 
-def _notify(s, ctx: Ctx, task: Task, user_id: str, kind: str, key: str, *, buttons: bool = False,
+def _notify(session, ctx: Ctx, task: Task, user_id: str, kind: str, key: str, *, buttons: bool = False,
             **args) -> None:
-    lang, tz = _recipient(s, ctx, user_id)
+    lang, tz = _recipient(session, ctx, user_id)
     head = t(lang, key, id=task.id, title=task.title, team=ctx.team.name, **args)
     parts: list = [Text(head), _details(task, tz, lang)]
     if buttons:
@@ -65,4 +65,4 @@ def _notify(s, ctx: Ctx, task: Task, user_id: str, kind: str, key: str, *, butto
     prefix = f"task:{task.id}:{kind}"
     ctx.send(Outgoing(destination=f"user:{user_id}",
                       reply=Reply(parts=tuple(parts), private=False, summary=head),
-                      dedupe_key=f"{prefix}:{_next_seq(s, ctx, prefix)}"))
+                      dedupe_key=f"{prefix}:{_next_seq(session, ctx, prefix)}"))

@@ -48,29 +48,29 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
 
 
 def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
-    s = uow.session
+    session = uow.session
     task_id = getattr(req, "task_id", None)
     if ctx.team_id is None and task_id is not None:
-        adopt_team_of(s, ctx, Task, task_id, MAX_ID)
+        adopt_team_of(session, ctx, Task, task_id, MAX_ID)
     require_member(ctx)
     if isinstance(req, AddTask):
-        return _add(s, req, ctx)
+        return _add(session, req, ctx)
     if isinstance(req, ListTasks):
-        return _list(s, req, ctx)
-    task = _load(s, ctx, task_id)
+        return _list(session, req, ctx)
+    task = _load(session, ctx, task_id)
     handler = {CompleteTask: _done, ReopenTask: _reopen, RescheduleTask: _reschedule,
                AssignTask: _assign, CancelTask: _cancel, SnoozeTask: _snooze}[type(req)]
-    return handler(s, req, task, ctx)
+    return handler(session, req, task, ctx)
 
 
 def _is_manager(ctx: Ctx) -> bool:
     return ctx.role == "manager"
 
 
-def _load(s, ctx: Ctx, task_id: int) -> Task:
+def _load(session, ctx: Ctx, task_id: int) -> Task:
     task = None
     if 0 < task_id <= MAX_ID:
-        task = s.scalars(select(Task).where(Task.id == task_id, Task.team_id == ctx.team_id)
+        task = session.scalars(select(Task).where(Task.id == task_id, Task.team_id == ctx.team_id)
                          .with_for_update()).first()
     if task is None:
         raise UsageError("tasks.not_found", id=task_id, example="tasks.example_list")
@@ -82,11 +82,11 @@ def _check(action: str, task: Task, ctx: Ctx) -> None:
         raise Refused(f"tasks.refused_{action}", id=task.id, example="-")
 
 
-def _resolve_assignee(s, ctx: Ctx, who: parsing.Mention | None) -> str:
+def _resolve_assignee(session, ctx: Ctx, who: parsing.Mention | None) -> str:
     user_id = ctx.actor.user_id
     if who is not None:
         try:
-            user_id = resolve_member(s, ctx, who).user_id
+            user_id = resolve_member(session, ctx, who).user_id
         except UsageError as e:
             raise UsageError("tasks.assignee_not_member", who=e.args_["who"], team=ctx.team.name,
                              example="-").suggesting(e.suggestion) from None
@@ -99,7 +99,7 @@ def _resolve_assignee(s, ctx: Ctx, who: parsing.Mention | None) -> str:
 _TO_WORDS = ("给", "让", "请", "为", "交给", "安排")
 
 
-def _named_assignee(s, ctx: Ctx, title: str) -> tuple[parsing.Mention | None, str]:
+def _named_assignee(session, ctx: Ctx, title: str) -> tuple[parsing.Mention | None, str]:
     """A task title that starts with a member's name typed without @ ('李雷 拜访客户', 'amy call ACME',
     '给韩梅梅 准备报价'): that member is the assignee and the rest the title. A name a typo away from a
     member's ('李蕾') is asked about rather than read as part of the title."""
@@ -109,10 +109,10 @@ def _named_assignee(s, ctx: Ctx, title: str) -> tuple[parsing.Mention | None, st
             continue
         phrase = " ".join(words[:n])
         for candidate in (phrase, *(phrase[len(p):] for p in _TO_WORDS if phrase.startswith(p))):
-            m = member_named(s, ctx.team_id, candidate)
+            m = member_named(session, ctx.team_id, candidate)
             if m is not None:
                 return parsing.Mention(m.user_id, m.display_name or None, phrase), " ".join(words[n:])
-    glued = next((m for m in team_members(s, ctx.team_id) for name in (m.display_name or "",)
+    glued = next((m for m in team_members(session, ctx.team_id) for name in (m.display_name or "",)
                   if len(name) >= 2 and not name.isascii() and words and words[0].startswith(name)
                   and len(words[0]) > len(name)), None)
     if glued is not None:
@@ -121,7 +121,7 @@ def _named_assignee(s, ctx: Ctx, title: str) -> tuple[parsing.Mention | None, st
                          rest=words[0][len(glued.display_name):], example="tasks.example_add")
     if len(words) > 1:
         first = words[0]
-        near = member_near(s, ctx.team_id, first)
+        near = member_near(session, ctx.team_id, first)
         name = (near.display_name or near.user_id) if near else ""
         if near is not None and (len(first) == len(name) and not first.isascii() and 2 <= len(first) <= 4
                                  or first.isascii() and len(first) >= 4 and abs(len(first) - len(name)) == 1):
@@ -134,11 +134,11 @@ def _named_assignee(s, ctx: Ctx, title: str) -> tuple[parsing.Mention | None, st
     return None, title
 
 
-def _away_note(s, ctx: Ctx, user_id: str) -> Text | None:
+def _away_note(session, ctx: Ctx, user_id: str) -> Text | None:
     """'@李雷 is away until …' when the assignee has said so (/teambot away)."""
     if user_id == ctx.actor.user_id:
         return None
-    pref = s.get(UserPref, (ctx.actor.platform, user_id))
+    pref = session.get(UserPref, (ctx.actor.platform, user_id))
     if pref is None or pref.away_until is None or pref.away_until <= ctx.now:
         return None
     last = (pref.away_until.astimezone(ctx.tz) - timedelta(days=1)).date()
@@ -157,32 +157,32 @@ def _off_day_parts(task: Task, ctx: Ctx) -> list:
     return [Text(off.text), Actions(buttons)]
 
 
-def _add(s, req: AddTask, ctx: Ctx) -> Reply:
+def _add(session, req: AddTask, ctx: Ctx) -> Reply:
     lang = ctx.lang
     if req.who is None:
-        who, title = _named_assignee(s, ctx, req.title)
+        who, title = _named_assignee(session, ctx, req.title)
         if who is not None:
             req = replace(req, who=who, title=title)
-    assignee = _resolve_assignee(s, ctx, req.who)
+    assignee = _resolve_assignee(session, ctx, req.who)
     task = Task(team_id=ctx.team_id, assignee=assignee, created_by=ctx.actor.user_id, title=req.title,
                 note=req.note, due_at=req.due_at, status="open", created_at=ctx.now, updated_at=ctx.now)
-    s.add(task)
-    s.flush()
+    session.add(task)
+    session.flush()
     head = t(lang, "tasks.created", id=task.id, title=task.title, who=mention(assignee))
     parts: list = [Text(head), _details(task, ctx.tz, lang)]
     if assignee == ctx.actor.user_id:
         parts.append(_buttons(task, lang))
     else:
-        _notify_assigned(s, ctx, task)
+        _notify_assigned(session, ctx, task)
         parts.append(Text(t(lang, "tasks.dm_sent", who=mention(assignee))))
-    away = _away_note(s, ctx, assignee)
+    away = _away_note(session, ctx, assignee)
     if away is not None:
         parts.append(away)
     parts.extend(_off_day_parts(task, ctx))
     return Reply(parts=tuple(parts), summary=head)
 
 
-def _done(s, req, task: Task, ctx: Ctx) -> Reply:
+def _done(session, req, task: Task, ctx: Ctx) -> Reply:
     lang = ctx.lang
     _check("done", task, ctx)
     if task.status == "done":
@@ -191,70 +191,70 @@ def _done(s, req, task: Task, ctx: Ctx) -> Reply:
     if task.status == "cancelled":
         raise Refused("tasks.is_cancelled", id=task.id, example="-")
     task.status, task.done_at, task.updated_at, task.snoozed_until = "done", ctx.now, ctx.now, None
-    s.add(task)
+    session.add(task)
     if task.created_by not in (ctx.actor.user_id, task.assignee):
-        _notify(s, ctx, task, task.created_by, "done", "tasks.dm_done", by=mention(ctx.actor.user_id))
+        _notify(session, ctx, task, task.created_by, "done", "tasks.dm_done", by=mention(ctx.actor.user_id))
     return Reply.text(t(lang, "tasks.done", id=task.id, title=task.title))
 
 
-def _reopen(s, req, task: Task, ctx: Ctx) -> Reply:
+def _reopen(session, req, task: Task, ctx: Ctx) -> Reply:
     lang = ctx.lang
     _check("reopen", task, ctx)
     if task.status == "open":
         return Reply.text(t(lang, "tasks.already_open", id=task.id, title=task.title))
     task.status, task.done_at, task.updated_at, task.snoozed_until = "open", None, ctx.now, None
-    s.add(task)
+    session.add(task)
     text = t(lang, "tasks.reopened", id=task.id, title=task.title, due=fmt.when(task.due_at, ctx.tz, lang))
     if task.due_at <= ctx.now:
         text += "\n" + t(lang, "tasks.reopened_overdue", id=task.id)
     return Reply.text(text)
 
 
-def _reschedule(s, req: RescheduleTask, task: Task, ctx: Ctx) -> Reply:
+def _reschedule(session, req: RescheduleTask, task: Task, ctx: Ctx) -> Reply:
     lang = ctx.lang
     _check("due", task, ctx)
     if task.status != "open":
         raise Refused(f"tasks.is_{task.status}", id=task.id, example="-")
     old = task.due_at
     task.due_at, task.snoozed_until, task.updated_at = req.due_at, None, ctx.now
-    s.add(task)
+    session.add(task)
     if task.assignee != ctx.actor.user_id:
-        _notify(s, ctx, task, task.assignee, "rescheduled", "tasks.dm_due_changed", by=mention(ctx.actor.user_id),
+        _notify(session, ctx, task, task.assignee, "rescheduled", "tasks.dm_due_changed", by=mention(ctx.actor.user_id),
                 buttons=True)
     text = t(lang, "tasks.due_changed", id=task.id, title=task.title,
              due=fmt.when(task.due_at, ctx.tz, lang), old=fmt.when(old, ctx.tz, lang))
     return Reply(parts=(Text(text), *_off_day_parts(task, ctx)), summary=text.split("\n")[0])
 
 
-def _assign(s, req: AssignTask, task: Task, ctx: Ctx) -> Reply:
+def _assign(session, req: AssignTask, task: Task, ctx: Ctx) -> Reply:
     lang = ctx.lang
     _check("assign", task, ctx)
     if task.status != "open":
         raise Refused(f"tasks.is_{task.status}", id=task.id, example="-")
-    assignee = _resolve_assignee(s, ctx, req.who)
+    assignee = _resolve_assignee(session, ctx, req.who)
     if assignee == task.assignee:
         return Reply.text(t(lang, "tasks.already_assigned", id=task.id, who=mention(assignee)))
     previous = task.assignee
     task.assignee, task.snoozed_until, task.updated_at = assignee, None, ctx.now
-    s.add(task)
+    session.add(task)
     head = t(lang, "tasks.reassigned", id=task.id, title=task.title, who=mention(assignee),
              previous=mention(previous))
     parts: list = [Text(head), _details(task, ctx.tz, lang)]
     if assignee == ctx.actor.user_id:
         parts.append(_buttons(task, lang))
     else:
-        _notify_assigned(s, ctx, task)
+        _notify_assigned(session, ctx, task)
         parts.append(Text(t(lang, "tasks.dm_sent", who=mention(assignee))))
-    away = _away_note(s, ctx, assignee)
+    away = _away_note(session, ctx, assignee)
     if away is not None:
         parts.append(away)
     if previous != ctx.actor.user_id:
-        _notify(s, ctx, task, previous, "unassigned", "tasks.dm_unassigned", by=mention(ctx.actor.user_id),
+        _notify(session, ctx, task, previous, "unassigned", "tasks.dm_unassigned", by=mention(ctx.actor.user_id),
                 who=mention(assignee))
     return Reply(parts=tuple(parts), summary=head)
 
 
-def _cancel(s, req, task: Task, ctx: Ctx) -> Reply:
+def _cancel(session, req, task: Task, ctx: Ctx) -> Reply:
     lang = ctx.lang
     _check("cancel", task, ctx)
     if task.status == "cancelled":
@@ -262,19 +262,19 @@ def _cancel(s, req, task: Task, ctx: Ctx) -> Reply:
     if task.status == "done":
         raise Refused("tasks.is_done", id=task.id, example="-")
     task.status, task.snoozed_until, task.updated_at = "cancelled", None, ctx.now
-    s.add(task)
+    session.add(task)
     if task.assignee != ctx.actor.user_id:
-        _notify(s, ctx, task, task.assignee, "cancelled", "tasks.dm_cancelled", by=mention(ctx.actor.user_id))
+        _notify(session, ctx, task, task.assignee, "cancelled", "tasks.dm_cancelled", by=mention(ctx.actor.user_id))
     return Reply.text(t(lang, "tasks.cancelled", id=task.id, title=task.title))
 
 
-def _snooze(s, req, task: Task, ctx: Ctx) -> Reply:
+def _snooze(session, req, task: Task, ctx: Ctx) -> Reply:
     lang = ctx.lang
     _check("snooze", task, ctx)
     if task.status != "open":
         raise Refused(f"tasks.is_{task.status}", id=task.id, example="-")
     task.snoozed_until, task.updated_at = ctx.now + SNOOZE, ctx.now
-    s.add(task)
+    session.add(task)
     text = t(lang, "tasks.snoozed", id=task.id, title=task.title, until=fmt.when(task.snoozed_until, ctx.tz, lang),
              due=fmt.when(task.due_at, ctx.tz, lang))
     if task.snoozed_until <= task.due_at:

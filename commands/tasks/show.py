@@ -15,7 +15,7 @@ from commands.tasks.parse import LIST_LIMIT, ListTasks
 from storage.models import Task
 
 
-def _list(s, req: ListTasks, ctx: Ctx) -> Reply:
+def _list(session, req: ListTasks, ctx: Ctx) -> Reply:
     lang = ctx.lang
     q = select(Task).where(Task.team_id == ctx.team_id, Task.status == "open")
     scope_arg = req.scope  # how the More button's command names the scope
@@ -23,11 +23,11 @@ def _list(s, req: ListTasks, ctx: Ctx) -> Reply:
         q = q.where(Task.assignee == ctx.actor.user_id)
         label = t(lang, "tasks.scope_mine")
     elif req.scope == "user":
-        if not req.who.user_id and req.who.raw == req.who.name and member_named(s, ctx.team_id, req.who.raw) is None:
+        if not req.who.user_id and req.who.raw == req.who.name and member_named(session, ctx.team_id, req.who.raw) is None:
             # Neither a scope nor, it turns out, a member's name.
             raise UsageError("tasks.bad_scope", value=req.who.raw, example="tasks.example_list") \
-                .suggesting(_near(s, ctx, req.who.raw))
-        user_id = resolve_member(s, ctx, req.who).user_id
+                .suggesting(_near(session, ctx, req.who.raw))
+        user_id = resolve_member(session, ctx, req.who).user_id
         q = q.where(Task.assignee == user_id)
         label = t(lang, "tasks.scope_user", who=mention(user_id))
         scope_arg = mention(user_id)
@@ -36,13 +36,13 @@ def _list(s, req: ListTasks, ctx: Ctx) -> Reply:
         label = t(lang, "tasks.scope_overdue", team=ctx.team.name)
     else:
         label = t(lang, "tasks.scope_team", team=ctx.team.name)
-    total = s.scalar(select(func.count()).select_from(q.subquery()))
+    total = session.scalar(select(func.count()).select_from(q.subquery()))
     if not total:
         return Reply.text(t(lang, "tasks.list_empty", scope=label))
     start = paging.offset(req.page, LIST_LIMIT)
     if start >= total:
         return Reply.text(paging.past_end(lang, req.page, total, LIST_LIMIT))
-    tasks = list(s.scalars(q.order_by(Task.due_at, Task.id).offset(start).limit(LIST_LIMIT)))
+    tasks = list(session.scalars(q.order_by(Task.due_at, Task.id).offset(start).limit(LIST_LIMIT)))
     rows = tuple((f"#{x.id}", _clip(x.title, 60), mention(x.assignee), _due_cell(x, ctx, lang),
                   _status_cell(x, ctx, lang)) for x in tasks)
     header = tuple(t(lang, f"tasks.col_{c}") for c in ("id", "title", "assignee", "due", "status"))
@@ -56,8 +56,8 @@ def _list(s, req: ListTasks, ctx: Ctx) -> Reply:
     return Reply(parts=tuple(parts), summary=title)
 
 
-def _near(s, ctx: Ctx, word: str) -> str | None:
-    m = member_near(s, ctx.team_id, word)
+def _near(session, ctx: Ctx, word: str) -> str | None:
+    m = member_near(session, ctx.team_id, word)
     return mention(m.user_id) if m else None
 
 

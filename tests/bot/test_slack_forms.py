@@ -69,8 +69,8 @@ def inputs(view: dict) -> dict[str, dict]:
 
 
 def tasks(slack: SlackHarness) -> list[Task]:
-    with Session(slack.engine) as s:
-        return list(s.scalars(select(Task).order_by(Task.id)))
+    with Session(slack.engine) as session:
+        return list(session.scalars(select(Task).order_by(Task.id)))
 
 
 def told(slack: SlackHarness, method: str = "chat.postEphemeral") -> list[dict]:
@@ -180,9 +180,9 @@ def test_progress_form_lists_the_teams_metrics_and_maps_errors_to_fields(slack):
     ok = slack.submit(view, {"note": "signed ACME", "metric": "sales", "amount": "50 万",
                              "more": "customers=1 demos=2"}, user="U3")
     assert ok.body == ""
-    with Session(slack.engine) as s:
-        [entry] = s.scalars(select(ProgressEntry)).all()
-        values = sorted(v.value for v in s.scalars(select(ProgressValue)))
+    with Session(slack.engine) as session:
+        [entry] = session.scalars(select(ProgressEntry)).all()
+        values = sorted(v.value for v in session.scalars(select(ProgressValue)))
     assert entry.note == "signed ACME" and entry.user_id == "U3" and values == [1, 2, 500_000]
     [conf] = told(slack)
     assert "Progress logged: signed ACME" in payload_text(conf) and "¥500,000" in payload_text(conf)
@@ -211,8 +211,8 @@ def test_resource_form(slack):
         assert list(body["errors"]) == [field] and fragment in body["errors"][field], body
     assert slack.submit(view, {"type": "people", "amount": "2", "purpose": "华南展会",
                                "needed_by": "2026-12-10"}, user="U2").body == ""
-    with Session(slack.engine) as s:
-        [row] = s.scalars(select(ResourceRequest)).all()
+    with Session(slack.engine) as session:
+        [row] = session.scalars(select(ResourceRequest)).all()
     assert (row.type, row.amount, row.purpose, row.requester, row.state) == ("people", 2, "华南展会", "U2",
                                                                             "submitted")
     assert "已提交资源申请 #1" in payload_text(told(slack)[-1])
@@ -244,8 +244,8 @@ def test_goal_form(slack):
                         user="U1").body == ""
     assert slack.submit(view, {"metric": "csat", "target": "90%", "deadline": "2026-12-31", "member": "U2"},
                         user="U1").body == ""
-    with Session(slack.engine) as s:
-        goals = list(s.scalars(select(Goal).order_by(Goal.id)))
+    with Session(slack.engine) as session:
+        goals = list(session.scalars(select(Goal).order_by(Goal.id)))
     assert [(g.user_id, g.target, g.kind) for g in goals] == [(None, 1_200_000, "quarter"), ("U2", 90, "deadline")]
     # Setting a goal is announced in the team channel (the core's reply is public there).
     posted = told(slack, "chat.postMessage")
@@ -291,8 +291,8 @@ def test_a_retried_submission_writes_once(slack_db):
     assert slack.submit(view, values, user="U1", view_id="V-same").body == ""
     assert slack.submit(view, values, user="U1", view_id="V-same", retry_num=1).body == ""
     assert len(tasks(slack)) == 1
-    with Session(slack.engine) as s:
-        assert len(s.scalars(select(OutboxMessage)).all()) == 1
+    with Session(slack.engine) as session:
+        assert len(session.scalars(select(OutboxMessage)).all()) == 1
     # The same view submitted again with other values is another command.
     assert slack.submit(view, {**values, "title": "再回访"}, user="U1", view_id="V-same").body == ""
     assert [t.title for t in tasks(slack)] == ["回访", "再回访"]
@@ -391,8 +391,8 @@ def test_reject_on_the_home_tab_asks_for_the_reason_in_a_form(slack):
     body = slack.submit(view, {"text": ""}, user="U1").json
     assert list(body["errors"]) == ["text"]
     assert slack.submit(view, {"text": "本季度预算已用完"}, user="U1").body == ""
-    with Session(slack.engine) as s:
-        assert s.get(ResourceRequest, 1).state == "rejected"
+    with Session(slack.engine) as session:
+        assert session.get(ResourceRequest, 1).state == "rejected"
     [dm] = told(slack, "chat.postMessage")  # opened from the Home tab: answered in the DM
     assert dm["channel"] == "U1" and "本季度预算已用完" in payload_text(dm)
 
@@ -406,11 +406,11 @@ def test_reject_in_a_message_asks_for_the_reason_in_a_form(slack):
     [call] = slack.fake.calls("views.open")
     view = call.json("view")
     assert "驳回需要写明理由" in inputs(view)["text"]["label"]["text"]
-    with Session(slack.engine) as s:
-        assert s.get(ResourceRequest, 1).state == "submitted"  # nothing happens until the reason comes
+    with Session(slack.engine) as session:
+        assert session.get(ResourceRequest, 1).state == "submitted"  # nothing happens until the reason comes
     assert slack.submit(view, {"text": "预算不足"}, user="U1").body == ""
-    with Session(slack.engine) as s:
-        assert s.get(ResourceRequest, 1).state == "rejected"
+    with Session(slack.engine) as session:
+        assert session.get(ResourceRequest, 1).state == "rejected"
 
 
 # -- the neutral side ---------------------------------------------------------------------------------

@@ -122,8 +122,8 @@ def test_done_and_snooze_on_the_home_tab_act_and_republish(slack_db):
     view = open_home(slack, "U3")
     publishes = len(slack.fake.calls("views.publish"))
     click_on_home(slack, button(view, "Done", "/task done 1"), "U3", trigger_id="t-done")
-    with Session(slack.engine) as s:
-        assert s.get(Task, 1).status == "done"
+    with Session(slack.engine) as session:
+        assert session.get(Task, 1).status == "done"
     # Answered in the DM (a Home tab has no response_url), and the tab re-published without it.
     [dm] = slack.fake.calls("chat.postMessage")
     assert dm.params["channel"] == "U3" and "Task #1 done" in payload_text(dm.params)
@@ -131,8 +131,8 @@ def test_done_and_snooze_on_the_home_tab_act_and_republish(slack_db):
     view = published(slack, "U3")
     assert "call ACME" not in payload_text(view) and "*My open tasks* (1)" in payload_text(view)
     click_on_home(slack, button(view, "Snooze 1 day", "/task snooze 2"), "U3", trigger_id="t-snooze")
-    with Session(slack.engine) as s:
-        assert s.get(Task, 2).snoozed_until is not None
+    with Session(slack.engine) as session:
+        assert session.get(Task, 2).snoozed_until is not None
     assert "reminders paused until" in payload_text(published(slack, "U3"))
 
 
@@ -141,8 +141,8 @@ def test_a_forwarded_home_button_is_rechecked_for_the_clicker(slack):
     slack.slash("/task", "add <@U3> call ACME due tomorrow", user="U3")
     done = button(open_home(slack, "U3"), "Done", "/task done 1")
     click_on_home(slack, done, "U2", trigger_id="t-other")
-    with Session(slack.engine) as s:
-        assert s.get(Task, 1).status == "open"
+    with Session(slack.engine) as session:
+        assert session.get(Task, 1).status == "open"
     [dm] = slack.fake.calls("chat.postMessage")
     assert dm.params["channel"] == "U2" and "🚫" in payload_text(dm.params)
 
@@ -152,8 +152,8 @@ def test_approve_from_the_home_tab(slack):
     slack.slash("/resource", "申请 人力 2 用于 华南展会", user="U2")
     view = open_home(slack, "U1")
     click_on_home(slack, button(view, "批准", "/resource approve 1"), "U1", trigger_id="t-approve")
-    with Session(slack.engine) as s:
-        assert s.get(ResourceRequest, 1).state == "approved"
+    with Session(slack.engine) as session:
+        assert session.get(ResourceRequest, 1).state == "approved"
     after = payload_text(published(slack, "U1"))
     assert "*待我审批*（0）" in after and "没有等你处理的申请" in after
 
@@ -191,8 +191,8 @@ def test_a_failing_views_publish_never_fails_the_click(slack):
     slack.fake.fail("views.publish", status=500, times=None)
     assert slack.home("U3").status == 200
     assert slack.click("/task done 1", user="U3", action_id="tb:task.done:0", **HOME).status == 200
-    with Session(slack.engine) as s:
-        assert s.get(Task, 1).status == "done"
+    with Session(slack.engine) as session:
+        assert session.get(Task, 1).status == "done"
 
 
 def test_the_home_view_stays_within_a_hundred_blocks_with_many_requests_and_teams(slack):
@@ -210,5 +210,5 @@ def test_the_home_view_stays_within_a_hundred_blocks_with_many_requests_and_team
 
 
 def _requests(slack: SlackHarness) -> list[ResourceRequest]:
-    with Session(slack.engine) as s:
-        return list(s.scalars(select(ResourceRequest).order_by(ResourceRequest.id)))
+    with Session(slack.engine) as session:
+        return list(session.scalars(select(ResourceRequest).order_by(ResourceRequest.id)))

@@ -51,11 +51,11 @@ def team_with_open_tasks(slack: SlackHarness, n: int = N) -> None:
     slack.slash("/team", "add <@U2|li> rep", user="U1")
     slack.slash("/teambot", "lang en", user="U2")
     now = slack.clock.now()
-    with Session(slack.engine) as s:
+    with Session(slack.engine) as session:
         for i in range(n):
-            s.add(Task(team_id=1, assignee="U2", created_by="U1", title=f"任务 {i + 1:03d} " + "跟进客户" * 10,
+            session.add(Task(team_id=1, assignee="U2", created_by="U1", title=f"任务 {i + 1:03d} " + "跟进客户" * 10,
                        note="", due_at=now + timedelta(days=i + 1), status="open", created_at=now, updated_at=now))
-        s.commit()
+        session.commit()
 
 
 def ids_in(text: str) -> list[int]:
@@ -142,11 +142,11 @@ def test_progress_list_pages_with_a_more_button(slack):
     slack.fake.set_user("U1", locale="zh-CN", tz="Asia/Shanghai")
     slack.slash("/team", "setup 华东一组", user="U1")
     now = slack.clock.now()
-    with Session(slack.engine) as s:
+    with Session(slack.engine) as session:
         for i in range(65):
-            s.add(ProgressEntry(team_id=1, user_id="U1", note=f"拜访客户{i:02d}", is_blocker=False,
+            session.add(ProgressEntry(team_id=1, user_id="U1", note=f"拜访客户{i:02d}", is_blocker=False,
                                 created_at=now - timedelta(minutes=i)))
-        s.commit()
+        session.commit()
     payload = slack.slash("/progress", "list", user="U1").json
     assert len(payload["blocks"]) <= MESSAGE_BLOCKS
     more = more_button(payload)

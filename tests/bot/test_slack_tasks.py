@@ -39,19 +39,19 @@ def _setup(slack: SlackHarness) -> None:
 
 
 def _task(slack: SlackHarness, task_id: int) -> Task:
-    with Session(slack.engine) as s:
-        return s.get(Task, task_id)
+    with Session(slack.engine) as session:
+        return session.get(Task, task_id)
 
 
 def _snapshot(slack: SlackHarness) -> list[tuple]:
-    with Session(slack.engine) as s:
+    with Session(slack.engine) as session:
         return [(x.id, x.assignee, x.status, x.due_at, x.snoozed_until, x.done_at, x.updated_at)
-                for x in s.scalars(select(Task).order_by(Task.id))]
+                for x in session.scalars(select(Task).order_by(Task.id))]
 
 
 def _outbox(slack: SlackHarness) -> list[OutboxMessage]:
-    with Session(slack.engine) as s:
-        return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    with Session(slack.engine) as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
 def _rendered(row: OutboxMessage, lang: str | None = None) -> dict:

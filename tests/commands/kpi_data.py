@@ -53,12 +53,12 @@ def local(d: date | str, hm: str = "00:00", tz: ZoneInfo = SHANGHAI) -> datetime
     return datetime.combine(d, time.fromisoformat(hm)).replace(tzinfo=tz).astimezone(UTC)
 
 
-def generate(s, team: Team, *, start: date, end: datetime, seed: int = 7, users=REPS,
+def generate(session, team: Team, *, start: date, end: datetime, seed: int = 7, users=REPS,
              history: tuple[date, date] | None = None) -> Data:
     """Entries on random days in [start, end) (and sparser ones over `history`, for 同比), each
     with a random subset of metric values. Deals get notes so 'wins' can be checked."""
     rng = random.Random(seed)
-    metrics = {m.code: m for m in s.scalars(select(Metric).where(Metric.team_id == team.id))}
+    metrics = {m.code: m for m in session.scalars(select(Metric).where(Metric.team_id == team.id))}
     data = Data()
     seq = 0
 
@@ -94,15 +94,15 @@ def generate(s, team: Team, *, start: date, end: datetime, seed: int = 7, users=
         if not vals and not blocker:
             continue
         e = ProgressEntry(team_id=team.id, user_id=u, note=note, is_blocker=blocker, created_at=at)
-        s.add(e)
-        s.flush()
+        session.add(e)
+        session.flush()
         data.entries.append(Entry(u, at, note, blocker))
         for code, v in vals.items():
-            s.add(ProgressValue(entry_id=e.id, team_id=team.id, metric_id=metrics[code].id, user_id=u,
+            session.add(ProgressValue(entry_id=e.id, team_id=team.id, metric_id=metrics[code].id, user_id=u,
                                 value=v, created_at=at))
             seq += 1
             data.values.append(Value(u, code, v, at, seq))
-    s.flush()
+    session.flush()
     return data
 
 
@@ -161,10 +161,10 @@ def quarter(y: int, q: int) -> tuple[datetime, datetime]:
     return local(start), local(end)
 
 
-def add_members(s, team: Team, users=REPS) -> None:
+def add_members(session, team: Team, users=REPS) -> None:
     for u in users:
-        s.add(Member(team_id=team.id, user_id=u, display_name=u, role="rep", joined_at=team.created_at))
-    s.flush()
+        session.add(Member(team_id=team.id, user_id=u, display_name=u, role="rep", joined_at=team.created_at))
+    session.flush()
 
 
 NOW = local("2026-10-20", "10:00")  # Tuesday

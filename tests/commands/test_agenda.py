@@ -31,15 +31,15 @@ def test_preview_numbers_since_the_last_meeting(uow):
     clock = FixedClock(K.NOW)
     chat, data, team_id = K.world(uow, clock)
     with uow() as u:
-        s = u.session
-        team = s.get(Team, team_id)
+        session = u.session
+        team = session.get(Team, team_id)
         # an overdue task, a task due later, a done one; two pending requests and a closed one
         for title, due, status in (("回访ACME", "2026-10-15", "open"), ("报价", "2026-10-30", "open"),
                                    ("已完成", "2026-10-10", "done")):
-            s.add(Task(team_id=team.id, assignee="李雷", created_by="wang", title=title, due_at=K.local(due, "18:00"),
+            session.add(Task(team_id=team.id, assignee="李雷", created_by="wang", title=title, due_at=K.local(due, "18:00"),
                        status=status, created_at=K.local("2026-10-01"), updated_at=K.local("2026-10-01")))
         for state in ("submitted", "reviewed", "closed"):
-            s.add(ResourceRequest(team_id=team.id, requester="alice", type="budget", amount=20000,
+            session.add(ResourceRequest(team_id=team.id, requester="alice", type="budget", amount=20000,
                                   purpose=f"华南展会 {state}", state=state, created_at=K.local("2026-10-12"),
                                   updated_at=K.local("2026-10-12")))
     run_dialog(chat, [("wang", "/goal set sales 6m 2026-Q4 for team", ["#1"])])

@@ -66,10 +66,10 @@ def _race(db_url: str, clock, commands: list[tuple[str, str]]) -> list[Reply]:
 def _allocated(uow) -> tuple[int, int]:
     """(sum of allocated amounts, stock left)."""
     with uow() as u:
-        s = u.session
-        total = s.scalar(select(func.coalesce(func.sum(ResourceRequest.allocated_amount), 0))
+        session = u.session
+        total = session.scalar(select(func.coalesce(func.sum(ResourceRequest.allocated_amount), 0))
                          .where(ResourceRequest.state == "allocated"))
-        left = s.scalar(select(ResourceStock.available).where(ResourceStock.type == "people"))
+        left = session.scalar(select(ResourceStock.available).where(ResourceStock.type == "people"))
     return int(total), int(left)
 
 

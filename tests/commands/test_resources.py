@@ -49,11 +49,11 @@ def _request(uow, request_id: int) -> ResourceRequest:
 
 def _snapshot(uow) -> list[tuple]:
     with uow() as u:
-        s = u.session
+        session = u.session
         return ([(r.id, r.state, r.amount, r.allocated_amount, r.updated_at)
-                 for r in s.scalars(select(ResourceRequest).order_by(ResourceRequest.id))]
+                 for r in session.scalars(select(ResourceRequest).order_by(ResourceRequest.id))]
                 + [(x.type, x.available, x.needed, x.updated_at)
-                   for x in s.scalars(select(ResourceStock).order_by(ResourceStock.type))])
+                   for x in session.scalars(select(ResourceStock).order_by(ResourceStock.type))])
 
 
 def _stock(uow, rtype: str = "people") -> int | None:

@@ -21,53 +21,53 @@ def local(d: date | str, hm: str, tz: ZoneInfo = SHANGHAI) -> datetime:
     return datetime.combine(d, time.fromisoformat(hm)).replace(tzinfo=tz).astimezone(UTC)
 
 
-def add_team(s: Session, *, channel: str = "C1", name: str = "华东销售", tz: str = "Asia/Shanghai",
+def add_team(session: Session, *, channel: str = "C1", name: str = "华东销售", tz: str = "Asia/Shanghai",
              calendar: str = "CN", lang: str = "zh", platform: str = "slack",
              created_at: datetime = EPOCH) -> Team:
     team = Team(platform=platform, channel_id=channel, name=name, tz=tz, calendar=calendar, lang=lang,
                 created_by="UMGR", created_at=created_at)
-    s.add(team)
-    s.flush()
+    session.add(team)
+    session.flush()
     return team
 
 
-def add_member(s: Session, team: Team, user: str, role: str = "rep", name: str = "") -> Member:
+def add_member(session: Session, team: Team, user: str, role: str = "rep", name: str = "") -> Member:
     m = Member(team_id=team.id, user_id=user, display_name=name or user, role=role, joined_at=EPOCH)
-    s.add(m)
-    s.flush()
+    session.add(m)
+    session.flush()
     return m
 
 
-def add_task(s: Session, team: Team, assignee: str, title: str, due_at: datetime, *, status: str = "open",
+def add_task(session: Session, team: Team, assignee: str, title: str, due_at: datetime, *, status: str = "open",
              note: str = "", snoozed_until: datetime | None = None) -> Task:
     task = Task(team_id=team.id, assignee=assignee, created_by="UMGR", title=title, note=note, due_at=due_at,
                 status=status, snoozed_until=snoozed_until, created_at=EPOCH, updated_at=EPOCH)
-    s.add(task)
-    s.flush()
+    session.add(task)
+    session.flush()
     return task
 
 
-def set_pref(s: Session, user: str, *, platform: str = "slack", lang: str | None = None,
+def set_pref(session: Session, user: str, *, platform: str = "slack", lang: str | None = None,
              tz: str | None = None, away_until: datetime | None = None) -> UserPref:
     p = UserPref(platform=platform, user_id=user, lang=lang, tz=tz, away_until=away_until, updated_at=EPOCH)
-    s.add(p)
-    s.flush()
+    session.add(p)
+    session.flush()
     return p
 
 
-def add_progress(s: Session, team: Team, user: str, at: datetime, note: str = "拜访客户") -> ProgressEntry:
+def add_progress(session: Session, team: Team, user: str, at: datetime, note: str = "拜访客户") -> ProgressEntry:
     e = ProgressEntry(team_id=team.id, user_id=user, note=note, created_at=at)
-    s.add(e)
-    s.flush()
+    session.add(e)
+    session.flush()
     return e
 
 
-def outbox_rows(s: Session) -> list[OutboxMessage]:
-    return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+def outbox_rows(session: Session) -> list[OutboxMessage]:
+    return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-def ledger_rows(s: Session) -> list[FireLedger]:
-    return list(s.scalars(select(FireLedger).order_by(FireLedger.occurrence, FireLedger.id)))
+def ledger_rows(session: Session) -> list[FireLedger]:
+    return list(session.scalars(select(FireLedger).order_by(FireLedger.occurrence, FireLedger.id)))
 
 
 def summary(m: OutboxMessage) -> str:

@@ -15,14 +15,14 @@ def _run(team, kind, slot, fire_at=None):
 
 def test_deadline_reminder_content_buttons_and_recipient_language_and_zone(uow):
     with uow() as u:
-        s = u.session
-        team = add_team(s)
-        add_member(s, team, "U1")
-        add_member(s, team, "U2")
-        set_pref(s, "U2", lang="en", tz="America/New_York")
-        t1 = add_task(s, team, "U1", "签合同", local("2026-10-13", "18:00"), note="带公章")
-        add_task(s, team, "U2", "Call Globex", local("2026-10-13", "18:00"))
-        out = jobs.deadline_reminders(s, _run(team, "deadline_reminders", local("2026-10-12", "09:00")))
+        session = u.session
+        team = add_team(session)
+        add_member(session, team, "U1")
+        add_member(session, team, "U2")
+        set_pref(session, "U2", lang="en", tz="America/New_York")
+        t1 = add_task(session, team, "U1", "签合同", local("2026-10-13", "18:00"), note="带公章")
+        add_task(session, team, "U2", "Call Globex", local("2026-10-13", "18:00"))
+        out = jobs.deadline_reminders(session, _run(team, "deadline_reminders", local("2026-10-12", "09:00")))
     by_user = {m.destination: m for m in out}
     zh = by_user["user:U1"]
     assert zh.dedupe_key == f"task:{t1.id}:due-1:2026-10-12"
@@ -40,16 +40,16 @@ def test_deadline_reminder_content_buttons_and_recipient_language_and_zone(uow):
 
 def test_escalation_skips_away_managers_and_lists_tasks_by_due(uow):
     with uow() as u:
-        s = u.session
-        team = add_team(s)
-        add_member(s, team, "M1", "manager")
-        add_member(s, team, "M2", "manager")
-        add_member(s, team, "U1")
-        set_pref(s, "M2", away_until=local("2026-10-20", "00:00"))
-        add_task(s, team, "U1", "later one", local("2026-09-29", "18:00"))
-        add_task(s, team, "U1", "older one", local("2026-09-28", "18:00"))
-        add_task(s, team, "U1", "only 1 day", local("2026-10-08", "18:00"))
-        out = jobs.overdue_nudges(s, _run(team, "overdue_nudges", local("2026-10-09", "09:00")))
+        session = u.session
+        team = add_team(session)
+        add_member(session, team, "M1", "manager")
+        add_member(session, team, "M2", "manager")
+        add_member(session, team, "U1")
+        set_pref(session, "M2", away_until=local("2026-10-20", "00:00"))
+        add_task(session, team, "U1", "later one", local("2026-09-29", "18:00"))
+        add_task(session, team, "U1", "older one", local("2026-09-28", "18:00"))
+        add_task(session, team, "U1", "only 1 day", local("2026-10-08", "18:00"))
+        out = jobs.overdue_nudges(session, _run(team, "overdue_nudges", local("2026-10-09", "09:00")))
     to_mgr = [m for m in out if m.destination.startswith("user:M")]
     assert [m.destination for m in to_mgr] == ["user:M1"]
     table = next(p for p in to_mgr[0].reply.parts if isinstance(p, Table))
@@ -61,13 +61,13 @@ def test_escalation_skips_away_managers_and_lists_tasks_by_due(uow):
 
 def test_progress_nudge_counts_only_this_week(uow):
     with uow() as u:
-        s = u.session
-        team = add_team(s)
+        session = u.session
+        team = add_team(session)
         for user in ("U1", "U2", "U3"):
-            add_member(s, team, user)
-        add_progress(s, team, "U1", local("2026-10-12", "08:00"))  # Monday of the week: counts
-        add_progress(s, team, "U2", local("2026-10-11", "23:00"))  # Sunday before: does not
-        out = jobs.progress_nudges(s, _run(team, "progress_nudges", local("2026-10-16", "16:00")))
+            add_member(session, team, user)
+        add_progress(session, team, "U1", local("2026-10-12", "08:00"))  # Monday of the week: counts
+        add_progress(session, team, "U2", local("2026-10-11", "23:00"))  # Sunday before: does not
+        out = jobs.progress_nudges(session, _run(team, "progress_nudges", local("2026-10-16", "16:00")))
     assert sorted(m.destination for m in out) == ["user:U2", "user:U3"]
     assert all(m.dedupe_key.endswith(":2026-10-16") for m in out)
     assert "2026-10-12" in out[0].reply.plain()

@@ -47,39 +47,39 @@ def _days(first: str, last: str) -> list[date]:
     return [d for d in WORKDAYS if D(first) <= d <= D(last)]
 
 
-def _seed(s):
-    team = add_team(s)
-    add_member(s, team, "UMGR", "manager", "王经理")
-    add_member(s, team, "UMGR2", "manager", "Li Manager")
-    add_member(s, team, "UA", "rep", "Alice")
-    add_member(s, team, "UB", "account_manager", "小白")
-    add_member(s, team, "UAWAY", "rep", "休假的人")
-    set_pref(s, "UA", lang="en")
-    set_pref(s, "UMGR2", lang="en")
-    set_pref(s, "UAWAY", away_until=local("2026-10-14", "00:00"))
+def _seed(session):
+    team = add_team(session)
+    add_member(session, team, "UMGR", "manager", "王经理")
+    add_member(session, team, "UMGR2", "manager", "Li Manager")
+    add_member(session, team, "UA", "rep", "Alice")
+    add_member(session, team, "UB", "account_manager", "小白")
+    add_member(session, team, "UAWAY", "rep", "休假的人")
+    set_pref(session, "UA", lang="en")
+    set_pref(session, "UMGR2", lang="en")
+    set_pref(session, "UAWAY", away_until=local("2026-10-14", "00:00"))
     t = {
         # due Mon Sep 21: its "one working day before" is the make-up Sunday Sep 20; done Sep 22 noon.
-        "T7": add_task(s, team, "UB", "回访客户A", local("2026-09-21", "10:00")),
+        "T7": add_task(session, team, "UB", "回访客户A", local("2026-09-21", "10:00")),
         # due Thu Sep 24, overdue across Mid-Autumn and National Day; done Oct 9 noon.
-        "T1": add_task(s, team, "UA", "Send ACME proposal", local("2026-09-24", "18:00"), note="v2 pricing"),
+        "T1": add_task(session, team, "UA", "Send ACME proposal", local("2026-09-24", "18:00"), note="v2 pricing"),
         # the manager's own task: reminded to him, escalated only to the other manager.
-        "T8": add_task(s, team, "UMGR", "季度复盘材料", local("2026-09-29", "18:00")),
+        "T8": add_task(session, team, "UMGR", "季度复盘材料", local("2026-09-29", "18:00")),
         # due Sat Oct 3 (holiday): before-reminder Sep 30, due-reminder Oct 8, overdue from Oct 9.
-        "T2": add_task(s, team, "UB", "签订年框合同", local("2026-10-03", "18:00")),
+        "T2": add_task(session, team, "UB", "签订年框合同", local("2026-10-03", "18:00")),
         # due Oct 9 for a member away until Oct 14: nothing to them before Oct 14.
-        "T6": add_task(s, team, "UAWAY", "整理客户名单", local("2026-10-09", "18:00")),
+        "T6": add_task(session, team, "UAWAY", "整理客户名单", local("2026-10-09", "18:00")),
         # due Mon Oct 12: before-reminder on the make-up Saturday Oct 10; done Oct 12 10:00.
-        "T3": add_task(s, team, "UA", "Demo for Globex", local("2026-10-12", "18:00")),
+        "T3": add_task(session, team, "UA", "Demo for Globex", local("2026-10-12", "18:00")),
         # snoozed until Oct 14 10:00: no before-reminder Oct 13, the due one Oct 14; done 15:00.
-        "T4": add_task(s, team, "UB", "准备报价", local("2026-10-14", "18:00"),
+        "T4": add_task(session, team, "UB", "准备报价", local("2026-10-14", "18:00"),
                        snoozed_until=local("2026-10-14", "10:00")),
-        "T5": add_task(s, team, "UB", "已取消的任务", local("2026-10-09", "18:00"), status="cancelled"),
-        "T9": add_task(s, team, "UB", "已完成的任务", local("2026-10-12", "18:00"), status="done"),
+        "T5": add_task(session, team, "UB", "已取消的任务", local("2026-10-09", "18:00"), status="cancelled"),
+        "T9": add_task(session, team, "UB", "已完成的任务", local("2026-10-12", "18:00"), status="done"),
     }
     for user, when in (("UA", "2026-09-16 10:00"), ("UMGR", "2026-09-17 10:00"), ("UMGR", "2026-09-28 10:00"),
                        ("UMGR", "2026-10-08 10:00"), ("UB", "2026-10-09 10:00"), ("UMGR", "2026-10-16 10:00")):
         d, hm = when.split()
-        add_progress(s, team, user, local(d, hm))
+        add_progress(session, team, user, local(d, hm))
     return team, {k: v.id for k, v in t.items()}
 
 

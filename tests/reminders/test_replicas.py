@@ -26,21 +26,21 @@ STEP = timedelta(minutes=30)
 
 def _seed(uow) -> None:
     with uow() as u:
-        s = u.session
-        cn = add_team(s, channel="CCN")
-        us = add_team(s, channel="CUS", name="East Coast", tz="America/New_York", calendar="US", lang="en")
-        uk = add_team(s, channel="CUK", name="London", tz="Europe/London", calendar="none", lang="en")
+        session = u.session
+        cn = add_team(session, channel="CCN")
+        us = add_team(session, channel="CUS", name="East Coast", tz="America/New_York", calendar="US", lang="en")
+        uk = add_team(session, channel="CUK", name="London", tz="Europe/London", calendar="none", lang="en")
         for team, prefix in ((cn, "C"), (us, "A"), (uk, "L")):
-            add_member(s, team, f"{prefix}MGR", "manager")
+            add_member(session, team, f"{prefix}MGR", "manager")
             for i in range(4):
                 user = f"{prefix}{i}"
-                add_member(s, team, user)
+                add_member(session, team, user)
                 for j, days in enumerate((-3, 1, 2, 4, 6)):
                     due = START + timedelta(days=days + i * 0.5, hours=10)
-                    add_task(s, team, user, f"task {user}-{j}", due)
-            add_progress(s, team, f"{prefix}0", START + timedelta(days=1))
-        set_pref(s, "A3", away_until=START + timedelta(days=4))
-        add_task(s, us, "A1", "done already", START + timedelta(days=2), status="done")
+                    add_task(session, team, user, f"task {user}-{j}", due)
+            add_progress(session, team, f"{prefix}0", START + timedelta(days=1))
+        set_pref(session, "A3", away_until=START + timedelta(days=4))
+        add_task(session, us, "A1", "done already", START + timedelta(days=2), status="done")
 
 
 def _simulate_once(url: str) -> None:

@@ -93,17 +93,17 @@ def test_monthly_summary_numbers_leaderboard_and_chart(uow):
     _chat, data, team_id = K.world(uow, clock)
     sep = K.month(2026, 9)
     with uow() as u:
-        s = u.session
-        team = s.get(Team, team_id)
-        metrics = {m.code: m for m in team_metrics(s, team_id)}
+        session = u.session
+        team = session.get(Team, team_id)
+        metrics = {m.code: m for m in team_metrics(session, team_id)}
         # targets for September, as if set in August: the team's sales, and two members'
         for user, target in ((None, 3_000_000.0), ("李雷", 500_000.0), ("alice", 10_000_000.0)):
-            s.add(Goal(team_id=team_id, metric_id=metrics["sales"].id, user_id=user, target=target, kind="month",
+            session.add(Goal(team_id=team_id, metric_id=metrics["sales"].id, user_id=user, target=target, kind="month",
                        period_start=sep[0], period_end=sep[1], created_by="wang", created_at=K.local("2026-08-20"),
                        updated_at=K.local("2026-08-20")))
-        s.flush()
+        session.flush()
         # Oct 1 09:00 slot, moved to Oct 8 09:00 by National Day
-        out = summary_jobs.kpi_summary_monthly(s, _run(team, "kpi_summary_monthly", "2026-10-01 09:00",
+        out = summary_jobs.kpi_summary_monthly(session, _run(team, "kpi_summary_monthly", "2026-10-01 09:00",
                                                        "2026-10-08 09:00"))
     assert len(out) == 1
     msg = out[0]
@@ -164,14 +164,14 @@ def test_weekly_summary_stops_at_the_occurrence_and_the_agenda(uow):
 
 def test_nothing_to_say_posts_nothing(uow):
     with uow() as u:
-        s = u.session
+        session = u.session
         team = Team(platform="slack", channel_id="C9", name="空团队", created_by="w", created_at=K.local("2026-01-01"))
-        s.add(team)
-        s.flush()
-        seed_metrics(s, team.id)
-        assert summary_jobs.kpi_summary_monthly(s, _run(team, "kpi_summary_monthly", "2026-10-01 09:00")) == []
-        assert summary_jobs.goal_review(s, _run(team, "goal_review", "2026-10-01 10:00")) == []
-        assert len(summary_jobs.weekly_agenda(s, _run(team, "weekly_agenda", "2026-10-12 09:00"))) == 1
+        session.add(team)
+        session.flush()
+        seed_metrics(session, team.id)
+        assert summary_jobs.kpi_summary_monthly(session, _run(team, "kpi_summary_monthly", "2026-10-01 09:00")) == []
+        assert summary_jobs.goal_review(session, _run(team, "goal_review", "2026-10-01 10:00")) == []
+        assert len(summary_jobs.weekly_agenda(session, _run(team, "weekly_agenda", "2026-10-12 09:00"))) == 1
 
 
 # -- delivery through the engine into a fake Slack channel ---------------------------------------------
@@ -179,21 +179,21 @@ def test_nothing_to_say_posts_nothing(uow):
 
 def _seed_slack_team(uow):
     with uow() as u:
-        s = u.session
+        session = u.session
         team = Team(platform="slack", channel_id="C1", name="华东一组", tz="Asia/Shanghai", calendar="CN", lang="zh",
                     created_by="UMGR", created_at=K.local("2026-09-30"))
-        s.add(team)
-        s.flush()
-        seed_metrics(s, team.id)
-        s.add(Member(team_id=team.id, user_id="UMGR", display_name="王经理", role="manager", joined_at=team.created_at))
+        session.add(team)
+        session.flush()
+        seed_metrics(session, team.id)
+        session.add(Member(team_id=team.id, user_id="UMGR", display_name="王经理", role="manager", joined_at=team.created_at))
         for uid, name in (("U1", "李雷"), ("U2", "韩梅梅"), ("U3", "alice")):
-            s.add(Member(team_id=team.id, user_id=uid, display_name=name, role="rep", joined_at=team.created_at))
-        s.flush()
-        data = K.generate(s, team, start=date(2026, 8, 1), end=K.local("2026-10-12", "12:00"), seed=11,
+            session.add(Member(team_id=team.id, user_id=uid, display_name=name, role="rep", joined_at=team.created_at))
+        session.flush()
+        data = K.generate(session, team, start=date(2026, 8, 1), end=K.local("2026-10-12", "12:00"), seed=11,
                           users=("U1", "U2", "U3"))
-        m = {x.code: x for x in team_metrics(s, team.id)}
+        m = {x.code: x for x in team_metrics(session, team.id)}
         sep = K.month(2026, 9)
-        s.add(Goal(team_id=team.id, metric_id=m["sales"].id, user_id="U1", target=100_000.0, kind="month",
+        session.add(Goal(team_id=team.id, metric_id=m["sales"].id, user_id="U1", target=100_000.0, kind="month",
                    period_start=sep[0], period_end=sep[1], created_by="UMGR", created_at=K.local("2026-08-20"),
                    updated_at=K.local("2026-08-20")))
         return team.id, data

@@ -13,18 +13,18 @@ from storage.models import Metric, ProgressEntry, ProgressValue, Team
 T0 = datetime(2026, 9, 1, tzinfo=UTC)
 
 
-def _seed(s, rng):
+def _seed(session, rng):
     team = Team(platform="console", channel_id="C", name="T", created_by="w", created_at=T0)
     other = Team(platform="console", channel_id="D", name="O", created_by="w", created_at=T0)
-    s.add_all([team, other])
-    s.flush()
+    session.add_all([team, other])
+    session.flush()
     metrics = {}
     for tid in (team.id, other.id):
         for code, unit, agg in (("sales", "CNY", "sum"), ("csat", "%", "average"), ("pipe", "CNY", "last"),
                                 ("nps", "%", "last")):
             m = Metric(team_id=tid, code=code, name_zh=code, name_en=code, unit=unit, aggregation=agg)
-            s.add(m)
-            s.flush()
+            session.add(m)
+            session.flush()
             metrics[(tid, code)] = m
     rows = []
     for i in range(600):
@@ -33,14 +33,14 @@ def _seed(s, rng):
         # coarse times, so several values share a timestamp (ties go to the later row)
         at = T0 + timedelta(hours=rng.randrange(0, 24 * 40, 6))
         e = ProgressEntry(team_id=tid, user_id=user, note="n", is_blocker=rng.random() < 0.1, created_at=at)
-        s.add(e)
-        s.flush()
+        session.add(e)
+        session.flush()
         for code in rng.sample(["sales", "csat", "pipe", "nps"], rng.randint(1, 3)):
             v = float(rng.randint(1, 100) * (1000 if code in ("sales", "pipe") else 1))
             pv = ProgressValue(entry_id=e.id, team_id=tid, metric_id=metrics[(tid, code)].id, user_id=user,
                                value=v, created_at=at)
-            s.add(pv)
-            s.flush()
+            session.add(pv)
+            session.flush()
             rows.append((tid, code, user, v, at, pv.id))
     return team, metrics, rows
 
@@ -64,13 +64,13 @@ def _expected(rows, tid, code, agg, unit, a, b, user=None):
 def test_aggregations_match_python(uow):
     rng = random.Random(5)
     with uow() as u:
-        s = u.session
-        team, metrics, rows = _seed(s, rng)
+        session = u.session
+        team, metrics, rows = _seed(session, rng)
         mine = [m for (tid, _), m in metrics.items() if tid == team.id]
         for a, b in ((T0, T0 + timedelta(days=40)), (T0 + timedelta(days=3), T0 + timedelta(days=17)),
                      (T0 + timedelta(days=50), T0 + timedelta(days=60))):
-            got = queries.actuals(s, team.id, mine, a, b)
-            by_user = queries.actuals_by_user(s, team.id, mine, a, b)
+            got = queries.actuals(session, team.id, mine, a, b)
+            by_user = queries.actuals_by_user(session, team.id, mine, a, b)
             for m in mine:
                 exp = _expected(rows, team.id, m.code, m.aggregation, m.unit, a, b)
                 assert got.get(m.id) == (None if exp is None else pytest.approx(exp)), m.code
@@ -78,15 +78,15 @@ def test_aggregations_match_python(uow):
                     e = _expected(rows, team.id, m.code, m.aggregation, m.unit, a, b, user)
                     g = by_user.get(user, {}).get(m.id)
                     assert (g is None and e is None) or abs(g - e) < 1e-6, (m.code, user, g, e)
-                    one = queries.actuals(s, team.id, [m], a, b, user_id=user).get(m.id)
+                    one = queries.actuals(session, team.id, [m], a, b, user_id=user).get(m.id)
                     assert (one is None and e is None) or abs(one - e) < 1e-6
         a, b = T0, T0 + timedelta(days=40)
         sales = metrics[(team.id, "sales")]
-        top = queries.biggest(s, team.id, sales.id, a, b, limit=3)
+        top = queries.biggest(session, team.id, sales.id, a, b, limit=3)
         exp = sorted((r for r in rows if r[0] == team.id and r[1] == "sales"), key=lambda r: (-r[3], r[4], r[5]))[:3]
         assert [(d.user_id, d.value, d.created_at) for d in top] == [(r[2], r[3], r[4]) for r in exp]
-        act = queries.activity(s, team.id, a, b)
-        assert sum(x.entries for x in act.values()) == s.execute(text(
+        act = queries.activity(session, team.id, a, b)
+        assert sum(x.entries for x in act.values()) == session.execute(text(
             "select count(*) from progress_entry where team_id = :t"), {"t": team.id}).scalar()
 
 
@@ -112,10 +112,10 @@ def test_kpi_queries_use_the_covering_index(engine):
     from sqlmodel import Session
     event.listen(engine, "before_cursor_execute", explain)
     try:
-        with Session(engine) as s:
-            queries.actuals(s, 1, metrics, T0, T0 + timedelta(days=30))
-            queries.actuals(s, 1, metrics, T0, T0 + timedelta(days=30), user_id="a")
-            queries.actuals_by_user(s, 1, metrics, T0, T0 + timedelta(days=30))
+        with Session(engine) as session:
+            queries.actuals(session, 1, metrics, T0, T0 + timedelta(days=30))
+            queries.actuals(session, 1, metrics, T0, T0 + timedelta(days=30), user_id="a")
+            queries.actuals_by_user(session, 1, metrics, T0, T0 + timedelta(days=30))
     finally:
         event.remove(engine, "before_cursor_execute", explain)
     assert len(plans) == 6
