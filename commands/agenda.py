@@ -29,7 +29,7 @@ from commands.core import fmt, parsing, workdays
 from commands.core.context import Ctx
 from commands.core.errors import UsageError
 from commands.core.keywords import keyword
-from commands.core.metrics import metric_name, team_metrics
+from commands.core.metrics import metric_name, shown_metrics
 from commands.core.people import mention, require_member
 from commands.core.reply import Reply, Table, Text
 from commands.core.roles import require_manager
@@ -203,7 +203,7 @@ def build(session, team: Team, meeting: datetime, since: datetime, now: datetime
           minutes: int, public: bool) -> Agenda:
     """The agenda of the meeting at `meeting`, covering what happened from `since` up to `now`."""
     end = goals.upto(now)
-    metrics = team_metrics(session, team.id)
+    metrics = shown_metrics(session, team.id)
     by_id = {m.id: m for m in metrics}
     people = kpi.members(session, team.id)
 

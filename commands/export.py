@@ -26,7 +26,7 @@ from commands import kpi, resources
 from commands.core import csv_safe, fmt, parsing
 from commands.core.context import Ctx
 from commands.core.errors import UsageError
-from commands.core.metrics import metric_name, team_metrics
+from commands.core.metrics import metric_name, shown_metrics, team_metrics
 from commands.core.people import require_member
 from commands.core.reply import File, Outgoing, Reply, Text
 from commands.i18n import t
@@ -159,7 +159,7 @@ def _resources(session, ctx: Ctx, period):
 
 def _kpi(session, ctx: Ctx, period):
     team = ctx.team
-    metrics = team_metrics(session, team.id)
+    metrics = shown_metrics(session, team.id)
     rows = []
     scopes = [(None, t(ctx.lang, "export.team"))] + [(m.user_id, m.display_name or m.user_id)
                                                        for m in kpi.members(session, team.id)]

@@ -16,6 +16,7 @@ from commands.core.metrics import metric_name, names_of, resolve, team_metrics
 from commands.core.people import member_named, mention, require_member, resolve_member
 from commands.core.reply import Actions, Button, Reply, Table, Text
 from commands.i18n import t
+from storage.customer_queries import COMPUTED
 from storage.models import Metric, ProgressEntry, ProgressValue
 from storage.prepared import Prepared, insert_columns
 from storage.types import UTCDateTime
@@ -140,6 +141,8 @@ def _log(uow: UnitOfWork, req: LogProgress, ctx: Ctx) -> Reply:
     seen: set[int] = set()
     for name, amount in req.values:
         m = resolve(metrics, name, lang)
+        if m.code in COMPUTED:
+            raise UsageError("progress.computed_metric", metric=metric_name(m, lang))
         if m.id in seen:
             raise UsageError("progress.metric_twice", metric=metric_name(m, lang))
         seen.add(m.id)

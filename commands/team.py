@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, func, select
 
-from commands import handover
+from commands import handover, team_rules
 from commands.core import parsing, workdays
 from commands.core.context import Ctx
 from commands.core.errors import Refused, UsageError
@@ -74,6 +74,7 @@ KEYWORDS = {
     "remove": ("remove", "rm", "del", "移除", "删除", "踢出"),
     "list": ("list", "roster", "show", "成员", "名单", "列表"),
     "robot": ("robot", "webhook", "机器人"),
+    "rules": team_rules.WORDS,
 }
 
 
@@ -86,6 +87,8 @@ def parse(text: str, ctx: Ctx):
     if kw == "setup":
         name, pairs = parsing.split_pairs(rest)
         opts = {k.casefold(): v for k, v in pairs}
+        if team_rules.starts_with_rule(rest):
+            return team_rules.parse(rest, ctx.lang)  # '/团队 设置 公海天数=45'
         unknown = set(opts) - {"tz", "calendar", "lang", "时区", "日历", "语言"}
         if unknown:
             raise UsageError("team.unknown_option", option=sorted(unknown)[0], example="team.example_setup")
@@ -107,6 +110,8 @@ def parse(text: str, ctx: Ctx):
         if len(name) > 80:
             raise UsageError("team.name_too_long", example="team.example_setup")
         return SetupTeam(name=name, tz=tz, calendar=calendar, lang=lang)
+    if kw == "rules":
+        return team_rules.parse(rest, ctx.lang)
     if kw == "robot":
         words = rest.split()
         if len(words) == 1 and words[0].casefold() in ("off", "remove", "关闭", "删除"):
@@ -172,6 +177,8 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
         return Reply.text(t(lang, "team.setup_done", name=team.name, manager=mention(ctx.actor.user_id),
                             tz=team.tz, calendar=team.calendar, lang=team.lang), private=False)
 
+    if isinstance(req, (team_rules.ShowRules, team_rules.SetRules)):
+        return team_rules.run(req, uow, ctx)
     require_team(ctx)
     team = ctx.team
     if isinstance(req, ShowRoster):

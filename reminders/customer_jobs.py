@@ -36,64 +36,25 @@ from sqlmodel import Session
 from commands.core import fmt
 from commands.core.reply import Actions, Button, Fields, Outgoing, Reply, Table, Text
 from commands.i18n import t
+from commands.kpi.funnel import stage_label
 from reminders.jobs import JobRun, _People, local_midnight
+
+from storage.customer_queries import (
+    CLOSED_STAGES,
+    owned_open,
+    release_cutoff,
+    return_day,
+    warn_cutoff,
+    warn_day,
+)
 from storage.models import Customer, CustomerStageChange, FollowUp, Team
 
 FOLLOWUP_KIND, POOL_KIND, DIGEST_KIND = "followup_due", "customer_pool", "pool_digest"
-CLOSED_STAGES = ("won", "lost")
 #: The release reason stored on the customer (a code; shown translated).
 STALE = "stale"
 #: Who the history row says moved it.
 SCHEDULER = "teambot"
 LIST_LIMIT = 10
-
-
-def stage_label(code: str, lang: str) -> str:
-    key = f"customers.stage_{code}"
-    text = t(lang, key)
-    return code if text == key else text
-
-
-# --- the pool arithmetic ----------------------------------------------------------------------------
-
-
-def return_day(active_at: datetime, team: Team, tz: ZoneInfo) -> date:
-    """The local day the customer goes back to the pool (before any move off a non-working day)."""
-    return active_at.astimezone(tz).date() + timedelta(days=team.pool_days)
-
-
-def warn_day(active_at: datetime, team: Team, tz: ZoneInfo, cal) -> date:
-    d = return_day(active_at, team, tz)
-    for _ in range(max(0, team.warn_days)):
-        d = cal.previous_workday(d)
-    return d
-
-
-def release_cutoff(team: Team, day: date, tz: ZoneInfo) -> datetime:
-    """active_at before this (aware UTC): the return day is `day` or earlier."""
-    return local_midnight(day - timedelta(days=team.pool_days) + timedelta(days=1), tz)
-
-
-def warn_cutoff(team: Team, day: date, tz: ZoneInfo, cal) -> datetime:
-    """active_at before this: the customer returns within warn_days working days of `day`."""
-    last = day
-    for _ in range(max(0, team.warn_days)):
-        last = cal.next_workday(last + timedelta(days=1))
-    return local_midnight(last - timedelta(days=team.pool_days) + timedelta(days=1), tz)
-
-
-def _owned_open(team_id: int):
-    return select(Customer).where(Customer.team_id == team_id, Customer.owner_id.is_not(None),
-                                  Customer.stage.not_in(CLOSED_STAGES))
-
-
-def about_to_return(session: Session, team: Team, day: date, tz: ZoneInfo, cal, limit: int = 50
-                    ) -> list[tuple[Customer, date]]:
-    """Owned open customers that go back to the pool within warn_days working days of `day`, with
-    the working day they go (for /kpi, the summaries and the agenda)."""
-    rows = session.scalars(_owned_open(team.id).where(Customer.active_at < warn_cutoff(team, day, tz, cal))
-                           .order_by(Customer.active_at, Customer.id).limit(limit))
-    return [(c, cal.next_workday(max(return_day(c.active_at, team, tz), day))) for c in rows]
 
 
 # --- follow-up due ----------------------------------------------------------------------------------
@@ -190,7 +151,7 @@ def customer_pool(session: Session, run: JobRun) -> list[Outgoing]:
     team, cal, day, tz = run.team, run.calendar, run.day, run.tz
     if not cal.is_workday(day) or team.pool_days <= 0:
         return []
-    due = list(session.scalars(_owned_open(team.id).where(Customer.active_at < release_cutoff(team, day, tz))
+    due = list(session.scalars(owned_open(team.id).where(Customer.active_at < release_cutoff(team, day, tz))
                                .order_by(Customer.id)))
     reason = t(team.lang or "zh", "pool.release_reason", days=team.pool_days)
     released: dict[str, list[Customer]] = {}
@@ -199,7 +160,7 @@ def customer_pool(session: Session, run: JobRun) -> list[Outgoing]:
         if release(session, c, at=run.fire_at, reason_text=reason):
             released.setdefault(owner, []).append(c)
     session.expire_all()
-    soon = list(session.scalars(_owned_open(team.id).where(Customer.active_at < warn_cutoff(team, day, tz, cal),
+    soon = list(session.scalars(owned_open(team.id).where(Customer.active_at < warn_cutoff(team, day, tz, cal),
                                                            Customer.pool_warned_at.is_(None))
                                 .order_by(Customer.active_at, Customer.id)))
     soon = [c for c in soon if warn_day(c.active_at, team, tz, cal) <= day]

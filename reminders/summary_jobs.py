@@ -33,9 +33,10 @@ from sqlmodel import Session
 
 from commands import agenda, goals, kpi
 from commands.core import charts, fmt, parsing
-from commands.core.metrics import team_metrics
+from commands.core.metrics import shown_metrics
 from commands.core.reply import Outgoing, Reply, Text
 from commands.i18n import t
+from commands.kpi.funnel import funnel_parts
 from reminders.jobs import JobRun
 from storage import queries
 from storage.models import Team
@@ -82,16 +83,18 @@ def kpi_summary(session: Session, team: Team, period: parsing.Period, run_key: s
                 tz, lang: str, folder: Path | None = None, chart: bool = True) -> Summary | None:
     """The team's KPI summary for `period` (already capped at `now`); None when there is nothing
     to say (no value logged and no target set). chart=False leaves the picture out (benchmarks)."""
-    metrics = team_metrics(session, team.id)
+    metrics = shown_metrics(session, team.id)
     rows = kpi.kpi_rows(session, team, None, period, now, tz, metrics)
     primary, ranked = kpi.leaderboard(session, team, period, metrics, lang)
     has_values = any(r.actual for r in rows if r.metric.aggregation == queries.SUM) or any(
         r.actual is not None for r in rows if r.metric.aggregation != queries.SUM)
-    if not has_values and not any(r.target is not None for r in rows) and not any(x[2] for x in ranked):
+    customers = funnel_parts(session, team, None, now, tz, lang)
+    if not has_values and not any(r.target is not None for r in rows) and not any(x[2] for x in ranked) \
+            and not customers:
         return None
     plabel = fmt.period_label(period, lang)
     title = t(lang, "kpi.summary_title", team=team.name, period=plabel)
-    parts: list = [Text(title), kpi.kpi_table(rows, lang, period.kind)]
+    parts: list = [Text(title), kpi.kpi_table(rows, lang, period.kind), *customers]
     picture = None
     if primary is not None and ranked:
         parts += kpi.board_parts(primary, ranked, lang)

@@ -25,6 +25,7 @@ from datetime import datetime
 from sqlalchemy import Integer, and_, cast, func, select
 from sqlmodel import Session
 
+from storage.customer_queries import COMPUTED, record_actuals, record_actuals_by_user
 from storage.models import Metric, ProgressEntry, ProgressValue
 
 SUM, AVERAGE, LAST = "sum", "average", "last"
@@ -50,8 +51,9 @@ class Activity:
 
 
 def _by_agg(metrics: Iterable[Metric]) -> tuple[list[int], list[int], dict[int, Metric]]:
-    """-> (ids of sum/average metrics, ids of last metrics, id -> metric)."""
-    by_id = {m.id: m for m in metrics}
+    """-> (ids of sum/average metrics, ids of last metrics, id -> metric); the metrics computed from
+    the customer records (storage/customer_queries.py) are in neither list."""
+    by_id = {m.id: m for m in metrics if m.code not in COMPUTED}
     plain = [i for i, m in by_id.items() if m.aggregation != LAST]
     last = [i for i, m in by_id.items() if m.aggregation == LAST]
     return plain, last, by_id
@@ -74,11 +76,21 @@ def _latest_per_user(team_id: int, metric_ids: Sequence[int], start: datetime, e
     return q.subquery()
 
 
+def _computed(session: Session, team_id: int, metrics: list[Metric], start: datetime, end: datetime,
+              user_id: str | None) -> dict[int, float]:
+    ids = {m.code: m.id for m in metrics if m.code in COMPUTED}
+    if not ids:
+        return {}
+    values = record_actuals(session, team_id, list(ids), start, end, user_id=user_id)
+    return {ids[code]: v for code, v in values.items()}
+
+
 def actuals(session: Session, team_id: int, metrics: Iterable[Metric], start: datetime, end: datetime, *,
             user_id: str | None = None) -> dict[int, float]:
     """metric id -> the team's (or one person's) actual in [start, end)."""
+    metrics = list(metrics)
     plain, last, by_id = _by_agg(metrics)
-    out: dict[int, float] = {}
+    out: dict[int, float] = _computed(session, team_id, metrics, start, end, user_id)
     if plain:
         q = (select(ProgressValue.metric_id, func.sum(ProgressValue.value), func.avg(ProgressValue.value))
              .where(ProgressValue.team_id == team_id, ProgressValue.metric_id.in_(plain), _range(start, end)))
@@ -98,8 +110,12 @@ def actuals(session: Session, team_id: int, metrics: Iterable[Metric], start: da
 def actuals_by_user(session: Session, team_id: int, metrics: Iterable[Metric], start: datetime,
                     end: datetime) -> dict[str, dict[int, float]]:
     """user id -> metric id -> that person's actual in [start, end)."""
+    metrics = list(metrics)
     plain, last, by_id = _by_agg(metrics)
     out: dict[str, dict[int, float]] = {}
+    computed = {m.code: m.id for m in metrics if m.code in COMPUTED}
+    for user, values in record_actuals_by_user(session, team_id, list(computed), start, end).items():
+        out[user] = {computed[code]: v for code, v in values.items()}
     if plain:
         # The range scan sits in a subquery that OFFSET 0 keeps from being flattened, so SQLite's
         # planner never trades it for an index whose order matches the GROUP BY (one such index

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from commands.core import parsing
 from commands.core.context import Ctx
 from commands.core.errors import UsageError
-from commands.core.metrics import metric_name, team_metrics
+from commands.core.metrics import is_computed, metric_name, team_metrics
 from commands.core.people import require_member
 from commands.core.reply import Choice, Form, FormField, Reply, Text
 from commands.i18n import has, t
@@ -109,7 +109,8 @@ def _metrics(session, teams: list[Team]) -> list[Metric]:
     seen: dict[str, Metric] = {}
     for team in teams:
         for m in team_metrics(session, team.id):
-            seen.setdefault(m.code, m)
+            if not is_computed(m):
+                seen.setdefault(m.code, m)
     return list(seen.values())
 
 

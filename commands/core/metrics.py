@@ -6,7 +6,8 @@ from sqlmodel import Session
 
 from commands.core import suggest
 from commands.core.errors import UsageError
-from storage.models import Metric
+from storage.customer_queries import COMPUTED, COMPUTED_ALIASES
+from storage.models import Customer, Metric
 
 # code, zh, en, unit, aggregation, aliases
 DEFAULT_METRICS: tuple[tuple[str, str, str, str, str, str], ...] = (
@@ -16,6 +17,8 @@ DEFAULT_METRICS: tuple[tuple[str, str, str, str, str, str], ...] = (
     ("event_participants", "活动参与人数", "Event participants", "count", "sum",
      "participants,attendees,参与人数,活动人数"),
     ("visits", "拜访", "Visits", "count", "sum", "visit,拜访量,拜访次数"),
+    # Computed from the customer records, never typed (storage/customer_queries.py).
+    *((code, zh, en, unit, "sum", COMPUTED_ALIASES[code]) for code, (zh, en, unit) in COMPUTED.items()),
 )
 
 
@@ -30,6 +33,21 @@ _TEAM_METRICS = select(Metric).where(Metric.team_id == bindparam("team")).order_
 
 def team_metrics(session: Session, team_id: int) -> list[Metric]:
     return list(session.scalars(_TEAM_METRICS, {"team": team_id}))
+
+
+def is_computed(m: Metric) -> bool:
+    """qualified, followups, won, won_amount: computed from the customer records, never typed."""
+    return m.code in COMPUTED
+
+
+def shown_metrics(session: Session, team_id: int) -> list[Metric]:
+    """The metrics a team's KPI tables, summaries and agenda show: the computed customer metrics
+    only once the team keeps customers (a team that does not is not shown four rows of zeros)."""
+    metrics = team_metrics(session, team_id)
+    if not any(is_computed(m) for m in metrics):
+        return metrics
+    has = session.scalar(select(Customer.id).where(Customer.team_id == team_id).limit(1)) is not None
+    return metrics if has else [m for m in metrics if not is_computed(m)]
 
 
 def metric_name(m: Metric, lang: str) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from commands import goals
 from commands.core import fmt, parsing, workdays
-from commands.core.metrics import metric_name, team_metrics
+from commands.core.metrics import metric_name, shown_metrics
 from commands.core.reply import Table
 from commands.i18n import t
 from storage import queries
@@ -119,7 +119,7 @@ def _fill(m: Metric, v: float | None) -> float | None:
 
 def kpi_rows(session, team: Team, user_id: str | None, period: parsing.Period, now: datetime, tz,
              metrics: list[Metric] | None = None) -> list[KpiRow]:
-    metrics = metrics if metrics is not None else team_metrics(session, team.id)
+    metrics = metrics if metrics is not None else shown_metrics(session, team.id)
     cmp = comparison(team, period, now, tz)
     if cmp is not None:
         ranges = [(period.start, period.end), cmp.previous, cmp.last_year]

@@ -13,6 +13,7 @@ from commands.core.reply import Reply, Table, Text
 from commands.core.roles import require_manager
 from commands.i18n import t
 from commands.kpi import board
+from commands.kpi.funnel import SEES_ALL, funnel_parts
 from commands.kpi.parse import AddMetric, ListMetrics, keyword_typo
 from commands.kpi.rows import Comparison, kpi_rows, kpi_table
 from storage.models import Metric
@@ -54,6 +55,8 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
         rows = kpi_rows(session, team, user_id, period, ctx.now, tz)
         any_target = any_target or any(r.target is not None for r in rows)
         parts += _table_parts(rows, period, scope, team, ctx)
+    viewer = None if ctx.role in SEES_ALL else ctx.actor.user_id
+    parts += funnel_parts(session, team, user_id, ctx.now, tz, lang, viewer=viewer)
     if not any_target:
         elsewhere = [p for p in with_goals if all(p.label != q.label for q in periods)]
         if elsewhere:

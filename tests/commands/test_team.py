@@ -17,7 +17,8 @@ def test_setup_binds_channel_makes_caller_manager_and_seeds_metrics(uow, clock):
         member = u.session.scalars(select(Member)).one()
         assert (member.user_id, member.role) == ("wang", "manager")
         codes = {m.code for m in u.session.scalars(select(Metric).where(Metric.team_id == team.id))}
-    assert codes == {"sales", "customers", "csat", "event_participants", "visits"}
+    assert codes == {"sales", "customers", "csat", "event_participants", "visits",
+                     "qualified", "followups", "won", "won_amount"}  # the last four computed from the customers
 
 
 def test_setup_options_and_english_team(uow, clock):
