@@ -24,7 +24,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from commands import goals, kpi, resources
+from commands import goals, kpi, pipeline, resources
 from commands.core import fmt, parsing, workdays
 from commands.core.context import Ctx
 from commands.core.errors import UsageError
@@ -199,6 +199,37 @@ class Agenda:
     reply: Reply
 
 
+def _problems(session, team: Team, since: datetime, end: datetime, now: datetime, tz, lang: str
+              ) -> tuple[list[str], int]:
+    """问题讨论: (lines, how many problems): blockers since the last meeting, overdue open tasks,
+    pending resource requests, deals stuck in a stage, customers about to return to the pool."""
+    blockers = queries.blockers(session, team.id, since, end, limit=LIST_LIMIT)
+    overdue_q = (select(Task).where(Task.team_id == team.id, Task.status == "open", Task.due_at < now)
+                 .order_by(Task.due_at, Task.id))
+    overdue = list(session.scalars(overdue_q.limit(LIST_LIMIT)))
+    overdue_n = session.scalar(select(func.count()).select_from(overdue_q.subquery()))
+    pending_q = (select(ResourceRequest)
+                 .where(ResourceRequest.team_id == team.id, ResourceRequest.state.in_(PENDING_RESOURCE_STATES))
+                 .order_by(ResourceRequest.created_at, ResourceRequest.id))
+    pending = list(session.scalars(pending_q.limit(LIST_LIMIT)))
+    pending_n = session.scalar(select(func.count()).select_from(pending_q.subquery()))
+    lines = []
+    if blockers:
+        lines.append(t(lang, "agenda.blockers", count=len(blockers)))
+        lines.extend(f"• 🚧 {mention(b.user_id)} {b.note}" for b in blockers)
+    if overdue_n:
+        lines.append(t(lang, "agenda.overdue", count=overdue_n))
+        lines.extend(f"• ⏰ #{x.id} {x.title} — {mention(x.assignee)} "
+                     + t(lang, "agenda.due", due=fmt.day(x.due_at.astimezone(tz).date(), lang)) for x in overdue)
+    if pending_n:
+        lines.append(t(lang, "agenda.pending", count=pending_n))
+        lines.extend(f"• 📦 #{r.id} " + t(lang, "agenda.resource_line", what=resources.what(r, lang),
+                                           state=resources.state_name(r.state, lang),
+                                           who=mention(r.requester), purpose=r.purpose) for r in pending)
+    customer_lines, customer_n = pipeline.problem_lines(session, team, now, tz, lang)
+    return lines + customer_lines, len(blockers) + overdue_n + pending_n + customer_n
+
+
 def build(session, team: Team, meeting: datetime, since: datetime, now: datetime, tz, lang: str, *,
           minutes: int, public: bool) -> Agenda:
     """The agenda of the meeting at `meeting`, covering what happened from `since` up to `now`."""
@@ -222,25 +253,16 @@ def build(session, team: Team, meeting: datetime, since: datetime, now: datetime
         progress_rows.append((mention(p.user_id), str(a.entries if a else 0), str(a.blockers if a else 0),
                               *(fmt.amount(vals.get(m.id, 0.0), m.unit, lang) for m in shown)))
 
-    # 3. problems: blockers, overdue tasks, pending resource requests
-    blockers = queries.blockers(session, team.id, since, end, limit=LIST_LIMIT)
-    overdue_q = (select(Task).where(Task.team_id == team.id, Task.status == "open", Task.due_at < now)
-                 .order_by(Task.due_at, Task.id))
-    overdue = list(session.scalars(overdue_q.limit(LIST_LIMIT)))
-    overdue_n = session.scalar(select(func.count()).select_from(overdue_q.subquery()))
-    pending_q = (select(ResourceRequest)
-                 .where(ResourceRequest.team_id == team.id, ResourceRequest.state.in_(PENDING_RESOURCE_STATES))
-                 .order_by(ResourceRequest.created_at, ResourceRequest.id))
-    pending = list(session.scalars(pending_q.limit(LIST_LIMIT)))
-    pending_n = session.scalar(select(func.count()).select_from(pending_q.subquery()))
-    problems_n = len(blockers) + overdue_n + pending_n
+    # 3. problems: blockers, overdue tasks, pending resource requests, stuck deals, customers leaving
+    problem_lines, problems_n = _problems(session, team, since, end, now, tz, lang)
 
     # 4. wins
     primary = kpi.primary_metric(metrics)
     deals = queries.biggest(session, team.id, primary.id, since, end, limit=3) if primary else []
+    won = pipeline.win_lines(session, team, since, end, lang)
 
     weights = [1 + 0.5 * min(len(goal_rows), 6), 1 + 0.5 * len(people), 1 + 1.0 * min(problems_n, 8),
-               1 + 0.5 * len(deals)]
+               1 + 0.5 * (len(deals) + len(won))]
     boxes = time_boxes(minutes, weights)
     names = [t(lang, f"agenda.section_{x}") for x in ("goals", "progress", "problems", "wins")]
 
@@ -260,26 +282,13 @@ def build(session, team: Team, meeting: datetime, since: datetime, now: datetime
     parts.append(Table(header, tuple(progress_rows)) if progress_rows else Text(t(lang, "agenda.no_members")))
 
     parts.append(Text(t(lang, "agenda.section", n=3, name=names[2], minutes=boxes[2])))
-    lines = []
-    if blockers:
-        lines.append(t(lang, "agenda.blockers", count=len(blockers)))
-        lines.extend(f"• 🚧 {mention(b.user_id)} {b.note}" for b in blockers)
-    if overdue_n:
-        lines.append(t(lang, "agenda.overdue", count=overdue_n))
-        lines.extend(f"• ⏰ #{x.id} {x.title} — {mention(x.assignee)} "
-                     + t(lang, "agenda.due", due=fmt.day(x.due_at.astimezone(tz).date(), lang)) for x in overdue)
-    if pending_n:
-        lines.append(t(lang, "agenda.pending", count=pending_n))
-        lines.extend(f"• 📦 #{r.id} " + t(lang, "agenda.resource_line", what=resources.what(r, lang),
-                                           state=resources.state_name(r.state, lang),
-                                           who=mention(r.requester), purpose=r.purpose) for r in pending)
-    parts.append(Text("\n".join(lines) if lines else t(lang, "agenda.no_problems")))
+    parts.append(Text("\n".join(problem_lines) if problem_lines else t(lang, "agenda.no_problems")))
 
     parts.append(Text(t(lang, "agenda.section", n=4, name=names[3], minutes=boxes[3])))
-    if deals:
+    if deals or won:
         parts.append(Text("\n".join(
-            f"• 🏆 {mention(d.user_id)} {fmt.amount(d.value, by_id[d.metric_id].unit, lang)} — {d.note or '—'}"
-            for d in deals)))
+            [f"• 🏆 {mention(d.user_id)} {fmt.amount(d.value, by_id[d.metric_id].unit, lang)} — {d.note or '—'}"
+             for d in deals] + ([t(lang, "agenda.won", count=len(won))] + won if won else []))))
     else:
         parts.append(Text(t(lang, "agenda.no_wins")))
     reply = Reply(parts=tuple(parts), private=not public, summary=title)

@@ -188,3 +188,23 @@ def test_monthly_summary_has_the_funnel(uow, lang):
     else:
         assert kpi_rows["Qualified customers"][1] == "3"
         assert any("Sales funnel" in x for x in texts)
+
+
+def test_agenda_lists_stuck_deals_pool_returns_and_wins_zh_en(uow):
+    clock = FixedClock(NOW)
+    chat = _team(uow, clock)
+    tid = _seed(uow)
+    with uow() as u:
+        s = u.session
+        c = _customer(s, tid, "深圳华强", "han", "proposal", amount=800_000, history=(
+            (None, "lead", "han", "2026-10-01", None), ("lead", "proposal", "han", "2026-10-20", None)))
+        c.stage_changed_at = local("2026-10-20", "11:00")  # 37 days in 方案报价
+        _customer(s, tid, "武汉光谷", "han", "won", amount=1_200_000, history=(
+            (None, "negotiation", "han", "2026-11-02", None), ("negotiation", "won", "han", "2026-11-24", None)))
+    run_dialog(chat, [
+        ("wang", "/agenda", ["停滞超过 14 天的客户（2）", f"#7 深圳华强 — {stage_label('proposal', 'zh')} 已 37 天，负责人 <@han>",
+                             "即将因 30 天未跟进退回公海（1）", "#5 北京远景 — <@li>，11月27日 周五 退回",
+                             "赢单（1）", "#8 武汉光谷 — <@han> ¥1,200,000（120万）"], ["杭州云帆科技 — <@li>"]),
+        ("amy", "/agenda", ["Deals stuck for more than 14 days (2)", "About to return to the pool", "Deals won (1):",
+                            "#8 武汉光谷 — <@han> ¥1,200,000"]),
+    ])
