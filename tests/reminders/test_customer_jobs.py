@@ -329,3 +329,22 @@ def test_three_replicas_release_each_customer_once(db_url, tmp_path):
     assert sorted(dms) == [f"pool:1:{o}:2026-10-08" for o in sorted(owners)]
     delivered = Counter(d["key"] for r in reports for d in r["delivered"] if d["key"].startswith("pool:"))
     assert set(delivered) == set(dms) and set(delivered.values()) == {1}
+
+
+def test_the_pool_job_run_twice_releases_nothing_twice(uow):
+    from commands.core.workdays import calendar_for
+    from reminders.jobs import JobRun
+    from storage.models import Team
+
+    _seed_pool(uow)
+    slot = local("2026-10-08", "09:00")
+    outs = []
+    for _ in range(2):
+        with uow() as u:
+            team = u.session.scalars(select(Team)).one()
+            run = JobRun(team=team, kind="customer_pool", slot=slot, fire_at=slot, now=slot, calendar=calendar_for("CN"))
+            outs.append(customer_jobs.customer_pool(u.session, run))
+    assert [m.meta["released"] for m in outs[0]] == [[1, 2]] and outs[1] == []
+    assert len(_history(uow)) == 2
+    with uow() as u:
+        assert {c.version for c in u.session.scalars(select(Customer).where(Customer.owner_id.is_(None)))} == {1, 2}
