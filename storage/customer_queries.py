@@ -134,6 +134,25 @@ class Funnel:
         return sum(self.count.values())
 
 
+def _furthest(session: Session, team_id: int, owner_id: str | None) -> dict[int, int]:
+    """rank -> how many customers got that far at the furthest (lost does not count as a stage
+    reached): the highest rank among a customer's history rows and its stage now. One pass over
+    the team's history and customers (UNION ALL, GROUP BY customer), no join."""
+    sc = CustomerStageChange
+    rank = case(*((sc.to_stage == st, RANK[st]) for st in FUNNEL if st != "lost"), else_=-1)
+    now_rank = case(*((Customer.stage == st, RANK[st]) for st in FUNNEL if st != "lost"), else_=-1)
+    hist = select(sc.customer_id.label("cid"), rank.label("r")).where(sc.team_id == team_id)
+    cur = select(Customer.id.label("cid"), now_rank.label("r")).where(Customer.team_id == team_id)
+    if owner_id is not None:
+        mine = select(Customer.id).where(Customer.team_id == team_id, Customer.owner_id == owner_id)
+        hist = hist.where(sc.customer_id.in_(mine))
+        cur = cur.where(Customer.owner_id == owner_id)
+    both = hist.union_all(cur).subquery()
+    per = select(both.c.cid, func.max(both.c.r).label("best")).group_by(both.c.cid).subquery()
+    rows = session.execute(select(per.c.best, func.count()).group_by(per.c.best))
+    return {int(r): int(n) for r, n in rows if r is not None and r >= 0}
+
+
 def funnel(session: Session, team_id: int, *, owner_id: str | None = None) -> Funnel:
     """The team's (or one owner's) funnel now: customers per stage, how far each got (its history
     and its stage now, lost ones by the furthest stage before), the pipeline amount."""
@@ -149,18 +168,7 @@ def funnel(session: Session, team_id: int, *, owner_id: str | None = None) -> Fu
         if stage in OPEN:
             pipeline += float(amount or 0.0)
             in_pool += int(pooled or 0)
-    rank = case(*((CustomerStageChange.to_stage == st, RANK[st]) for st in FUNNEL if st != "lost"), else_=-1)
-    now_rank = case(*((Customer.stage == st, RANK[st]) for st in FUNNEL if st != "lost"), else_=-1)
-    hist = (select(CustomerStageChange.customer_id.label("cid"), func.max(rank).label("r"))
-            .where(CustomerStageChange.team_id == team_id).group_by(CustomerStageChange.customer_id).subquery())
-    best = func.max(case((func.coalesce(hist.c.r, -1) > now_rank, func.coalesce(hist.c.r, -1)), else_=now_rank))
-    per = (select(Customer.id, best.label("best")).outerjoin(hist, hist.c.cid == Customer.id)
-           .where(Customer.team_id == team_id))
-    if owner_id is not None:
-        per = per.where(Customer.owner_id == owner_id)
-    per = per.group_by(Customer.id).subquery()
-    reached_at = {int(r): int(n) for r, n in session.execute(select(per.c.best, func.count()).group_by(per.c.best))
-                  if r is not None and r >= 0}
+    reached_at = _furthest(session, team_id, owner_id)
     reached: dict[str, int] = {}
     for st in FUNNEL[:-1]:
         reached[st] = sum(n for r, n in reached_at.items() if r >= RANK[st])

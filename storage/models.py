@@ -452,7 +452,9 @@ class CustomerStageChange(SQLModel, table=True):
     """One step of a customer's stage history. from_stage NULL: the stage it was added in.
     team_id/at/to_stage/owner_id are denormalised for the KPIs (qualified, won) and the funnel."""
     __tablename__ = "customer_stage_change"
-    __table_args__ = (Index("ix_stage_change_team_at", "team_id", "at", "to_stage", "owner_id"),)
+    __table_args__ = (Index("ix_stage_change_team_at", "team_id", "at", "to_stage", "owner_id"),
+                      # The funnel's "how far did each customer get": read in customer order, no sort.
+                      Index("ix_stage_change_team_customer", "team_id", "customer_id", "to_stage"))
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(sa_column=_fk("customer.id"))
