@@ -8,13 +8,15 @@ from datetime import timedelta
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy import text as sql_text
 
-from commands.core import fmt, paging, parsing, router, suggest
+from commands.core import fmt, form_values, paging, parsing, router, suggest
 from commands.core.context import Ctx
 from commands.core.errors import Refused, UsageError
+from commands.core.form_values import FieldError, flat
+from commands.core.forms import FeatureForm, labelled
 from commands.core.keywords import keyword
-from commands.core.metrics import metric_name, names_of, resolve, team_metrics
+from commands.core.metrics import metric_name, metric_options, names_of, resolve, team_metrics
 from commands.core.people import member_named, mention, require_member, resolve_member
-from commands.core.reply import Actions, Button, Reply, Table, Text
+from commands.core.reply import Actions, Button, Choice, Reply, Table, Text
 from commands.i18n import t
 from storage.customer_queries import COMPUTED
 from storage.models import Metric, ProgressEntry, ProgressValue
@@ -287,3 +289,53 @@ def _list(session, req: ListProgress, ctx: Ctx) -> Reply:
         command = " ".join(x for x in ("/progress list", who_label, req.period.label) if x)
         parts.append(paging.more_button(lang, command, req.page, start + len(shown), total, "progress.more"))
     return Reply(parts=tuple(parts), summary=title)
+
+
+# -- the form: kind, note, one metric and amount, more values -> `/progress <note> metric=amount ...` --
+
+
+def _form_fields(session, ctx: Ctx, teams):
+    lang = ctx.lang
+    kinds = (Choice("progress", t(lang, "progress.form.kind_progress")),
+             Choice("blocker", t(lang, "progress.form.kind_blocker")))
+    return (
+        labelled(lang, "progress", "kind", "select", options=kinds, initial="progress"),
+        labelled(lang, "progress", "note", "multiline", required=False, max_length=MAX_NOTE),
+        labelled(lang, "progress", "metric", "select", required=False,
+                 options=metric_options(session, teams, lang)),
+        labelled(lang, "progress", "amount", "amount", required=False, max_length=40),
+        labelled(lang, "progress", "more", "text", required=False, max_length=300),
+    )
+
+
+def _compose(v: dict[str, str]) -> str:
+    note = flat(v.get("note"))
+    metric, how_much, more = v.get("metric", ""), v.get("amount", ""), flat(v.get("more"))
+    if v.get("kind") == "blocker":
+        if metric or how_much or more:
+            raise FieldError("metric" if metric else "amount" if how_much else "more",
+                             "progress.blocker_no_values")
+        if not note:
+            raise FieldError("note", "progress.blocker_empty")
+        return f"/progress blocker: {note}"
+    if metric and not how_much:
+        raise FieldError("amount", "progress.amount_required")
+    if how_much and not metric:
+        raise FieldError("metric", "progress.metric_required")
+    words = [note]
+    if metric:
+        words.append(f"{metric}={form_values.amount('amount', how_much)}")
+    words.append(more)
+    body = " ".join(x for x in words if x)
+    if not body:
+        raise FieldError("note", "progress.empty")
+    return f"/progress {body}"
+
+
+FORM = FeatureForm("progress", _form_fields, _compose, {
+    **dict.fromkeys(("progress.unknown_metric", "progress.metric_twice", "progress.percent_not_allowed",
+                     "progress.metric_required", "progress.blocker_no_values"), "metric"),
+    **dict.fromkeys(("parse.bad_amount", "progress.percent_range", "progress.amount_required"), "amount"),
+    **dict.fromkeys(("progress.empty", "progress.too_long", "progress.blocker_empty", "parse.bad_period",
+                     "progress.unexpected_text"), "note"),
+})

@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from commands import agenda, goals, kpi, resources
-from commands.core import fmt, parsing
+from commands.core import fmt, forms, parsing
 from commands.core.context import Ctx
 from commands.core.metrics import metric_name
 from commands.core.people import mention
@@ -58,11 +58,11 @@ def build(session, ctx: Ctx, *, page: int = 1) -> Reply:
 
 
 def _quick_actions(lang: str) -> Actions:
-    """Bare commands: each opens its form."""
+    """Bare commands: each opens its form (the forms the features declare with a Home entry)."""
     return Actions(tuple(
-        Button(t(lang, f"home.new_{name}"), f"home.new_{name}", name, command=f"/{name}",
-               style="primary" if name == "task" else None)
-        for name in ("task", "progress", "resource", "goal")))
+        Button(t(lang, f"{form.catalog}.form.home"), f"home.new_{name}", name, command=f"/{name}",
+               style="primary" if form.primary else None)
+        for name, form in forms.home_entries()))
 
 
 def _tasks(session, ctx: Ctx, team: Team, page: int, per_page: int) -> list:

@@ -6,8 +6,12 @@ from sqlmodel import Session
 
 from commands.core import suggest
 from commands.core.errors import UsageError
+from commands.core.reply import Choice
 from storage.customer_queries import COMPUTED, COMPUTED_ALIASES
-from storage.models import Customer, Metric
+from storage.models import Customer, Metric, Team
+
+#: Slack: options per static select.
+MAX_OPTIONS = 100
 
 # code, zh, en, unit, aggregation, aliases
 DEFAULT_METRICS: tuple[tuple[str, str, str, str, str, str], ...] = (
@@ -52,6 +56,19 @@ def shown_metrics(session: Session, team_id: int) -> list[Metric]:
 
 def metric_name(m: Metric, lang: str) -> str:
     return m.name_zh if lang == "zh" else m.name_en
+
+
+def metric_options(session: Session, teams: list[Team], lang: str) -> tuple[Choice, ...]:
+    """The teams' typed metrics as select options ("Sales (¥)"), each code once (computed ones are counted
+    from the customer records, never typed)."""
+    seen: dict[str, Metric] = {}
+    for team in teams:
+        for m in team_metrics(session, team.id):
+            if not is_computed(m):
+                seen.setdefault(m.code, m)
+    unit = {"CNY": "¥", "count": "#", "%": "%"}
+    return tuple(Choice(m.code, f"{metric_name(m, lang)} ({unit.get(m.unit, m.unit)})")
+                 for m in seen.values())[:MAX_OPTIONS]
 
 
 def names_of(m: Metric) -> list[str]:

@@ -15,15 +15,17 @@ class Route:
     #: The dispatcher reads the team's metrics with the context (Ctx.metrics): the command nearly
     #: always needs them, and a separate query is one more round trip to the database.
     with_metrics: bool = False
+    #: The feature declares a form (commands.core.forms.FeatureForm, as FORM): a bare command opens it.
+    form: bool = False
 
 
 # One line per command family (DESIGN rule 3).
 ROUTES: tuple[Route, ...] = (
     Route("team", "commands.team", ("team", "团队", "小组")),
-    Route("progress", "commands.progress", ("progress", "进展", "进度", "日志"), with_metrics=True),
-    Route("task", "commands.tasks", ("task", "tasks", "任务", "待办")),
-    Route("resource", "commands.resources", ("resource", "resources", "资源")),
-    Route("goal", "commands.goals", ("goal", "goals", "目标")),
+    Route("progress", "commands.progress", ("progress", "进展", "进度", "日志"), with_metrics=True, form=True),
+    Route("task", "commands.tasks", ("task", "tasks", "任务", "待办"), form=True),
+    Route("resource", "commands.resources", ("resource", "resources", "资源"), form=True),
+    Route("goal", "commands.goals", ("goal", "goals", "目标"), form=True),
     Route("kpi", "commands.kpi", ("kpi", "绩效")),
     Route("agenda", "commands.agenda", ("agenda", "会议", "议程")),
     Route("teambot", "commands.settings", ("teambot", "help", "设置", "帮助")),
@@ -31,6 +33,7 @@ ROUTES: tuple[Route, ...] = (
 # The first Chinese alias of each route is how replies write the command for someone who typed one.
 
 _BY_ALIAS = {a.casefold(): r for r in ROUTES for a in r.aliases}
+_BY_NAME = {r.name: r for r in ROUTES}
 
 
 #: Chinese prose punctuation that stays as typed in notes and reasons; it never carries syntax.
@@ -72,6 +75,16 @@ def module(route: Route) -> ModuleType:
 
 
 _MODULES: dict[str, ModuleType] = {}
+
+
+def named(name: str) -> Route | None:
+    """The route called `name` ('task'), not an alias."""
+    return _BY_NAME.get(name)
+
+
+def feature_forms() -> dict:
+    """Route name -> the form its feature declares (FORM), for the routes with `form=True`, in order."""
+    return {r.name: module(r).FORM for r in ROUTES if r.form}
 
 
 def split_command(message: str) -> tuple[str, str]:

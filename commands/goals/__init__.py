@@ -24,6 +24,7 @@ goal's owner or a manager adjusts it (team goals: a manager).
 from __future__ import annotations
 
 from commands.goals.attainment import Progress, attainment, pct, progress_of, upto
+from commands.goals.form import FORM
 from commands.goals.monthly import ended_goals, month_review, nice, shift_year, suggestion
 from commands.goals.parse import (
     ACHIEVABLE_FACTOR,
@@ -55,6 +56,7 @@ from commands.goals.windows import (
 )
 
 __all__ = [
+    "FORM",
     "ACHIEVABLE_FACTOR", "AdjustGoal", "attainment", "CALENDAR_KINDS", "current_goals",
     "DEADLINE_WORDS", "ended_goals", "FOR_WORDS", "GoalHistory", "KEYWORDS", "label", "ListGoals",
     "LOOKBACK", "MAX_ID", "MAX_REASON", "month_review", "nice", "parse", "pct", "previous_windows",

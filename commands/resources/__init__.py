@@ -28,6 +28,7 @@ A request id of another team answers "not found", exactly like an id that does n
 """
 from __future__ import annotations
 
+from commands.resources.form import FORM
 from commands.resources.notify import approvers, details, stage_buttons
 from commands.resources.parse import (
     EXAMPLE,
@@ -83,6 +84,7 @@ from commands.resources.types import (
 )
 
 __all__ = [
+    "FORM",
     "ACTIONS", "ALLOCATED", "AllocateRequest", "amount_text", "APPROVED", "ApproveRequest", "approvers",
     "AWAITING_APPROVER", "CANCELLED", "CancelRequest", "CLOSED", "decide", "details", "EXAMPLE",
     "GiveFeedback", "history", "KEYWORDS", "LIST_LIMIT", "ListRequests", "MANAGER", "MAX_AMOUNT",

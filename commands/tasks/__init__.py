@@ -32,6 +32,7 @@ exist, so ids never leak across teams.
 """
 from __future__ import annotations
 
+from commands.tasks.form import FORM
 from commands.tasks.parse import (
     KEYWORDS,
     LIST_LIMIT,
@@ -55,6 +56,7 @@ from commands.tasks.rules import ASSIGNEE, CREATOR, MANAGER, RULES, allowed, may
 from commands.tasks.run import run
 
 __all__ = [
+    "FORM",
     "AddTask", "allowed", "ASSIGNEE", "AssignTask", "CancelTask", "CompleteTask", "CREATOR", "KEYWORDS",
     "LIST_LIMIT", "ListTasks", "MANAGER", "MAX_ID", "MAX_NOTE", "MAX_TITLE", "may_assign_to", "parse",
     "positions", "ReopenTask", "RescheduleTask", "RULES", "run", "SCOPES", "SELF_NAMES", "SNOOZE",

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from bot.slack.manifest import manifest
+from commands.tasks import MAX_NOTE, MAX_TITLE
 from commands.core import forms
 from commands.core.reply import Reply
 from storage.models import Goal, OutboxMessage, ProgressEntry, ProgressValue, ResourceRequest, Task
@@ -337,9 +338,9 @@ def test_the_shortcut_on_a_very_long_message_fits_the_form(slack):
     slack.shortcut("长" * 5000, user="U1")
     [view] = slack.views()
     fields = inputs(view)
-    assert len(fields["title"]["element"]["initial_value"]) <= forms.MAX_TITLE
+    assert len(fields["title"]["element"]["initial_value"]) <= MAX_TITLE
     note = fields["note"]["element"]["initial_value"]
-    assert len(note) <= forms.MAX_NOTE and note.endswith("p1764122400000200")
+    assert len(note) <= MAX_NOTE and note.endswith("p1764122400000200")
     assert slack.submit(view, {"due_date": "2026-11-27"}, user="U1").body == ""
     assert len(tasks(slack)) == 1
 

@@ -25,7 +25,7 @@ PAGE_ACTION = f"{ACTION_PREFIX}{home.TASKS_PAGE_ACTION}:"
 def prompt_for_text(value: str, label: str):
     """A modal asking for the text a refused step needs (a rejection's reason), else the reply's form."""
     def modal(reply: Reply) -> Form | None:
-        if not reply.ok and reply.error in forms.NEEDS_TEXT:
+        if not reply.ok and forms.needs_text(reply.error):
             return forms.prompt(value, title=label, label=plain(reply.summary), submit=label)
         return form_of(reply)
     return modal

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.slack.bridge import SlackBridge, first_line, form_of, token_of
 from bot.slack.render import unescape
 from bot.slack.users import UserDirectory
+from commands import tasks
 from commands.core import forms
 from commands.core.reply import Form, Reply
 
@@ -57,7 +58,7 @@ def task_from_message(text: str, link: str, users: UserDirectory | None = None,
     first = next((line.strip() for line in plain.splitlines() if line.strip()), "")
     # "..." rather than "…": the core reads text NFKC-normalised, where "…" grows to three dots.
     title = first if len(first) <= TITLE_FROM_MESSAGE else first[: TITLE_FROM_MESSAGE - 3] + "..."
-    room = forms.MAX_NOTE - len(link) - 1
+    room = tasks.MAX_NOTE - len(link) - 1
     body = plain if len(plain) <= room else plain[: max(0, room - 3)] + "..."
     return {"title": title, "note": "\n".join(x for x in (body, link) if x)}
 
