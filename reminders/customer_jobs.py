@@ -30,7 +30,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from commands.core import fmt
@@ -55,6 +56,8 @@ STALE = "stale"
 #: Who the history row says moved it.
 SCHEDULER = "teambot"
 LIST_LIMIT = 10
+#: Customers released per statement (well under SQLite's and PostgreSQL's parameter limits).
+RELEASE_CHUNK = 500
 
 
 # --- follow-up due ----------------------------------------------------------------------------------
@@ -122,22 +125,44 @@ def followup_due(session: Session, run: JobRun) -> list[Outgoing]:
 # --- the pool: warn and release ---------------------------------------------------------------------
 
 
-def release(session: Session, c: Customer, *, at: datetime, reason_text: str) -> bool:
-    """Return `c` to the pool unless someone changed it meanwhile (same version, same owner): one
-    conditional UPDATE, then a history row and the customer's pending follow-up reminders cancelled."""
-    owner, version = c.owner_id, c.version
-    done = session.connection().execute(
-        update(Customer).where(Customer.id == c.id, Customer.version == version, Customer.owner_id == owner)
-        .values(owner_id=None, last_owner_id=owner, released_at=at, release_reason=STALE, pool_warned_at=None,
-                updated_at=at, version=version + 1)).rowcount
-    if done != 1:
-        return False
-    session.add(CustomerStageChange(customer_id=c.id, team_id=c.team_id, from_stage=c.stage, to_stage=c.stage,
-                                    amount=c.amount, owner_id=owner, by=SCHEDULER, at=at, reason=reason_text))
-    session.connection().execute(update(FollowUp).where(FollowUp.customer_id == c.id,
-                                                        FollowUp.next_state == "pending")
-                                 .values(next_state="cancelled"))
-    return True
+def release_due(session: Session, team: Team, cutoff: datetime, *, at: datetime, reason_text: str
+                ) -> dict[str, list[Customer]]:
+    """Return to the pool every owned open customer of `team` inactive since before `cutoff`, and cancel
+    their pending follow-up reminders: one UPDATE per 500 customers that re-checks the rule itself (a
+    follow-up, claim or transfer meanwhile moves active_at, a win closes it, so the row no longer
+    matches), a history row each, one UPDATE for the reminders. -> {last owner: customers released}."""
+    due = {c.id: c for c in session.scalars(owned_open(team.id).where(Customer.active_at < cutoff)
+                                            .order_by(Customer.id))}
+    conn = session.connection()
+    gone: list[tuple[int, str, str, float | None]] = []
+    ids = list(due)
+    for i in range(0, len(ids), RELEASE_CHUNK):
+        gone += conn.execute(
+            update(Customer)
+            .where(Customer.id.in_(ids[i:i + RELEASE_CHUNK]), Customer.owner_id.is_not(None),
+                   Customer.stage.not_in(CLOSED_STAGES), Customer.active_at < cutoff)
+            # SET's right-hand sides read the row as it was: last_owner_id gets the owner being removed.
+            .values(owner_id=None, last_owner_id=Customer.owner_id, released_at=at, release_reason=STALE,
+                    pool_warned_at=None, updated_at=at, version=Customer.version + 1)
+            .returning(Customer.id, Customer.last_owner_id, Customer.stage, Customer.amount)).all()
+    if not gone:
+        return {}
+    conn.execute(insert(CustomerStageChange), [
+        {"customer_id": cid, "team_id": team.id, "from_stage": stage, "to_stage": stage, "amount": amount,
+         "owner_id": owner, "by": SCHEDULER, "at": at, "reason": reason_text} for cid, owner, stage, amount in gone])
+    done = [cid for cid, *_ in gone]
+    for i in range(0, len(done), RELEASE_CHUNK):
+        conn.execute(update(FollowUp).where(FollowUp.customer_id.in_(done[i:i + RELEASE_CHUNK]),
+                                            FollowUp.next_state == "pending").values(next_state="cancelled"))
+    released: dict[str, list[Customer]] = {}
+    for cid, owner, _, _ in sorted(gone):
+        c = due[cid]
+        # What the UPDATE wrote, so the session agrees with the database without reading each row again.
+        for key, value in (("owner_id", None), ("last_owner_id", owner), ("released_at", at), ("release_reason", STALE),
+                           ("pool_warned_at", None), ("updated_at", at), ("version", c.version + 1)):
+            set_committed_value(c, key, value)
+        released.setdefault(owner, []).append(c)
+    return released
 
 
 def _names(rows: list[Customer]) -> str:
@@ -151,15 +176,8 @@ def customer_pool(session: Session, run: JobRun) -> list[Outgoing]:
     team, cal, day, tz = run.team, run.calendar, run.day, run.tz
     if not cal.is_workday(day) or team.pool_days <= 0:
         return []
-    due = list(session.scalars(owned_open(team.id).where(Customer.active_at < release_cutoff(team, day, tz))
-                               .order_by(Customer.id)))
     reason = t(team.lang or "zh", "pool.release_reason", days=team.pool_days)
-    released: dict[str, list[Customer]] = {}
-    for c in due:
-        owner = c.owner_id
-        if release(session, c, at=run.fire_at, reason_text=reason):
-            released.setdefault(owner, []).append(c)
-    session.expire_all()
+    released = release_due(session, team, release_cutoff(team, day, tz), at=run.fire_at, reason_text=reason)
     soon = list(session.scalars(owned_open(team.id).where(Customer.active_at < warn_cutoff(team, day, tz, cal),
                                                            Customer.pool_warned_at.is_(None))
                                 .order_by(Customer.active_at, Customer.id)))
