@@ -14,9 +14,9 @@ Every statement is a round trip, and on the loop each one costs the bot far more
 statement itself (psycopg's and asyncio's bookkeeping, a wake-up). So the twin's connections are in
 autocommit, and a unit of work begun there begins its transaction only when it must
 (storage.uow.UnitOfWork.read/write): its reads run on their own, its result-less writes wait for
-the commit and go out in one message, and a command that writes a single statement needs no BEGIN
-or COMMIT at all. Anything that asks for the unit of work's connection or ORM session gets a
-transaction as before.
+the commit and go out together as one implicit transaction, with no BEGIN or COMMIT at all
+(storage.pgwire, which also runs the prebuilt statements without psycopg's cursors). Anything that
+asks for the unit of work's connection or ORM session gets a transaction as before.
 """
 from __future__ import annotations
 
@@ -33,12 +33,45 @@ from storage import db, uow
 T = TypeVar("T")
 
 
+def _skip_idle_ends(dialect) -> None:
+    """COMMIT and ROLLBACK only for a connection inside a transaction. The twin's connections are in
+    autocommit: most units of work never begin one (storage.uow), and the pool rolls back every
+    connection it takes back. psycopg sends nothing for an idle connection either, but each call
+    is still a trip through the loop (a greenlet switch each way, its lock, its wait): about a
+    third of what a statement costs the bot. Set on this dialect only (the twin's own)."""
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection) -> None:
+        if not _idle(dbapi_connection):
+            commit(dbapi_connection)
+
+    def do_rollback(dbapi_connection) -> None:
+        if not _idle(dbapi_connection):
+            rollback(dbapi_connection)
+
+    dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
+
+
+def _idle(dbapi_connection) -> bool:
+    """Connected and outside any transaction (a broken or busy connection is not idle: ending it
+    goes through psycopg as before, which reports the error)."""
+    return dbapi_connection.driver_connection.pgconn.transaction_status == _IDLE
+
+
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (libpq's PQTRANS_IDLE)
+
+
 class AwaitedEngine:
     def __init__(self, engine: Engine):
         if engine.dialect.name != "postgresql":
             raise ValueError("awaited statements are for PostgreSQL: SQLite's are local file work")
         self.engine = engine
-        self.twin: AsyncEngine = create_async_engine(engine.url, isolation_level="AUTOCOMMIT", **db.PG_POOL)
+        # prepare_threshold=None: psycopg prepares nothing of its own on the twin's connections.
+        # Where it has, it clears the server's prepared statements at every ROLLBACK (DEALLOCATE
+        # ALL), and so those of storage.pgwire, which prepares its own.
+        self.twin: AsyncEngine = create_async_engine(engine.url, isolation_level="AUTOCOMMIT",
+                                                     connect_args={"prepare_threshold": None}, **db.PG_POOL)
+        _skip_idle_ends(self.twin.sync_engine.dialect)
 
     async def run(self, fn: Callable[[], T]) -> T:
         """fn() on this thread; its units of work on `engine` await their statements."""

@@ -7,7 +7,10 @@ Core statement is compiled once per dialect (SQLAlchemy writes the SQL and the p
 the column types convert the values (their own bind processors, e.g. storage.types.UTCDateTime),
 and the SQL runs on the unit of work's connection, inside its transaction. Errors are wrapped as
 SQLAlchemy wraps them (a duplicate key is still an `IntegrityError`). On PostgreSQL psycopg
-prepares a statement on the server once it has run a few times on a connection.
+prepares a statement on the server once it has run a few times on a connection. On the asyncio
+twin (storage.awaited) the statements skip psycopg's cursors and go through libpq itself
+(storage.pgwire: prepared on first use, values and rows converted by psycopg's Transformer), and
+`run_together` sends several in one round trip.
 
 A connection the server has dropped (a restart, a failover) is handed back to SQLAlchemy: the next
 statement through `Connection` fails at once on it, and SQLAlchemy does what it does for any lost
@@ -29,6 +32,8 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement, Insert
 
+from storage import pgwire
+
 
 @dataclass(frozen=True)
 class _Plan:
@@ -40,6 +45,8 @@ class _Plan:
     #: Values the statement carries itself (a LIMIT, a literal compared with).
     fixed: Mapping[str, Any]
     row: type | None
+    #: The SQL as bytes (storage.pgwire sends it as is).
+    query: bytes
 
 
 def insert_columns(table: Table, *columns: str) -> Insert:
@@ -83,7 +90,7 @@ class Prepared:
                     raise ValueError(f"column {col.key!r} needs converting on the way out: use conn.execute()")
                 keys.append(col.key)
             row = namedtuple("Row", keys, rename=True)
-        return _Plan(compiled.string, compiled.positional, names, steps, fixed, row)
+        return _Plan(compiled.string, compiled.positional, names, steps, fixed, row, compiled.string.encode())
 
     def _args(self, plan: _Plan, params: Mapping[str, Any]):
         values = []
@@ -92,21 +99,28 @@ class Prepared:
             values.append(proc(value) if proc is not None and value is not None else value)
         return tuple(values) if plan.positional else dict(zip(plan.names, values))
 
+    def _wire_step(self, conn: Connection, params: Mapping[str, Any]) -> pgwire.Step:
+        """This statement for storage.pgwire: SQL with $1, $2 ... and the values in that order."""
+        plan = self._plans.get(_WIRE)
+        if plan is None:
+            plan = self._plans[_WIRE] = self._compile(_wire_dialect(conn.dialect))
+        return pgwire.Step(plan.query, self._args(plan, params), plan.row._make if plan.row else None)
+
     def _run(self, conn: Connection, params, fetch: str, many: bool = False) -> list | None:
-        """fetch: "" (no rows), "one" or "all"; rows as the DB-API gives them."""
+        """fetch: "" (no rows), "one" or "all"; rows made with the statement's column names."""
+        if conn.dialect.is_async:  # psycopg's AsyncConnection, in a greenlet (storage.awaited)
+            steps = [self._wire_step(conn, p) for p in (params if many else [params])]
+            return run_wire(conn, steps)
         plan = self.compile(conn.dialect)
         args = [self._args(plan, p) for p in params] if many else self._args(plan, params)
         with _wrapped(conn, plan.sql, args, many):
-            dbapi = conn.connection.dbapi_connection
-            if conn.dialect.is_async:  # psycopg's AsyncConnection, in a greenlet (storage.awaited)
-                return dbapi.run_async(lambda driver: _run_async(driver, plan.sql, args, fetch, many))
-            cursor = dbapi.cursor()
+            cursor = conn.connection.dbapi_connection.cursor()
             try:
                 (cursor.executemany if many else cursor.execute)(plan.sql, args)
                 if fetch == "one":
                     row = cursor.fetchone()
-                    return [row] if row is not None else []
-                return cursor.fetchall() if fetch else None
+                    return [plan.row._make(row)] if row is not None else []
+                return [plan.row._make(r) for r in cursor.fetchall()] if fetch else None
             finally:
                 cursor.close()
 
@@ -119,57 +133,44 @@ class Prepared:
     def first(self, conn: Connection, params: Mapping[str, Any]):
         """The first row (with attribute access by column name), or None."""
         rows = self._run(conn, params, "one")
-        return self._plans[conn.dialect.name].row._make(rows[0]) if rows else None
+        return rows[0] if rows else None
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list:
-        make = self.compile(conn.dialect).row._make
-        return [make(r) for r in self._run(conn, params, "all")]
-
-    def literal(self, conn: Connection, params: Mapping[str, Any]) -> str:
-        """The statement with its values written in (PostgreSQL: psycopg quotes them as a client-side
-        binding cursor does), for several statements sent in one message (see send_together)."""
-        plan = self.compile(conn.dialect)
-        return _client_cursor(conn)(conn.connection.driver_connection).mogrify(plan.sql, self._args(plan, params))
+        return self._run(conn, params, "all")
 
 
-async def _run_async(driver, sql: str, args, fetch: str, many: bool) -> list | None:
-    cursor = driver.cursor()
-    try:
-        if many:
-            await cursor.executemany(sql, args)
-            return None
-        await cursor.execute(sql, args)
-        if fetch == "one":
-            row = await cursor.fetchone()
-            return [row] if row is not None else []
-        return await cursor.fetchall() if fetch else None
-    finally:
-        await cursor.close()
+#: The plans for storage.pgwire: PostgreSQL's own placeholders ($1), each value once.
+_WIRE = "postgresql-wire"
+_WIRE_DIALECTS: dict[type, Dialect] = {}
 
 
-def send_together(conn: Connection, statements: Sequence[str]) -> None:
-    """Several statements (Prepared.literal, or plain SQL such as BEGIN and COMMIT) in one message
-    to PostgreSQL, one round trip: the simple query protocol runs them in order and stops at the
-    first error. Not on SQLite, whose statements cost no round trip."""
-    sql = ";\n".join(statements)
-    with _wrapped(conn, sql, None, False):
+def _wire_dialect(dialect: Dialect) -> Dialect:
+    kind = type(dialect)
+    wire = _WIRE_DIALECTS.get(kind)
+    if wire is None:
+        wire = _WIRE_DIALECTS[kind] = kind(paramstyle="numeric_dollar")
+    return wire
+
+
+def run_wire(conn: Connection, steps: Sequence[pgwire.Step], *, begin: bool = False) -> list:
+    """Steps on conn (an asyncio psycopg connection) in one round trip (storage.pgwire.run): one
+    implicit transaction unless conn is inside one already, or begin opens one that stays open."""
+    with _wrapped(conn, lambda: b";\n".join(s.query for s in steps).decode(), [s.values for s in steps],
+                  len(steps) > 1):
         dbapi = conn.connection.dbapi_connection
-        if conn.dialect.is_async:
-            dbapi.run_async(lambda driver: driver.execute(sql, prepare=False))
-        else:
-            with dbapi.cursor() as cursor:
-                cursor.execute(sql, prepare=False)
+        return dbapi.run_async(lambda driver: pgwire.run(driver, steps, begin=begin))
 
 
-def _client_cursor(conn: Connection):
-    import psycopg
-
-    return psycopg.AsyncClientCursor if conn.dialect.is_async else psycopg.ClientCursor
+def run_together(conn: Connection, deferred: Sequence[tuple[Prepared, Mapping[str, Any]]], *,
+                 begin: bool) -> None:
+    """Writes waiting for a unit of work's transaction (storage.uow), in one round trip."""
+    run_wire(conn, [statement._wire_step(conn, params) for statement, params in deferred], begin=begin)
 
 
 @contextmanager
-def _wrapped(conn: Connection, sql: str, args, many: bool) -> Iterator[None]:
-    """DB-API errors as SQLAlchemy raises them; a lost connection handed back to SQLAlchemy."""
+def _wrapped(conn: Connection, sql: str | Callable[[], str], args, many: bool) -> Iterator[None]:
+    """DB-API errors as SQLAlchemy raises them; a lost connection handed back to SQLAlchemy.
+    sql: the statement, or how to write it (only an error needs it)."""
     error_class = conn.dialect.loaded_dbapi.Error
     try:
         yield
@@ -178,4 +179,5 @@ def _wrapped(conn: Connection, sql: str, args, many: bool) -> Iterator[None]:
             # On the broken connection this fails at once (nothing reaches the server), and
             # SQLAlchemy invalidates it and the pool and raises with connection_invalidated set.
             conn.exec_driver_sql("SELECT 1")
-        raise DBAPIError.instance(sql, args, e, error_class, dialect=conn.dialect, ismulti=many) from e
+        raise DBAPIError.instance(sql() if callable(sql) else sql, args, e, error_class, dialect=conn.dialect,
+                                  ismulti=many) from e

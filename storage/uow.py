@@ -12,7 +12,7 @@ instead (group commit, bot.group_commit): its end releases or rolls back the sav
 shared transaction's commit makes it durable. Inside `awaiting()` (PostgreSQL on the HTTP server's
 event loop, storage.awaited) it connects through the engine's asyncio twin, and begins its
 transaction only when something needs it: reads before that run on their own, and writes made
-with `write` go out with the commit, in one message."""
+with `write` go out with the commit, in one round trip."""
 from __future__ import annotations
 
 import threading
@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlmodel import Session
 
-from storage.prepared import Prepared, send_together
+from storage.prepared import Prepared, run_together
 
 _SQLITE_LOCKS: dict[str, threading.RLock] = {}
 _GUARD = threading.Lock()
@@ -234,9 +234,9 @@ class UnitOfWork:
     def write(self, statement: Prepared, params: Mapping[str, Any]) -> None:
         """Run statement, whose result nobody needs. On the asyncio twin (PostgreSQL on the HTTP
         server's loop) it waits for the commit while no transaction has begun: the waiting writes
-        then go out in one message, one round trip instead of one each plus BEGIN and COMMIT
-        (a single one needs neither: a statement is atomic by itself). Its errors (a duplicate
-        key) are then raised when the `with` block ends."""
+        then go out together, one round trip instead of one each plus BEGIN and COMMIT, as one
+        implicit transaction (storage.pgwire). Its errors (a duplicate key) are then raised when
+        the `with` block ends."""
         if self._deferred is not None:
             self._deferred.append((statement, params))
         else:
@@ -245,10 +245,7 @@ class UnitOfWork:
     def _begin(self) -> None:
         """Open the transaction, together with the writes waiting for it (one round trip)."""
         deferred, self._deferred = self._deferred, None
-        send_together(self._conn, ["BEGIN", *self._literals(deferred)])
-
-    def _literals(self, deferred: list[tuple[Prepared, Mapping[str, Any]]]) -> list[str]:
-        return [statement.literal(self._conn, params) for statement, params in deferred]
+        run_together(self._conn, deferred, begin=True)
 
     @property
     def session(self) -> Session:
@@ -304,11 +301,7 @@ class UnitOfWork:
         try:
             if self._deferred:
                 deferred, self._deferred = self._deferred, None
-                if len(deferred) == 1:  # atomic by itself, and sent with its values apart as usual
-                    statement, params = deferred[0]
-                    statement.execute(self._conn, params)
-                else:
-                    send_together(self._conn, ["BEGIN", *self._literals(deferred), "COMMIT"])
+                run_together(self._conn, deferred, begin=False)  # one implicit transaction
             if self._session is not None:
                 self._session.commit()  # flushes, then commits the connection's transaction
             else:

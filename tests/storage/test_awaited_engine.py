@@ -293,3 +293,97 @@ def test_a_progress_in_a_channel_is_two_round_trips_and_writes_once(pg_engine, o
     with pg_engine.connect() as c:
         assert c.execute(text("select count(*) from progress_entry")).scalar_one() == 1
         assert c.execute(text("select count(*) from progress_value")).scalar_one() == 2
+
+
+def test_writes_sent_together_need_no_begin_or_commit(pg_engine, on_the_loop, tmp_path):
+    """The writes waiting for the commit go out as one implicit transaction (one Sync after them):
+    no BEGIN or COMMIT, and ending the unit of work and handing the connection back to the pool
+    then send nothing more."""
+    trace = tmp_path / "wire.txt"
+
+    def command():
+        u = UnitOfWork(pg_engine).__enter__()
+        pgconn = u._conn.connection.driver_connection.pgconn
+        with open(trace, "w") as f:
+            pgconn.trace(f.fileno())
+            try:
+                assert u.read(_COUNT, {}).n == 0
+                write_receipt(u, "a")
+                write_receipt(u, "b")
+                u.__exit__(None, None, None)  # the commit and the pool's reset, traced too
+            finally:
+                pgconn.untrace()
+
+    on_the_loop(command)
+    wire = trace.read_text()
+    assert wire.count("\tReadyForQuery\t") == 2  # the read, then both writes
+    assert "COMMIT" not in wire and "ROLLBACK" not in wire and "BEGIN" not in wire
+    assert committed_keys(pg_engine) == ["a", "b"]
+
+
+def test_a_request_given_up_half_way_closes_its_connection(pg_engine):
+    """A request cancelled while its statement is on the wire (the client hung up): nobody knows
+    what is still to come on that connection, so it is closed, and the next command gets another."""
+    awaited = AwaitedEngine(pg_engine)
+    pid = Prepared(select(func.pg_backend_pid().label("pid")))
+    slow = Prepared(select(func.pg_sleep(0.5).label("slept")))
+
+    def backend() -> int:
+        with UnitOfWork(pg_engine) as u:
+            return u.read(pid, {}).pid
+
+    def sleeper() -> None:
+        with UnitOfWork(pg_engine) as u:
+            u.read(slow, {})
+
+    async def main():
+        first = await awaited.run(backend)
+        task = asyncio.ensure_future(awaited.run(sleeper))
+        await asyncio.sleep(0.1)  # the sleep is on the wire
+        task.cancel()
+        with pytest.raises(BaseException):  # noqa: B017 - cancelled, or the closed connection's error
+            await task
+        return first, await awaited.run(backend)
+
+    try:
+        first, after = asyncio.run(main())
+    finally:
+        awaited.close()
+    assert after != first
+
+
+def test_prebuilt_statements_stay_prepared_after_orm_work_and_a_rollback(pg_engine, on_the_loop):
+    """A command's ORM queries, run often enough on one connection, and then a refused command
+    rolled back, must not take the prebuilt statements prepared on that connection with them."""
+    def orm_work_then_refused():
+        with UnitOfWork(pg_engine) as u:
+            for _ in range(8):
+                u.connection.execute(select(InboundReceipt.key).where(InboundReceipt.key == "x")).all()
+            raise RuntimeError("refused")
+
+    def count() -> int:
+        with UnitOfWork(pg_engine) as u:
+            return u.read(_COUNT, {}).n
+
+    assert on_the_loop(count) == 0  # prepared on the twin's one connection
+    with pytest.raises(RuntimeError):
+        on_the_loop(orm_work_then_refused)
+    on_the_loop(lambda: write(pg_engine, "a"))
+    assert on_the_loop(count) == 1
+
+
+def test_prepared_statements_cleared_by_someone_else_are_prepared_again(pg_engine, on_the_loop):
+    def count() -> int:
+        with UnitOfWork(pg_engine) as u:
+            return u.read(_COUNT, {}).n
+
+    def discard_all():
+        with UnitOfWork(pg_engine) as u:
+            u.connection.exec_driver_sql("COMMIT")
+            u.connection.exec_driver_sql("DISCARD ALL")
+
+    assert on_the_loop(count) == 0
+    on_the_loop(discard_all)
+    with pytest.raises(DBAPIError):
+        on_the_loop(count)  # this once: the statement was gone
+    assert on_the_loop(count) == 0
