@@ -117,7 +117,7 @@ def _wire(settings: Settings, **kw):
 
 
 def cmd_run(args, settings: Settings) -> int:
-    from bot.wiring import platform_sender, scheduler
+    from bot.wiring import operations, platform_sender, scheduler
     w = _wire(settings)
     if settings.platform == "console":
         return _console(w, user=getpass.getuser(), script=None, log_file=args.log_file)
@@ -126,6 +126,7 @@ def cmd_run(args, settings: Settings) -> int:
         from bot.rotate_key import warn_unreadable
         warn_unreadable(w.engine)
     sched = scheduler(w, platform_sender(settings, w))
+    operations(w, sched)
     sched.start()
     try:
         if settings.platform == "slack":

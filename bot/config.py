@@ -96,6 +96,16 @@ class SchedulerSettings:
     quiet_hours: str = "21:00-08:00"
     keep_sent_days: int = 30
     keep_ledger_days: int = 90
+    keep_receipt_days: int = 7
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    """When /healthz says unhealthy (bot/ops.py), and the DingTalk Stream watchdog."""
+    #: A Slack Socket Mode or DingTalk Stream connection down (reconnecting) longer than this.
+    connection_down_seconds: float = 120.0
+    #: DingTalk Stream: nothing from the gateway (its pings, messages) for this long: reconnect.
+    stream_silence_seconds: float = 90.0
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,7 @@ class Settings:
     wecom: WeComSettings = field(default_factory=WeComSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
     #: Where the config came from, for `teambot run` to say at start-up.
     source: str = "defaults"
 
@@ -158,7 +169,9 @@ _SCHEMA: dict[str, dict[str, tuple[type, str | None]]] = {
     "dingtalk": {"mode": (str, "DINGTALK_MODE"), "api_url": (str, "DINGTALK_API_URL")},
     "wecom": {"api_url": (str, "WECOM_API_URL")},
     "scheduler": {"tick_seconds": (float, None), "grace_hours": (float, None), "lookback_days": (float, None),
-                  "quiet_hours": (str, None), "keep_sent_days": (int, None), "keep_ledger_days": (int, None)},
+                  "quiet_hours": (str, None), "keep_sent_days": (int, None), "keep_ledger_days": (int, None),
+                  "keep_receipt_days": (int, None)},
+    "health": {"connection_down_seconds": (float, None), "stream_silence_seconds": (float, None)},
     "outbox": {"drain_seconds": (float, None), "batch": (int, None), "lease_seconds": (float, None),
                "max_attempts": (int, None), "backoff_base_seconds": (float, None),
                "backoff_cap_seconds": (float, None), "pacing": (bool, None), "pace_slack": (float, None),
@@ -196,6 +209,7 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
         wecom=wecom,
         scheduler=SchedulerSettings(**{k: v for (sec, k), v in values.items() if sec == "scheduler"}),
         outbox=OutboxSettings(**{k: v for (sec, k), v in values.items() if sec == "outbox"}),
+        health=HealthSettings(**{k: v for (sec, k), v in values.items() if sec == "health"}),
         source=source,
     )
     _validate(s, path)
@@ -365,7 +379,7 @@ def _validate(s: Settings, path: Path) -> None:
                 raise ConfigError(f"{path}: [{section}] {key}: must not be negative, got {value}")
     for section, obj, keys in (("scheduler", s.scheduler, ("tick_seconds",)),
                                ("outbox", s.outbox, ("drain_seconds", "lease_seconds", "batch", "max_attempts", "concurrency")),
-                               ("http", s.http, tuple(vars(s.http)))):
+                               ("http", s.http, tuple(vars(s.http))), ("health", s.health, tuple(vars(s.health)))):
         for key in keys:
             if getattr(obj, key) <= 0:
                 raise ConfigError(f"{path}: [{section}] {key}: must be greater than 0")

@@ -60,6 +60,7 @@ def scheduler_config(settings: Settings) -> SchedulerConfig:
         grace=timedelta(hours=sc.grace_hours), lookback=timedelta(days=sc.lookback_days),
         quiet_hours=QuietHours.parse(sc.quiet_hours),
         keep_sent_days=sc.keep_sent_days, keep_ledger_days=sc.keep_ledger_days,
+        keep_receipt_days=sc.keep_receipt_days,
         outbox=OutboxConfig(batch=ob.batch, lease_seconds=ob.lease_seconds, max_attempts=ob.max_attempts,
                             backoff_base_seconds=ob.backoff_base_seconds,
                             backoff_cap_seconds=ob.backoff_cap_seconds, pacing=ob.pacing,
@@ -96,6 +97,20 @@ def on_loop(w: Wiring):
 
 def scheduler(w: Wiring, sender: Sender | None) -> Scheduler:
     return Scheduler(w.uow, w.clock, sender=sender, config=scheduler_config(w.settings))
+
+
+def operations(w: Wiring, sched: Scheduler | None):
+    """/metrics and /healthz for the process (bot/ops.py): w.probes answers them from now on, and in
+    Socket Mode or Stream mode the connection reports to w.probes.connection."""
+    from bot.kit.liveness import ConnectionWatch
+    from bot.ops import observe
+
+    s = w.settings
+    name = ("slack_socket_mode" if s.platform == "slack" and s.slack.socket_mode else
+            "dingtalk_stream" if s.platform == "dingtalk" and s.dingtalk.mode == "stream" else None)
+    ops, w.probes = observe(s, w.uow, w.clock, w.dispatcher, sched,
+                            connection=ConnectionWatch(name) if name else None)
+    return ops
 
 
 def robot_lookup(w: Wiring, platform: str):

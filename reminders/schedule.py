@@ -57,6 +57,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -75,6 +76,7 @@ from reminders.outbox import (  # noqa: F401
     Sender,
     drain,
     enqueue,
+    prune_receipts,
     prune_sent,
 )
 from commands.core.workdays import DEFAULT_QUIET_HOURS, QuietHours, WorkdayCalendar, calendar_for
@@ -430,6 +432,29 @@ class SchedulerConfig:
     #: (0 keeps them for ever). The ledger is only read back MAX_SHIFT + grace + lookback (~4 weeks).
     keep_sent_days: int = 30
     keep_ledger_days: int = 90
+    #: Receipts of inbound deliveries (a redelivery is answered once): platforms redeliver within hours.
+    keep_receipt_days: int = 7
+
+
+class Housekeeping(NamedTuple):
+    sent: int
+    ledger: int
+    receipts: int
+
+
+class _SkippedRunIsDebug(logging.Filter):
+    """APScheduler warns when a job is still running at its next interval ("skipped: maximum number of
+    running instances reached"). A tick or drain that takes longer than its interval under load is
+    expected, and the next run does what was left (both are idempotent): a DEBUG line, not a WARNING."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and "maximum number of running instances" in str(record.msg):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_SkippedRunIsDebug())
 
 
 def default_worker_id() -> str:
@@ -453,35 +478,58 @@ class Scheduler:
         #: Spaces each platform's calls across drains (OutboxConfig.rates).
         self.limiter = RateLimiter(self.config.outbox.rates)
         self._aps: BackgroundScheduler | None = None
+        #: When tick() last finished (the clock's time); /healthz and /metrics watch it.
+        self.last_tick: datetime | None = None
+        self.created_at = clock.now()
+        #: Called with every drain's stats (/metrics counts what went out).
+        self.on_drain: Callable[[DrainStats], None] | None = None
 
     def tick(self, now: datetime | None = None) -> TickReport:
-        return tick(self.uow, now or self.clock.now(), worker_id=self.worker_id, kinds=self.kinds,
-                    grace=self.config.grace, lookback=self.config.lookback,
-                    quiet_hours=self.config.quiet_hours)
+        report = tick(self.uow, now or self.clock.now(), worker_id=self.worker_id, kinds=self.kinds,
+                      grace=self.config.grace, lookback=self.config.lookback,
+                      quiet_hours=self.config.quiet_hours)
+        self.last_tick = self.clock.now()
+        return report
+
+    def since_tick(self, now: datetime | None = None) -> float:
+        """Seconds since the last tick finished (since the scheduler was made, before the first)."""
+        now = now or self.clock.now()
+        return max(0.0, (now - (self.last_tick or self.created_at)).total_seconds())
+
+    def stalled(self, now: datetime | None = None) -> bool:
+        """No tick has finished for three intervals (a tick that fails, e.g. without its database,
+        does not count)."""
+        return self.since_tick(now) > 3 * self.config.tick_seconds
 
     def drain(self) -> DrainStats:
         if self.sender is None:
             return DrainStats()
-        return drain(self.uow, self.sender, self.clock, self.worker_id, config=self.config.outbox,
-                     limiter=self.limiter)
+        stats = drain(self.uow, self.sender, self.clock, self.worker_id, config=self.config.outbox,
+                      limiter=self.limiter)
+        if self.on_drain is not None:
+            self.on_drain(stats)
+        return stats
 
     def run_pending(self, now: datetime | None = None) -> tuple[TickReport, DrainStats]:
         """One tick and one drain, in the caller's thread (console, scripts, tests)."""
         return self.tick(now), self.drain()
 
-    def housekeeping(self, now: datetime | None = None) -> tuple[int, int]:
-        """(sent messages, ledger rows) deleted."""
+    def housekeeping(self, now: datetime | None = None) -> Housekeeping:
+        """Sent messages, ledger rows and inbound receipts deleted."""
         now = now or self.clock.now()
-        sent = led = 0
+        sent = led = receipts = 0
         with self.uow() as uow:
             if self.config.keep_sent_days > 0:
                 sent = prune_sent(uow.session, now - timedelta(days=self.config.keep_sent_days))
             keep = max(self.config.keep_ledger_days, (MAX_SHIFT + self.config.grace + self.config.lookback).days + 2)
             if self.config.keep_ledger_days > 0:
                 led = ledger.prune(uow.session, now - timedelta(days=keep))
-        if sent or led:
-            log.info("housekeeping: deleted %s sent messages and %s ledger rows", sent, led)
-        return sent, led
+            if self.config.keep_receipt_days > 0:
+                receipts = prune_receipts(uow.session, now - timedelta(days=self.config.keep_receipt_days))
+        if sent or led or receipts:
+            log.info("housekeeping: deleted %s sent messages, %s ledger rows and %s inbound receipts",
+                     sent, led, receipts)
+        return Housekeeping(sent, led, receipts)
 
     def _safe(self, fn: Callable[[], object], what: str) -> None:
         try:

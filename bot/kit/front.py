@@ -32,6 +32,7 @@ from starlette.routing import Route as StarletteRoute
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from bot.config import HttpSettings
+from bot.kit.liveness import ConnectionWatch
 
 log = logging.getLogger("teambot.http")
 
@@ -49,9 +50,11 @@ def _healthy() -> tuple[bool, dict]:
 @dataclass(frozen=True)
 class Probes:
     """What /healthz and /metrics answer. `health()` -> (healthy, details shown with it);
-    `metrics()` -> (body, content type), e.g. Prometheus' text format; without it /metrics is 404."""
+    `metrics()` -> (body, content type), e.g. Prometheus' text format; without it /metrics is 404.
+    `connection`: what Socket Mode and Stream mode report their connection's state to (health reads it)."""
     health: Callable[[], tuple[bool, dict]] = _healthy
     metrics: Callable[[], tuple[bytes, str]] | None = None
+    connection: ConnectionWatch | None = None
 
 
 @dataclass(frozen=True)
@@ -172,14 +175,15 @@ class Front:
 
     async def _health(self, request: Request) -> Response:
         try:
-            healthy, details = self.probes.health()
+            healthy, details = await asyncio.to_thread(self.probes.health)
         except Exception:  # noqa: BLE001 - a probe that fails says "unhealthy", it does not crash
             log.exception("the health probe failed")
             healthy, details = False, {}
         return JSONResponse({"ok": bool(healthy), **details}, status_code=200 if healthy else 503)
 
     async def _metrics(self, request: Request) -> Response:
-        body, content_type = self.probes.metrics()
+        # Off the event loop: a scrape reads the database.
+        body, content_type = await asyncio.to_thread(self.probes.metrics)
         return Response(body, media_type=content_type)
 
     # -- the server -------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
@@ -26,6 +28,19 @@ from storage.uow import UnitOfWork, UowFactory
 
 log = logging.getLogger("teambot.dispatch")
 
+#: Reply.error of the answer to a command that failed (an incident), as opposed to a refusal's key.
+INTERNAL_ERROR = "core.internal_error"
+#: What Dispatcher.on_command hears: the command (a route's name, "unknown" for none), the outcome
+#: ("ok", "refused" or "error") and the seconds it took.
+CommandObserver = Callable[[str, str, float], None]
+
+
+def outcome(reply: Reply) -> str:
+    """ok, refused (a usage error, a refusal, a form asking for more) or error (an incident)."""
+    if reply.ok:
+        return "ok"
+    return "error" if reply.error == INTERNAL_ERROR else "refused"
+
 
 class _StaleConnection(Exception):
     """The command failed because its pooled database connection had gone away."""
@@ -40,8 +55,19 @@ class Dispatcher:
         self.default_tz = default_tz
         #: How long the messages a command queues stay good (the adapters' queued replies use it too).
         self.windows = windows or outbox_store.DeliveryWindows()
+        #: Told of every command handled (/metrics); must not raise.
+        self.on_command: CommandObserver | None = None
 
     def handle(self, inv: Invocation) -> Reply:
+        if self.on_command is None:
+            return self._handle_once(inv)
+        started = time.perf_counter()
+        reply = self._handle_once(inv)
+        route = router.find(inv.command)
+        self.on_command(route.name if route else "unknown", outcome(reply), time.perf_counter() - started)
+        return reply
+
+    def _handle_once(self, inv: Invocation) -> Reply:
         try:
             return self._handle(inv)
         except _StaleConnection:
@@ -101,19 +127,37 @@ class Dispatcher:
             if e.typed_command:  # an unknown command: the example is the suggested one's
                 route = router.find(e.typed_command)
             form = typed_form.form_of(route, e.typed_command or inv.command, inv.text, lang, e.typed_keyword)
-            return usage_reply(lang, e, feature, form, route.name if route else None)
+            return self._remember(inv, usage_reply(lang, e, feature, form, route.name if route else None))
         except IntegrityError:
             # The delivery was answered before (or a concurrent delivery of it just was).
             earlier = self._earlier(inv)
             if earlier is not None:
                 return earlier
-            return self._crash(inv, ctx)
+            return self._remember(inv, self._crash(inv, ctx))
         except DBAPIError as e:
             if e.connection_invalidated:
                 raise _StaleConnection from e
-            return self._crash(inv, ctx)
+            return self._remember(inv, self._crash(inv, ctx))
         except Exception:
-            return self._crash(inv, ctx)
+            return self._remember(inv, self._crash(inv, ctx))
+
+    def _remember(self, inv: Invocation, reply: Reply) -> Reply:
+        """Keep the receipt of a delivery that was refused or failed, so that a redelivery of it is
+        answered once too, whatever the outcome (its own transaction: the command's was rolled back).
+        When a concurrent delivery of it kept one first, that one's answer is the answer."""
+        if not inv.delivery_key:
+            return reply
+        try:
+            with self.uow() as uow:
+                uow.write(_INSERT_RECEIPT, {
+                    "platform": inv.actor.platform, "key": inv.delivery_key,
+                    "reply_json": json.dumps(reply_to_dict(reply), ensure_ascii=False),
+                    "received_at": self.clock.now()})
+        except IntegrityError:
+            return self._earlier(inv) or reply
+        except Exception:  # noqa: BLE001 - the answer still goes out; a redelivery may get a second
+            log.warning("could not keep the receipt of %s %s", inv.actor.platform, inv.delivery_key, exc_info=True)
+        return reply
 
     def _earlier(self, inv: Invocation) -> Reply | None:
         """The answer kept for this delivery, when it was answered before."""
@@ -201,7 +245,7 @@ class Dispatcher:
                   exc_info=error if error is not None else True)
         log.debug("incident=%s text=%r", incident, inv.text)
         lang = ctx.lang if ctx else self._fallback_lang(inv)
-        return Reply.text(t(lang, "core.internal_error", incident=incident), ok=False)
+        return replace(Reply.text(t(lang, INTERNAL_ERROR, incident=incident), ok=False), error=INTERNAL_ERROR)
 
 
 def _learn_name(uow: UnitOfWork, ctx: Ctx) -> None:

@@ -42,7 +42,7 @@ else leaves the row pending or sending, to be re-sent.
 """
 from __future__ import annotations
 
-from reminders.outbox.admin import counts, list_messages, prune_sent, retry_dead
+from reminders.outbox.admin import counts, depth, list_messages, prune_receipts, prune_sent, retry_dead
 from reminders.outbox.claim import ALL, Claim, Claimed, claim, claim_heads, expire_waiting, expiry_reason
 from reminders.outbox.drain import DrainStats, drain, send_job, send_one
 from reminders.outbox.policy import (
@@ -77,6 +77,6 @@ __all__ = [
     "ACTIVE", "ALL", "DEAD", "DEFAULT_CONCURRENCY", "DEFAULT_PACE_SECONDS", "DESTINATION", "EXPIRED",
     "PENDING", "PLATFORM", "SENDING", "SENT", "BatchSender", "Claim", "Claimed", "DrainStats", "OutboxConfig",
     "RateLimiter", "SendResult", "Sender", "StepSender", "Steps", "backoff_seconds", "claim", "claim_heads",
-    "counts", "drain", "enqueue", "expire_waiting", "expiry_reason", "list_messages", "prune_sent", "record",
-    "record_many", "retry_dead", "save_steps", "send_job", "send_one",
+    "counts", "depth", "drain", "enqueue", "expire_waiting", "expiry_reason", "list_messages", "prune_receipts",
+    "prune_sent", "record", "record_many", "retry_dead", "save_steps", "send_job", "send_one",
 ]

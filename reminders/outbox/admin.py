@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlmodel import Session
 
-from reminders.outbox.results import DEAD, EXPIRED, PENDING, SENT
-from storage.models import OutboxMessage
+from reminders.outbox.results import DEAD, EXPIRED, PENDING, SENDING, SENT
+from storage.models import InboundReceipt, OutboxMessage
 
 
 def list_messages(session: Session, status: str | Iterable[str] | None = None, *,
@@ -25,6 +25,25 @@ def list_messages(session: Session, status: str | Iterable[str] | None = None, *
 def counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
     return {s: n for s, n in rows}
+
+
+#: The statuses /metrics counts. Sent rows (most of the table) are left out: the counters say how
+#: many went out; so the count reads only what the status index finds for these.
+DEPTH_STATUSES = (PENDING, SENDING, DEAD, EXPIRED)
+
+
+def depth(session: Session) -> list[tuple[str, str, int, datetime | None]]:
+    """(platform, status, messages, the earliest moment one of them was due) for every platform and
+    status of DEPTH_STATUSES that has messages: one grouped query, for /metrics."""
+    O = OutboxMessage
+    due = func.min(func.coalesce(O.due_at, O.created_at))
+    rows = session.connection().execute(select(O.platform, O.status, func.count(), due)
+                                        .where(O.status.in_(DEPTH_STATUSES)).group_by(O.platform, O.status))
+    return [(platform, status, n, _aware(oldest)) for platform, status, n, oldest in rows]
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
 
 
 def retry_dead(session: Session, message_id: int, *, now: datetime | None = None) -> bool:
@@ -47,3 +66,11 @@ def prune_sent(session: Session, before: datetime) -> int:
     return session.connection().execute(delete(O).where(or_(
         and_(O.status == SENT, O.sent_at < before),
         and_(O.status == EXPIRED, O.created_at < before)))).rowcount
+
+
+def prune_receipts(session: Session, before: datetime) -> int:
+    """Delete the receipts of deliveries received before `before`: platforms redeliver within
+    minutes (Slack) or hours (DingTalk, WeCom), so a receipt older than a few days answers nothing.
+    received_at has no index (every command writes a receipt): this scans the table, every 6 hours."""
+    R = InboundReceipt
+    return session.connection().execute(delete(R).where(R.received_at < before)).rowcount

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -49,7 +50,12 @@ class Claim:
     """What one claim did: the messages leased, grouped into jobs (one platform call each: a job of
     several is one message for several people), and how many stale heads it expired instead."""
     jobs: list[list[Claimed]] = field(default_factory=list)
-    expired: int = 0
+    #: platform -> heads expired.
+    expired_on: Counter = field(default_factory=Counter)
+
+    @property
+    def expired(self) -> int:
+        return sum(self.expired_on.values())
 
     @property
     def messages(self) -> list[Claimed]:
@@ -169,7 +175,7 @@ def _check(conn, row, now: datetime, config: OutboxConfig, result: Claim) -> Cla
         reason = expiry_reason(row, now)
         conn.execute(_EXPIRE, {"p_id": row.id, "p_error": reason})
         log.info("outbox %s to %s:%s %s", row.id, row.platform, row.destination, reason)
-        result.expired += 1
+        result.expired_on[row.platform] += 1
         return None
     if row.status == SENDING:
         log.warning("outbox %s: lease of %s expired; taking it over", row.id, row.leased_by)
@@ -193,9 +199,10 @@ def _waiting_stale():
 _WAITING_STALE = _waiting_stale()
 
 
-def expire_waiting(uow_factory: UowFactory, clock: Clock) -> int:
+def expire_waiting(uow_factory: UowFactory, clock: Clock) -> Counter:
     """Expire the messages whose window closed while they waited (for a retry, or for the end of
-    quiet hours): they would go out stale, and the ones behind them would wait for nothing."""
+    quiet hours): they would go out stale, and the ones behind them would wait for nothing.
+    platform -> how many."""
     now = clock.now()
     with uow_factory() as uow:
         conn = uow.connection
@@ -204,4 +211,4 @@ def expire_waiting(uow_factory: UowFactory, clock: Clock) -> int:
             reason = expiry_reason(row, now)
             conn.execute(_EXPIRE, {"p_id": row.id, "p_error": reason})
             log.info("outbox %s to %s:%s %s", row.id, row.platform, row.destination, reason)
-    return len(stale)
+    return Counter(row.platform for row in stale)

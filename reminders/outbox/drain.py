@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import random
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from commands.core.clock import Clock
@@ -39,15 +40,25 @@ class DrainStats:
     rounds: int = 0
     #: Platform calls that carried several messages (one text for several people).
     batched_calls: int = 0
+    #: (platform, "sent" | "retried" | "dead" | "expired") -> messages, for /metrics.
+    by_platform: Counter = field(default_factory=Counter)
 
-    def count(self, statuses: list[str]) -> None:
-        for status in statuses:
+    def count(self, outcomes: list[tuple[str, str]]) -> None:
+        """(platform, status recorded) of each message sent."""
+        for platform, status in outcomes:
             if status == SENT:
                 self.sent += 1
             elif status == DEAD:
                 self.dead += 1
             else:
                 self.retried += 1
+                status = "retried"
+            self.by_platform[(platform, status)] += 1
+
+    def count_expired(self, platforms: Counter) -> None:
+        self.expired += sum(platforms.values())
+        for platform, n in platforms.items():
+            self.by_platform[(platform, "expired")] += n
 
 
 def send_one(uow_factory: UowFactory, sender: Sender, worker_id: str, msg: Claimed) -> SendResult:
@@ -123,11 +134,12 @@ def drain(uow_factory: UowFactory, sender: Sender, clock: Clock, worker_id: str,
     lease = lease_seconds if lease_seconds is not None else config.lease_seconds
     limiter = limiter or RateLimiter(config.rates)
     limits = batch_limits(sender)
-    stats = DrainStats(expired=expire_waiting(uow_factory, clock))
+    stats = DrainStats()
+    stats.count_expired(expire_waiting(uow_factory, clock))
     #: platform -> when its workspace-wide 429 ends: what this drain already claimed waits too.
     paused: dict[str, datetime] = {}
 
-    def deliver(job: list[Claimed]) -> list[str]:
+    def deliver(job: list[Claimed]) -> list[tuple[str, str]]:
         platform = job[0].platform
         until = paused.get(platform)
         left = (until - clock.now()).total_seconds() if until else 0.0
@@ -143,7 +155,7 @@ def drain(uow_factory: UowFactory, sender: Sender, clock: Clock, worker_id: str,
         if on_result is not None:
             for msg, result in zip(job, results):
                 on_result(msg, result)
-        return statuses
+        return [(msg.platform, status) for msg, status in zip(job, statuses)]
 
     pool = _Inline() if workers == 1 else ThreadPoolExecutor(workers, thread_name_prefix="outbox")
     in_flight: set[Future] = set()
@@ -154,7 +166,7 @@ def drain(uow_factory: UowFactory, sender: Sender, clock: Clock, worker_id: str,
             if claims < config.max_rounds and cap - len(in_flight) >= min(refill, cap):
                 got = claim_heads(uow_factory, clock, worker_id, batch=cap - len(in_flight), lease_seconds=lease,
                                   config=config, batch_limit=limits)
-                stats.expired += got.expired
+                stats.count_expired(got.expired_on)
                 if got.jobs:
                     claims += 1
                     stats.rounds += 1

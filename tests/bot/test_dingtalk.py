@@ -385,10 +385,9 @@ def test_a_refusal_in_a_group_goes_to_the_sender_1_to_1_and_the_group_sees_only_
     assert payload["ok"] is False and payload["private"] is True
     assert "只有销售经理可以这样做" in render.message_text(render.render(reply_from_dict(payload)))
     assert dt.count(OutboxMessage) == before + 1
-    # A redelivery (same msgId) of a refusal (which changed nothing, so kept no receipt) is refused
-    # again: the same notice, and nothing new queued.
+    # A redelivery (same msgId) of a refusal is answered once too: nothing posted, nothing queued.
     second = dt.post(msg)
-    assert second.status == 200 and second.json == first.json
+    assert second.status == 200 and second.body == ""
     assert dt.count(OutboxMessage) == before + 1
     # The outbox sends it with the robot's 1:1 API.
     drain(dt.uow, DingTalkSender(DingTalkApi(APP_KEY, APP_SECRET, api_url=fake_dt.url)), dt.clock, "w1")

@@ -218,6 +218,6 @@ def test_socket_mode_and_stream_mode_serve_health_on_the_http_port(monkeypatch):
     base = Settings(http_host="127.0.0.1", http_port=port)
     monkeypatch.setattr(socket_mode, "build_handler", lambda settings, app: Connection())
     socket_mode.serve_socket_mode(replace(base, slack=SlackSettings(app_token="xapp-1")), app=None, probes=probes)
-    monkeypatch.setattr(stream, "build_client", lambda settings, dispatcher, clock: Connection())
+    monkeypatch.setattr(stream, "build_client", lambda settings, dispatcher, clock, **kw: Connection())
     stream.run_stream(replace(base, dingtalk=DingTalkSettings(app_key="k", app_secret="s")), None, None, probes=probes)
     assert seen == [{"ok": True, "connection": "up"}] * 2

@@ -97,3 +97,25 @@ def test_full_width_input_is_understood(uow, clock):
     chat = Chat(uow, clock)
     chat.say("wang", "／team setup 华东销售一组")
     assert chat.say("wang", "/progress 签约 销售额＝５万　新客户：１").ok
+
+
+def test_a_refused_or_failed_delivery_is_answered_once_too(uow, clock, monkeypatch):
+    monkeypatch.setitem(router._BY_ALIAS, "broken", router.Route("broken", "tests.commands.broken_feature",
+                                                                 ("broken",)))
+    chat = Chat(uow, clock)
+    chat.say("wang", "/team setup 华东销售一组")
+    refused = chat.say("li", "/team add @zhao rep", delivery_key="msg-refused")
+    crashed = chat.say("wang", "/broken x", delivery_key="msg-crashed")
+    assert not refused.ok and not crashed.ok
+    # The adapters ask before running a delivery again: both were answered.
+    assert chat.dispatcher.already_answered("console", "msg-refused")
+    assert chat.dispatcher.already_answered("console", "msg-crashed")
+    assert not chat.dispatcher.already_answered("console", "msg-other")
+    # Run again all the same (two replicas at once), a delivery gets its first answer, and nothing
+    # more is written: li made a manager meanwhile does not turn the refusal into a change.
+    assert chat.say("wang", "/team add @li manager").ok
+    before = row_counts(uow)
+    again = chat.say("li", "/team add @zhao rep", delivery_key="msg-refused")
+    assert again.plain() == refused.plain() and not again.ok
+    assert chat.say("wang", "/broken x", delivery_key="msg-crashed").plain() == crashed.plain()
+    assert row_counts(uow) == before

@@ -107,10 +107,11 @@ class Answer:
 
 
 def row_counts(engine: Engine) -> dict[str, int]:
-    """Rows per table, to prove that something (or nothing) was written."""
+    """Rows per table, to prove that something (or nothing) was written. Delivery receipts aside:
+    every delivery keeps one, refused or not, so that a redelivery is answered once."""
     with engine.connect() as c:
         return {t.name: c.execute(select(func.count()).select_from(t)).scalar_one()
-                for t in SQLModel.metadata.sorted_tables}
+                for t in SQLModel.metadata.sorted_tables if t.name != "inbound_receipt"}
 
 
 class SlackHarness:

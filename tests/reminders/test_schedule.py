@@ -2,6 +2,7 @@
 schedule overrides, quiet hours, and the APScheduler wrapper."""
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,7 +14,7 @@ from commands.core.clock import FixedClock
 from commands.core.reply import Outgoing, Reply
 from reminders import jobs, ledger, schedule
 from reminders.schedule import Kind, Scheduler, SchedulerConfig, ScheduleSpec
-from storage.models import FireLedger, OutboxMessage
+from storage.models import FireLedger, InboundReceipt, OutboxMessage
 from tests.kit.recording import RecordingSender
 from tests.reminders.helpers import (
     add_member,
@@ -267,15 +268,33 @@ def test_scheduler_runs_tick_and_drain_on_apscheduler(uow):
     assert [d.destination for d in sender.delivered] == ["channel:C1"]
 
 
-def test_housekeeping_prunes_old_sent_messages_and_ledger_rows(uow):
+def test_housekeeping_prunes_old_sent_messages_ledger_rows_and_inbound_receipts(uow):
     with uow() as u:
         add_team(u.session, calendar="none", created_at=local("2026-06-02", "00:00"))
+        for key, day in (("old", "2026-06-02"), ("recent", "2026-09-28")):
+            u.session.add(InboundReceipt(platform="dingtalk", key=key, reply_json="{}",
+                                         received_at=local(day, "09:00")))
     clock = FixedClock(local("2026-06-02", "09:00"))
     s = Scheduler(uow, clock, sender=RecordingSender(clock), kinds=ping_kinds(at="09:00"),
                   config=SchedulerConfig(quiet_hours=None))
     report, stats = s.run_pending()
     assert report.messages == 1 and stats.sent == 1
-    assert s.housekeeping(local("2026-06-20", "00:00")) == (0, 0)
-    assert s.housekeeping(local("2026-09-30", "00:00")) == (1, 1)
+    assert s.housekeeping(local("2026-06-05", "00:00")) == (0, 0, 0)
+    assert s.housekeeping(local("2026-06-20", "00:00")) == (0, 0, 1)  # receipts: kept 7 days
+    assert s.housekeeping(local("2026-09-30", "00:00")) == (1, 1, 0)
     with uow() as u:
         assert outbox_rows(u.session) == [] and ledger_rows(u.session) == []
+        assert [r.key for r in u.session.scalars(select(InboundReceipt))] == ["recent"]
+
+
+def test_a_run_skipped_because_the_last_is_still_running_is_not_a_warning(caplog):
+    aps = logging.getLogger("apscheduler.scheduler")
+    with caplog.at_level(logging.INFO):
+        aps.warning('Execution of job "%s" skipped: maximum number of running instances reached (%d)',
+                    "teambot.drain", 1)
+        aps.warning("Scheduler started with something else to say")
+    assert [r.getMessage() for r in caplog.records] == ["Scheduler started with something else to say"]
+    with caplog.at_level(logging.DEBUG, logger="apscheduler.scheduler"):
+        aps.warning('Execution of job "%s" skipped: maximum number of running instances reached (%d)',
+                    "teambot.tick", 1)
+    assert caplog.records[-1].levelname == "DEBUG" and "teambot.tick" in caplog.records[-1].getMessage()

@@ -15,7 +15,7 @@ from collections import OrderedDict
 
 from slack_bolt import App
 
-from bot.slack.bridge import SlackBridge, lang_of, token_of
+from bot.slack.bridge import PLATFORM, SlackBridge, lang_of, token_of
 from bot.slack.render import message_payload, unescape
 from commands.core.router import split_command
 
@@ -57,6 +57,10 @@ def register(app: App, bridge: SlackBridge) -> None:
     def on_message(event: dict, body: dict, say, context) -> None:
         event_id = body.get("event_id") or ""
         if not _from_a_person(event, context) or (event_id and not seen.claim(event_id)):
+            return
+        if event_id and bridge.dispatcher.already_answered(PLATFORM, event_id):
+            # Slack's retry of an event another replica answered (refused or not): answered once.
+            log.info("Slack event %s was already answered; not answering twice", event_id)
             return
         try:
             name, text = split_command(unescape(event.get("text") or ""))
