@@ -44,6 +44,7 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "team add": ("/team add @newbie rep", MANAGER),
     "team add (change a role)": ("/team add @target manager", MANAGER),
     "team remove": ("/team remove @target", MANAGER),
+    "team rules (the customer pool's rules)": ("/team rules pool_days=45 warn_days=5", MANAGER),
     "team robot (group webhook)": ("/team robot https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k1", MANAGER),
     "task add for someone else": ("/task add @target 新任务 due 2026-12-10", MANAGER),
     "task assign (others' task)": ("/task assign 1 @helper", MANAGER),
