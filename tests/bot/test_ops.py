@@ -14,7 +14,7 @@ from dingtalk_stream import AckMessage, ChatbotHandler, Credential
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
-from bot.config import Settings
+from bot.config import DingTalkSettings, Settings, SlackSettings
 from bot.dingtalk.stream import WatchedStreamClient
 from bot.kit.front import Front
 from bot.kit.liveness import ConnectionWatch
@@ -271,3 +271,27 @@ def test_socket_mode_tells_the_watch_whether_the_client_is_connected():
     finally:
         done.set()
         thread.join(5)
+
+
+@pytest.mark.parametrize("platform,connection", [
+    ({"platform": "dingtalk", "dingtalk": DingTalkSettings(app_key="k", app_secret="s")}, "dingtalk_stream"),
+    ({"platform": "dingtalk", "dingtalk": DingTalkSettings(app_key="k", app_secret="s", mode="http")}, None),
+    ({"platform": "slack", "slack": SlackSettings(bot_token="xoxb-1", signing_secret="s", app_token="xapp-1")},
+     "slack_socket_mode"),
+    ({"platform": "slack", "slack": SlackSettings(bot_token="xoxb-1", signing_secret="s")}, None),
+])
+def test_teambot_run_wires_metrics_and_health_to_the_dispatcher_scheduler_and_connection(sqlite_url, platform,
+                                                                                        connection):
+    from bot.wiring import operations, scheduler, wire
+
+    w = wire(Settings(database_url=sqlite_url, **platform))
+    try:
+        sched = scheduler(w, None)
+        ops = operations(w, sched)
+        assert (w.probes.connection.name if w.probes.connection else None) == connection
+        assert ops.connection is w.probes.connection and ops.scheduler is sched
+        assert w.dispatcher.on_command == ops.command and sched.on_drain == ops.drained
+        body, _ = w.probes.metrics()
+        assert f'teambot_outbox_sent_total{{platform="{platform["platform"]}"}} 0.0' in body.decode()
+    finally:
+        w.engine.dispose()

@@ -3,6 +3,7 @@ Starlette app, with the Web API answered by FakeSlack and a real database behind
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import pytest
@@ -285,6 +286,27 @@ def test_direct_message_runs_as_a_command_and_replies_in_the_dm(slack):
     # Slack's retry of the same event does not post twice.
     assert slack.event(dm_event("teambot help", user="U1", channel="D1"), event_id="Ev1", retry_num=1).status == 200
     assert len(slack.fake.calls("chat.postMessage")) == 1
+
+
+def test_a_refused_dm_retried_to_another_replica_is_answered_once(fake_slack, sqlite_url, clock, caplog):
+    one, two = SlackHarness(fake_slack, sqlite_url, clock), SlackHarness(fake_slack, sqlite_url, clock)
+    try:
+        fake_slack.set_user("U1", locale="zh-CN")
+        assert one.event(dm_event("team add <@U2> rep", user="U1", channel="D1"), event_id="EvR").status == 200
+        [post] = fake_slack.wait_for("chat.postMessage", 1)
+        assert "⚠️" in payload_text(post.params) or "🚫" in payload_text(post.params)
+        # Slack retries (our answer was slow) and the retry reaches the other replica.
+        with caplog.at_level(logging.INFO, logger="teambot.slack"):
+            retry = two.event(dm_event("team add <@U2> rep", user="U1", channel="D1"), event_id="EvR", retry_num=1)
+            assert retry.status == 200
+            deadline = time.monotonic() + 10
+            while not any("EvR was already answered" in r.getMessage() for r in caplog.records):
+                assert time.monotonic() < deadline, "the retry was not recognised"
+                time.sleep(0.01)
+        assert len(fake_slack.calls("chat.postMessage")) == 1
+    finally:
+        one.close()
+        two.close()
 
 
 @pytest.mark.parametrize("event", [

@@ -434,6 +434,13 @@ def test_a_redelivered_message_runs_and_answers_once(wc):
     assert wc.count(ProgressEntry) == 1
 
 
+def test_a_redelivered_refusal_is_answered_once(wc):
+    _team(wc)
+    first = wc.say("li", "/team add @zhao rep", msg_id="4561255354251345930")  # only the manager may
+    again = wc.say("li", "/team add @zhao rep", msg_id="4561255354251345930")
+    assert len(first) == 1 and again == []
+
+
 def test_an_answer_that_cannot_be_sent_goes_through_the_outbox(wc):
     _team(wc)
     wc.fake.script("message.send", errcode=45009, times=1)
