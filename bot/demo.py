@@ -1,8 +1,10 @@
-"""`teambot demo`: a sample sales team with the seed's roles and a few weeks of progress."""
+"""`teambot demo`: a sample sales team with the seed's roles, a few weeks of progress, two marketing
+activities and a resource allocation whose return is known."""
 from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -54,12 +56,35 @@ def seed(w: Wiring, *, weeks: int = 4, rng: random.Random | None = None) -> bool
                     say(user, "progress", f"{note} {values}".strip(), at)
         day += timedelta(days=1)
     say("zhao", "progress", "阻塞: 客户法务审核合同已两周，需要经理协助推进", now - timedelta(days=1))
+    _campaigns_and_returns(say, now)
     # The weeks above are back-filled history: the scheduler owes the team no posts from before the
     # demo started (it would record each as missed, with a warning, on its first tick).
     with w.uow() as uow:
         team = uow.session.scalars(select(Team).where(Team.platform == "console", Team.channel_id == CHANNEL)).one()
         team.created_at = now
     return True
+
+
+def _campaigns_and_returns(say, now: datetime) -> None:
+    """Two marketing activities (the second compared with the first) and a budget whose return is known."""
+    def day(days_ago: int) -> tuple[str, datetime]:
+        at = now - timedelta(days=days_ago)
+        return at.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat(), at
+
+    first, at = day(20)
+    say("liu", "activity", f"add 春季客户沙龙 {first} budget=2万", at)
+    say("liu", "activity", "result 1 participants=80 leads=12", at + timedelta(hours=3))
+    second, at = day(6)
+    say("liu", "activity", f"add 新品发布会 {second} budget=5万", at)
+    say("liu", "activity", "result 2 participants=104 leads=20", at + timedelta(hours=3))
+    _, at = day(15)
+    say("sun", "resource", "stock budget 200000 need 250000", at)
+    say("zhao", "resource", "request budget 30000 for 华南展会展位", at + timedelta(minutes=10))
+    say(MANAGER, "resource", "approve 1", at + timedelta(hours=1))
+    say("sun", "resource", "approve 1", at + timedelta(hours=2))
+    say("sun", "resource", "allocate 1", at + timedelta(hours=3))
+    _, at = day(4)
+    say("zhao", "resource", "feedback 1 展会签下两家新客户 sales=26万 customers=5", at)
 
 
 def _sayer(w: Wiring):

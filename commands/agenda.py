@@ -2,10 +2,15 @@
 
 Grammar:
 
-    (nothing) | preview | next            预览 / 下次: the next meeting's agenda, now (private)
+    (nothing) | preview | next | weekly    预览 / 下次 / 周会: the next weekly meeting's agenda, now (private)
+    monthly [<month>]                      月度 / 月会 / 月度总结会: the monthly review of last month (or <month>)
+    kickoff <project>                      启动会 / 项目启动会 <项目>: a project kick-off
     schedule weekly <weekday> <HH:MM> [<length>]     manager only
         安排 每周 周一 09:30 60分钟;  weekday: mon..sun, monday.., 周一..周日, 星期一..;
-        length: 60m, 90min, 1h, 1.5h, 45分钟, 1小时 (15-240 minutes, default 60)
+        length: 60m, 45min, 1h, 45分钟, 1小时 (15-60 minutes, default 60): the guide keeps a meeting
+        within an hour (会议时间控制在1小时以内), so a longer one is refused with that reason
+
+The monthly review and the kick-off are built in commands/meetings/.
 
 The meeting lives in the `meeting` table (no row: Monday 09:30, 60 minutes). The agenda post is the
 delivery engine's "weekly_agenda" schedule: /agenda schedule writes its `schedule` override, posting
@@ -24,11 +29,11 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from commands import goals, kpi, pipeline, resources
+from commands import activities, goals, kpi, pipeline, resources
 from commands.core import fmt, parsing, workdays
 from commands.core.context import Ctx
 from commands.core.errors import UsageError
-from commands.core.keywords import keyword
+from commands.core.keywords import split_head
 from commands.core.metrics import metric_name, shown_metrics
 from commands.core.people import mention, require_member
 from commands.core.reply import Reply, Table, Text
@@ -56,9 +61,14 @@ for _i, _c in enumerate("一二三四五六日"):
         WEEKDAYS[_p + _c] = _i
 WEEKDAYS.update({"周天": 6, "星期天": 6, "礼拜天": 6})
 KEYWORDS = {
-    "preview": ("preview", "next", "show", "预览", "下次", "查看"),
+    "preview": ("preview", "next", "show", "weekly", "week", "预览", "下次", "查看", "周会", "周例会", "例会", "每周"),
+    "monthly": ("monthly", "month", "review", "月度", "月会", "月度总结会", "月度总结", "总结会", "月度会议"),
+    "kickoff": ("kickoff", "kick-off", "kick_off", "launch", "启动会", "项目启动会", "启动", "立项会"),
     "schedule": ("schedule", "set", "安排", "设置", "设定"),
 }
+#: 会议时间控制在1小时以内: the longest meeting the guide allows.
+MAX_MINUTES = 60
+MAX_PROJECT = 80
 WEEKLY_WORDS = ("weekly", "every", "每周", "每星期")
 _TIME = re.compile(r"(\d{1,2})[:：](\d{2})|(\d{1,2})点(半|(\d{1,2})分?)?")
 _LENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*(m|min|mins|minutes|分钟|分|h|hr|hrs|hours?|小时)", re.IGNORECASE)
@@ -67,6 +77,17 @@ _LENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*(m|min|mins|minutes|分钟|分|h|hr|hrs
 @dataclass(frozen=True)
 class PreviewAgenda:
     pass
+
+
+@dataclass(frozen=True)
+class MonthlyAgenda:
+    #: None: last month.
+    period: parsing.Period | None = None
+
+
+@dataclass(frozen=True)
+class KickoffAgenda:
+    project: str
 
 
 @dataclass(frozen=True)
@@ -79,15 +100,35 @@ class ScheduleMeeting:
 def parse(text: str, ctx: Ctx):
     if not text:
         return PreviewAgenda()
-    head, _, rest = text.partition(" ")
-    kw = keyword(head, KEYWORDS)
+    kw, head, rest = split_head(text, KEYWORDS)
     if kw is None:
         raise UsageError("agenda.unknown_keyword", word=head, example="agenda.example")
     if kw == "preview":
         if rest.strip():
             raise UsageError("agenda.unexpected_text", text=rest.strip(), example="agenda.example")
         return PreviewAgenda()
+    if kw == "monthly":
+        return _parse_monthly(rest.strip(), ctx)
+    if kw == "kickoff":
+        project = " ".join(rest.split()).strip(" ：:，,")
+        if not project:
+            raise UsageError("agenda.project_required", example="agenda.example_kickoff")
+        if len(project) > MAX_PROJECT:
+            raise UsageError("agenda.project_too_long", max=MAX_PROJECT, example="agenda.example_kickoff")
+        return KickoffAgenda(project)
     return _parse_schedule(rest.split())
+
+
+def _parse_monthly(rest: str, ctx: Ctx) -> MonthlyAgenda:
+    if not rest:
+        return MonthlyAgenda()
+    try:
+        period = parsing.parse_period(rest, ctx.now, ctx.tz)
+    except UsageError as e:
+        raise e.with_example("agenda.example_monthly") from None
+    if period.kind != "month":
+        raise UsageError("agenda.month_required", value=rest, example="agenda.example_monthly")
+    return MonthlyAgenda(period)
 
 
 def _parse_schedule(words: list[str]) -> ScheduleMeeting:
@@ -115,7 +156,9 @@ def _parse_schedule(words: list[str]) -> ScheduleMeeting:
         if m and minutes is None:
             n = float(m.group(1))
             minutes = round(n * 60 if m.group(2).startswith(("h", "小")) else n)
-            if not 15 <= minutes <= 240:
+            if minutes > MAX_MINUTES:
+                raise UsageError("agenda.too_long", value=w, minutes=minutes, example=example)
+            if minutes < 15:
                 raise UsageError("agenda.bad_length", value=w, example=example)
             continue
         raise UsageError("agenda.unexpected_text", text=w, example=example)
@@ -235,7 +278,6 @@ def build(session, team: Team, meeting: datetime, since: datetime, now: datetime
     """The agenda of the meeting at `meeting`, covering what happened from `since` up to `now`."""
     end = goals.upto(now)
     metrics = shown_metrics(session, team.id)
-    by_id = {m.id: m for m in metrics}
     people = kpi.members(session, team.id)
 
     # 1. goal review
@@ -256,13 +298,13 @@ def build(session, team: Team, meeting: datetime, since: datetime, now: datetime
     # 3. problems: blockers, overdue tasks, pending resource requests, stuck deals, customers leaving
     problem_lines, problems_n = _problems(session, team, since, end, now, tz, lang)
 
-    # 4. wins
-    primary = kpi.primary_metric(metrics)
-    deals = queries.biggest(session, team.id, primary.id, since, end, limit=3) if primary else []
+    # 4. wins: the biggest deals, the activities and the deals won since the last meeting
+    wins = _wins(session, team, metrics, since, end, tz, lang)
     won = pipeline.win_lines(session, team, since, end, lang)
+    wins += [t(lang, "agenda.won", count=len(won))] + won if won else []
 
     weights = [1 + 0.5 * min(len(goal_rows), 6), 1 + 0.5 * len(people), 1 + 1.0 * min(problems_n, 8),
-               1 + 0.5 * (len(deals) + len(won))]
+               1 + 0.5 * len(wins)]
     boxes = time_boxes(minutes, weights)
     names = [t(lang, f"agenda.section_{x}") for x in ("goals", "progress", "problems", "wins")]
 
@@ -285,14 +327,20 @@ def build(session, team: Team, meeting: datetime, since: datetime, now: datetime
     parts.append(Text("\n".join(problem_lines) if problem_lines else t(lang, "agenda.no_problems")))
 
     parts.append(Text(t(lang, "agenda.section", n=4, name=names[3], minutes=boxes[3])))
-    if deals or won:
-        parts.append(Text("\n".join(
-            [f"• 🏆 {mention(d.user_id)} {fmt.amount(d.value, by_id[d.metric_id].unit, lang)} — {d.note or '—'}"
-             for d in deals] + ([t(lang, "agenda.won", count=len(won))] + won if won else []))))
-    else:
-        parts.append(Text(t(lang, "agenda.no_wins")))
+    parts.append(Text("\n".join(wins)) if wins else Text(t(lang, "agenda.no_wins")))
     reply = Reply(parts=tuple(parts), private=not public, summary=title)
     return Agenda(meeting=meeting, since=since, boxes=boxes, reply=reply)
+
+
+def _wins(session, team: Team, metrics, since: datetime, end: datetime, tz, lang: str) -> list[str]:
+    by_id = {m.id: m for m in metrics}
+    primary = kpi.primary_metric(metrics)
+    deals = queries.biggest(session, team.id, primary.id, since, end, limit=3) if primary else []
+    lines = [f"• 🏆 {mention(d.user_id)} {fmt.amount(d.value, by_id[d.metric_id].unit, lang)} — {d.note or '—'}"
+             for d in deals]
+    campaigns = activities.activities_between(session, team.id, since.astimezone(tz).date(),
+                                              (end.astimezone(tz) + timedelta(days=1)).date())
+    return lines + [f"• 📣 {activities.result_line(r, lang)}" for r in campaigns]
 
 
 # -- running --------------------------------------------------------------------------------------
@@ -305,8 +353,18 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     if isinstance(req, ScheduleMeeting):
         return _schedule(session, req, ctx)
     plan = plan_of(session, team.id)
+    minutes = min(plan.minutes, MAX_MINUTES)
+    if isinstance(req, MonthlyAgenda):
+        from commands.meetings import monthly_agenda
+
+        month = req.period or parsing.period_of("month", ctx.local_now.replace(day=1) - timedelta(days=1), tz)
+        return monthly_agenda(session, team, month, min(ctx.now, month.end), tz, lang, minutes=minutes)
+    if isinstance(req, KickoffAgenda):
+        from commands.meetings import kickoff_agenda
+
+        return kickoff_agenda(session, team, req.project, ctx.now, tz, lang, minutes=minutes)
     meeting, before = next_meeting(plan, team, ctx.now, tz)
-    return build(session, team, meeting, before, ctx.now, tz, lang, minutes=plan.minutes, public=False).reply
+    return build(session, team, meeting, before, ctx.now, tz, lang, minutes=minutes, public=False).reply
 
 
 def post_time(plan: MeetingPlan) -> str:

@@ -12,11 +12,14 @@ naming the team, the post and its period, so an occurrence posts once even if a 
 | kpi_summary_quarterly | Jan/Apr/Jul/Oct 1st 09:05 -> first working day | the previous quarter                    |
 | kpi_summary_annual    | Jan 1st 09:10 -> first working day | the previous year                                  |
 | goal_review           | the 1st 10:00 -> first working day | last month's goals met/missed, suggested adjustments |
+| quarterly_goal_review | Jan/Apr/Jul/Oct 1st 10:00 -> first working day | last quarter's goals met/missed, the annual goals' outlook and suggested adjustments |
 
 All use on_holiday="move": a slot on a non-working day goes out at the same time on the next working
 day. A KPI summary is: the per-metric table (/kpi's numbers for the team), a leaderboard by the
 primary metric (public recognition) and a PNG chart of target vs actual per member (an Image part
-the platform sender uploads; the console prints its path). Numbers stop at the occurrence's fire
+the platform sender uploads; the console prints its path). The monthly summary adds the month's
+marketing activities (each against the previous one), the quarterly one the return on the resources
+allocated (投入产出比, per type and per request). Numbers stop at the occurrence's fire
 time, so a catch-up run after a restart posts what the on-time run would have.
 
 reminders/schedule.py lists SCHEDULES among its DEFAULT_KINDS.
@@ -31,12 +34,13 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from commands import agenda, goals, kpi
+from commands import activities, agenda, goals, kpi, meetings
 from commands.core import charts, fmt, parsing
 from commands.core.metrics import shown_metrics
 from commands.core.reply import Outgoing, Reply, Text
 from commands.i18n import t
 from commands.kpi.funnel import funnel_parts
+from commands.resources import returns
 from reminders.jobs import JobRun
 from storage import queries
 from storage.models import Team
@@ -95,6 +99,7 @@ def kpi_summary(session: Session, team: Team, period: parsing.Period, run_key: s
     plabel = fmt.period_label(period, lang)
     title = t(lang, "kpi.summary_title", team=team.name, period=plabel)
     parts: list = [Text(title), kpi.kpi_table(rows, lang, period.kind), *customers]
+    parts += _extras(session, team, period, tz, lang)
     picture = None
     if primary is not None and ranked:
         parts += kpi.board_parts(primary, ranked, lang)
@@ -103,6 +108,20 @@ def kpi_summary(session: Session, team: Team, period: parsing.Period, run_key: s
             if image is not None:
                 parts.append(image)
     return Summary(Reply(parts=tuple(parts), private=False, summary=title), picture)
+
+
+def _extras(session: Session, team: Team, period: parsing.Period, tz, lang: str) -> list:
+    """The month's activities in a monthly summary; the quarter's return on resources in a quarterly one."""
+    if period.kind == "month":
+        rows = activities.activities_between(session, team.id, period.start.astimezone(tz).date(),
+                                             period.end.astimezone(tz).date())
+        if rows:
+            return [Text(t(lang, "meetings.summary_activities")), activities.rows_table(rows, lang)]
+    if period.kind == "quarter":
+        return returns.return_parts(session, team.id, lang, start=period.start, end=period.end,
+                                    title=t(lang, "resources.returns_title_period",
+                                            period=fmt.period_label(period, lang)))
+    return []
 
 
 def _summary_job(kind: str, period_kind: str, *, previous: bool) -> Callable[[Session, JobRun], list[Outgoing]]:
@@ -144,6 +163,20 @@ def goal_review(session: Session, run: JobRun) -> list[Outgoing]:
                      meta={"kind": "goal_review", "period": month.label})]
 
 
+# -- the quarterly goal review -------------------------------------------------------------------------
+
+
+def quarterly_goal_review(session: Session, run: JobRun) -> list[Outgoing]:
+    team, tz = run.team, run.tz
+    quarter = parsing.period_of("quarter", run.slot_day - timedelta(days=1), tz)
+    reply = meetings.quarter_review(session, team, quarter, tz, team.lang or "zh")
+    if reply is None:
+        return []
+    return [Outgoing(destination=_channel(team), reply=reply,
+                     dedupe_key=f"team:{team.id}:quarterly_goal_review:{quarter.label}",
+                     meta={"kind": "quarterly_goal_review", "period": quarter.label})]
+
+
 # -- registration -----------------------------------------------------------------------------------
 
 
@@ -165,4 +198,6 @@ SCHEDULES: tuple[ScheduledPost, ...] = (
                   "09:05"),
     ScheduledPost("kpi_summary_annual", kpi_summary_annual, "FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1", "09:10"),
     ScheduledPost("goal_review", goal_review, "FREQ=MONTHLY;BYMONTHDAY=1", "10:00"),
+    ScheduledPost("quarterly_goal_review", quarterly_goal_review, "FREQ=MONTHLY;BYMONTH=1,4,7,10;BYMONTHDAY=1",
+                  "10:00"),
 )

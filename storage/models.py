@@ -270,6 +270,10 @@ class ResourceRequest(SQLModel, table=True):
     type: str = Field(max_length=16)  # people | customers | marketing | budget
     amount: int = Field(sa_column=_amount())
     allocated_amount: int | None = Field(default=None, sa_column=_amount(nullable=True))
+    #: What the allocation brought, from the feedback (`/resource feedback 7 ... sales=5万 customers=2`):
+    #: the return side of 投入产出比. NULL: not said.
+    return_sales: float | None = Field(default=None)
+    return_customers: int | None = Field(default=None, sa_column=_amount(nullable=True))
     purpose: str = Field(sa_column=Column(Text, nullable=False))
     needed_by: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     #: submitted | approved | reviewed | allocated | closed | rejected | cancelled
@@ -497,3 +501,28 @@ class FollowUp(SQLModel, table=True):
     entry_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("progress_entry.id",
                                                                                     ondelete="SET NULL"),
                                                                  nullable=True))
+
+
+# --- marketing activities (commands/activities/) ---------------------------------------------------------
+
+
+class Activity(SQLModel, table=True):
+    """A marketing campaign (`/activity add 华南展会 2026-12-20 budget=5万`) and, once it has happened,
+    its result (`/activity result 3 participants=120 leads=15`). The KPI 活动参与人数 compares each
+    activity with the team's previous one that has a result (以上次活动参与人数为基准)."""
+    __tablename__ = "activity"
+    __table_args__ = (Index("ix_activity_team_day", "team_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(sa_column=_fk("team.id", index=False))
+    name: str = Field(max_length=120)
+    #: The local day it takes place.
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    #: CNY; NULL: not said.
+    budget: int | None = Field(default=None, sa_column=_amount(nullable=True))
+    participants: int | None = Field(default=None, sa_column=_amount(nullable=True))
+    leads: int | None = Field(default=None, sa_column=_amount(nullable=True))
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_ts())
+    result_by: str | None = Field(default=None, max_length=64)
+    result_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

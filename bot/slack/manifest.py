@@ -36,7 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "goal": ("SMART 目标 · SMART goals",
              "set <metric> <target> <period> | list | review"),
     "kpi": ("绩效 · KPIs vs target and last period", "[@user|team] [period] | chart [period]"),
-    "agenda": ("周会议程 · Weekly meeting agenda", "| schedule weekly mon 09:30 [60m]"),
+    "agenda": ("会议议程 · Meeting agendas: weekly, monthly, kick-off",
+               "[weekly|monthly|kickoff <project>] | schedule weekly mon 09:30 [60m]"),
+    "activity": ("市场活动 · Marketing activities and their turnout",
+                 "add <name> <date> [budget=<n>] | result <id> participants=<n> | list"),
     "teambot": ("帮助与设置 · Help and settings",
                 "help | lang zh|en | tz <zone> | away until <date> | export <what>"),
 }

@@ -28,6 +28,7 @@ ROUTES: tuple[Route, ...] = (
     Route("goal", "commands.goals", ("goal", "goals", "目标"), form=True),
     Route("kpi", "commands.kpi", ("kpi", "绩效")),
     Route("agenda", "commands.agenda", ("agenda", "会议", "议程")),
+    Route("activity", "commands.activities", ("activity", "activities", "campaign", "活动", "市场活动"), form=True),
     Route("teambot", "commands.settings", ("teambot", "help", "设置", "帮助")),
 )
 # The first Chinese alias of each route is how replies write the command for someone who typed one.

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time
 
 from sqlalchemy import func, select
 
+from commands import activities
 from commands.core import fmt, parsing
 from commands.core.context import Ctx
 from commands.core.errors import Refused, UsageError
@@ -177,6 +178,9 @@ def _set(session, req: SetGoal, ctx: Ctx) -> Reply:
         prev = previous_windows(w, tz, 1)[0]
         base = queries.actuals(session, team.id, [metric], prev.start, prev.end, user_id=user_id).get(metric.id)
         prev_label = fmt.period_label(prev.period(), lang)
+        last = activities.last_result(session, team.id) if metric.code == activities.METRIC and user_id is None else None
+        if last is not None:  # 以上次活动参与人数为基准: the base is the previous activity, not the period
+            base, prev_label = float(last.participants), t(lang, "activities.goal_base", name=f"#{last.id} {last.name}")
         if not base or base <= 0:
             raise UsageError("goals.relative_no_base", metric=name, period=prev_label,
                              example="goals.example_set")

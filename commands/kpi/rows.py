@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
-from commands import goals
+from commands import activities, goals
 from commands.core import fmt, parsing, workdays
 from commands.core.metrics import metric_name, shown_metrics
 from commands.core.reply import Table
@@ -53,6 +53,9 @@ class KpiRow:
     comparison: Comparison | None = None
     #: The period is over.
     over: bool = False
+    #: Said after the metric's name when it is not compared with the previous period (活动参与人数:
+    #: with the previous activity).
+    basis: str = ""
 
 
 def change(now: float | None, before: float | None) -> float | None:
@@ -148,7 +151,27 @@ def kpi_rows(session, team: Team, user_id: str | None, period: parsing.Period, n
         rows.append(KpiRow(m, actual, target, goals.attainment(actual, target), previous,
                            _change(m, actual, previous), last_year, _change(m, actual, last_year), pace, remaining,
                            gap=gap, forecast=forecast, comparison=cmp, over=over))
+    if user_id is None:
+        rows = [_by_activity(session, team, period, tz, r) if r.metric.code == activities.METRIC else r for r in rows]
     return rows
+
+
+def _by_activity(session, team: Team, period: parsing.Period, tz, row: KpiRow) -> KpiRow:
+    """活动参与人数 is compared with the previous activity, not the previous period (以上次活动参与人数为
+    基准): the period's latest activity with a result, against the one before it; a relative goal's
+    target is that activity's base raised by the goal's percentage."""
+    found = activities.latest_result(session, team.id, period.start.astimezone(tz).date(),
+                                     period.end.astimezone(tz).date())
+    if found is None:
+        return row
+    a, prev = found.activity, found.previous
+    goal = goals.targets_for(session, team.id, None, period).get(row.metric.id)
+    target = found.target if goal is not None and goal.basis == "relative" else row.target
+    actual = float(a.participants)
+    previous = float(prev.participants) if prev is not None else None
+    return KpiRow(row.metric, actual, target, goals.attainment(actual, target), previous, change(actual, previous),
+                  None, None, None, row.remaining, comparison=row.comparison, over=row.over,
+                  basis=f"#{a.id} {a.name}")
 
 
 def _needed(r: KpiRow, lang: str) -> str:
@@ -200,7 +223,8 @@ def kpi_table(rows: list[KpiRow], lang: str, kind: str = "") -> Table:
     body = []
     for r in rows:
         m = r.metric
-        row = [metric_name(m, lang), a(m, r.actual), a(m, r.target), goals.pct(r.attainment), a(m, r.previous),
+        name = metric_name(m, lang) + (t(lang, "activities.kpi_basis", name=r.basis) if r.basis else "")
+        row = [name, a(m, r.actual), a(m, r.target), goals.pct(r.attainment), a(m, r.previous),
                signed(m, r.change), a(m, r.last_year), signed(m, r.yoy)]
         if cmp is not None:
             row.append("—" if r.forecast is None else fmt.plan_amount(r.forecast, m.unit, lang))

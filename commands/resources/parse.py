@@ -43,6 +43,9 @@ class AllocateRequest:
 class GiveFeedback:
     request_id: int
     text: str
+    #: What the allocation brought (投入产出比's return): sales in CNY, new customers.
+    sales: float | None = None
+    customers: int | None = None
 
 
 @dataclass(frozen=True)
@@ -149,10 +152,47 @@ def _parse(text: str, ctx: Ctx):
             raise UsageError("resources.reason_required", id=request_id, example=example)
         return RejectRequest(request_id, note)
     if kw == "feedback":
-        if not note:
-            raise UsageError("resources.feedback_required", id=request_id, example=example)
-        return GiveFeedback(request_id, note)
+        return _parse_feedback(request_id, note, example)
     return CancelRequest(request_id, note)
+
+
+#: Keys of what an allocation brought, in `/resource feedback 7 <text> sales=5万 customers=2`.
+RETURN_KEYS = {
+    "sales": ("sales", "revenue", "销售额", "销售", "成交额", "业绩", "营收"),
+    "customers": ("customers", "customer", "new_customers", "新客户", "客户", "客户数", "新增客户"),
+}
+
+
+def _parse_feedback(request_id: int, note: str, example: str) -> GiveFeedback:
+    words, pairs = parsing.split_pairs(note)
+    found: dict[str, float] = {}
+    for key, value in pairs:
+        code = keyword(key, RETURN_KEYS)
+        if code is None:
+            raise UsageError("resources.unknown_return_key", name=key, example=example)
+        if code in found:
+            raise UsageError("resources.return_twice", name=key, example=example)
+        found[code] = _return_value(code, value, example)
+    text = words.strip(_TRIM)
+    if not text and not found:
+        raise UsageError("resources.feedback_required", id=request_id, example=example)
+    customers = found.get("customers")
+    return GiveFeedback(request_id, text, sales=found.get("sales"),
+                        customers=int(customers) if customers is not None else None)
+
+
+def _return_value(code: str, raw: str, example: str) -> float:
+    try:
+        a = parsing.parse_amount(raw)
+    except UsageError as e:
+        raise e.with_example(example) from None
+    if a.percent or a.value < 0:
+        raise UsageError("resources.return_bad", value=raw, example=example)
+    if code == "customers" and a.value != int(a.value):
+        raise UsageError("resources.amount_whole", value=raw, example=example)
+    if a.value > MAX_AMOUNT:
+        raise UsageError("resources.amount_too_big", value=raw, example=example)
+    return float(a.value)
 
 
 def _take_id(rest: str, example: str) -> tuple[int, str]:

@@ -11,6 +11,7 @@ from commands.core.errors import Refused, UsageError
 from commands.core.people import adopt_team_of, mention, require_member
 from commands.core.reply import Reply, Text
 from commands.i18n import t
+from commands.resources import returns
 from commands.resources.notify import _approvers, _dm, _note_line, _notify_next, _step_reply, _tell_requester
 from commands.resources.parse import (
     EXAMPLE,
@@ -182,13 +183,21 @@ def _allocate(session, req: AllocateRequest, row: ResourceRequest, ctx: Ctx) -> 
 def _feedback(session, req: GiveFeedback, row: ResourceRequest, ctx: Ctx) -> Reply:
     lang = ctx.lang
     to_state = decide(row, "feedback", _positions(row, ctx), lang)
-    _record(session, ctx, row, to_state, note=req.text)
+    row.return_sales, row.return_customers = req.sales, req.customers
+    brought = returns.brought_text(row, lang)
+    _record(session, ctx, row, to_state, note=" ".join(x for x in (req.text, brought) if x))
     # Everyone who handled the request hears how it went.
     handlers = set(session.scalars(select(ResourceTransition.actor).where(
         ResourceTransition.request_id == row.id, ResourceTransition.from_state.is_not(None))))
+    handlers.add(row.requester)
     for user_id in sorted(handlers - {ctx.actor.user_id}):
-        _dm(session, ctx, row, user_id, "resources.dm_closed", text=req.text, by=mention(ctx.actor.user_id))
-    return Reply.text(t(lang, "resources.closed", id=row.id, what=what(row, lang)))
+        _dm(session, ctx, row, user_id, "resources.dm_closed", text=" ".join(x for x in (req.text, brought) if x) or "—",
+            by=mention(ctx.actor.user_id))
+    text = t(lang, "resources.closed", id=row.id, what=what(row, lang))
+    ratio = returns.request_return(row, lang)
+    if ratio:
+        text += "\n" + ratio
+    return Reply.text(text)
 
 
 def _cancel(session, req: CancelRequest, row: ResourceRequest, ctx: Ctx) -> Reply:

@@ -10,6 +10,7 @@ from commands.core.reply import Reply, Table, Text
 from commands.i18n import t
 from commands.resources.notify import details, stage_buttons
 from commands.resources.parse import ListRequests
+from commands.resources.returns import request_return
 from commands.resources.states import ALLOCATED, MANAGER, NEXT_ACTOR, RESOURCE_ADMIN, _positions, _role
 from commands.resources.types import LIST_LIMIT, amount_text, state_name, type_name, what
 from storage.models import ResourceRequest, ResourceTransition
@@ -70,6 +71,9 @@ def _show(session, row: ResourceRequest, ctx: Ctx) -> Reply:
     header = tuple(t(lang, f"resources.col_{c}") for c in ("at", "actor", "step", "change", "amount", "note"))
     parts.append(Text(t(lang, "resources.history_title", tz=fmt.zone_name(tz))))
     parts.append(Table(header, tuple(rows)))
+    brought = request_return(row, lang)
+    if brought:
+        parts.append(Text(brought))
     if ctx.member_id is not None and next_role in _positions(row, ctx):
         actions = stage_buttons(row, lang)
         if actions is not None:

@@ -17,7 +17,7 @@ MANAGER, RESOURCE_ADMIN, REQUESTER = "manager", "resource_admin", "requester"
 #:   submitted -(manager approves)-------------> approved     申请: the sales manager approves
 #:   approved  -(resource_admin approves)------> reviewed     审核通过: a resource admin reviews
 #:   reviewed  -(resource_admin allocates)-----> allocated    分配: takes the stock
-#:   allocated -(requester gives feedback)-----> closed       反馈调整
+#:   allocated -(requester gives feedback)-----> closed       反馈调整 (the manager may give it too)
 #:   submitted -(manager rejects)--------------> rejected
 #:   approved  -(resource_admin rejects)-------> rejected
 #:   submitted / approved / reviewed -(requester cancels)-> cancelled
@@ -35,6 +35,9 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
 ACTIONS = ("approve", "reject", "allocate", "feedback", "cancel")
 #: A request in one of these has ended: nothing changes it any more.
 TERMINAL = frozenset({CLOSED, REJECTED, CANCELLED})
+#: Besides the role in TRANSITIONS, who else may take a step: the sales manager may say what an
+#: allocation brought (the return side of 投入产出比), e.g. for a rep who has moved on.
+ALSO: dict[tuple[str, str], str] = {(ALLOCATED, "feedback"): MANAGER}
 #: Who acts next on an open request (gets the buttons and the approval nudges).
 NEXT_ACTOR = {SUBMITTED: MANAGER, APPROVED: RESOURCE_ADMIN, REVIEWED: RESOURCE_ADMIN, ALLOCATED: REQUESTER}
 #: Waiting for an approver (the approval nudge watches these).
@@ -62,7 +65,7 @@ def decide(row: ResourceRequest, action: str, who: frozenset[str], lang: str) ->
         raise Refused(f"resources.bad_state_{action}", id=row.id, state=state_name(row.state, lang),
                       example="-")
     to_state, role = step
-    if role not in who:
+    if role not in who and ALSO.get((row.state, action)) not in who:
         key = f"resources.refused_{action}_{row.state}"
         raise Refused(key if has(lang, key) else f"resources.refused_{action}", id=row.id,
                       requester=mention(row.requester), example="-")

@@ -10,6 +10,7 @@ from commands.core.errors import Refused
 from commands.core.reply import Reply, Table, Text
 from commands.i18n import t
 from commands.resources.parse import SetStock
+from commands.resources.returns import return_parts
 from commands.resources.states import AWAITING_APPROVER, STOCK_ROLE, _role
 from commands.resources.types import TYPES, amount_text, type_name
 from storage.models import ResourceRequest, ResourceStock, Team
@@ -68,5 +69,6 @@ def stock_table(session, team: Team, lang: str, tz) -> Reply:
     header = tuple(t(lang, f"resources.col_{c}") for c in ("type", "available", "needed", "gap", "in_flight",
                                                            "counted_at"))
     title = t(lang, "resources.stock_title", team=team.name)
-    return Reply(parts=(Text(title), Table(header, tuple(rows)), Text(t(lang, "resources.stock_hint"))),
+    returns = return_parts(session, team.id, lang, title=t(lang, "resources.returns_title"))
+    return Reply(parts=(Text(title), Table(header, tuple(rows)), Text(t(lang, "resources.stock_hint")), *returns),
                  summary=title.replace("*", ""))

@@ -75,7 +75,7 @@ def test_missing_script_is_one_clear_line(tmp_path):
 
 def test_demo_has_something_to_show(tmp_path):
     script = tmp_path / "look.txt"
-    script.write_text("/team\n/progress list 上周\n", encoding="utf-8")
+    script.write_text("/team\n/progress list 上周\n/活动 列表\n/resource stock\n", encoding="utf-8")
     r = subprocess.run([sys.executable, "-m", "bot.cli", "demo", "--script", str(script)], cwd=tmp_path,
                        env=_env(tmp_path), capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stderr
@@ -86,6 +86,9 @@ def test_demo_has_something_to_show(tmp_path):
         assert role in out
     # Last week always has five working days of entries, whatever day the test runs.
     assert "没有进展记录" not in out and "@li" in out and "拜访" in out, out
+    # two activities, the second against the first (104 against 80: +30%), and a budget's return
+    assert "新品发布会" in out and "+30%" in out, out
+    assert "投入产出" in out and "1 : 8.67" in out, out
     again = subprocess.run([sys.executable, "-m", "bot.cli", "demo", "--script", str(script)], cwd=tmp_path,
                            env=_env(tmp_path), capture_output=True, text=True, timeout=180)
     assert "already exists" in again.stdout

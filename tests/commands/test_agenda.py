@@ -96,13 +96,15 @@ def test_schedule_is_for_managers_and_moves_the_agenda_post(uow):
     run_dialog(chat, [
         ("李雷", "/agenda schedule weekly mon 09:30", ["只有销售经理"], [], False),
         # it is Tue 10:00: the meeting starting right now is the next one
-        ("wang", "/agenda 安排 每周 周二 10:00 90分钟", ["每周二 10:00", "90 分钟", "09:30",
+        # 会议时间控制在1小时以内: 90 minutes is refused with the guide's reason
+        ("wang", "/agenda 安排 每周 周二 10:00 90分钟", ["会议时间控制在1小时以内", "90 分钟"], [], False),
+        ("wang", "/agenda 安排 每周 周二 10:00 45分钟", ["每周二 10:00", "45 分钟", "09:30",
                                                       "2026-10-20 周二 10:00"]),
-        ("wang", "/agenda", ["2026-10-20 周二 10:00", "90 分钟", "2026-10-13 周二 10:00"]),
+        ("wang", "/agenda", ["2026-10-20 周二 10:00", "45 分钟", "2026-10-13 周二 10:00"]),
         ("wang", "/agenda schedule weekly fri 16:00 1h", ["15:30"]),
         ("wang", "/agenda schedule weekly 16:00", ["哪一天"], [], False),
         ("wang", "/agenda schedule weekly fri 25:00", ["不是时间"], [], False),
-        ("wang", "/agenda schedule weekly fri 16:00 5m", ["15 到 240"], [], False),
+        ("wang", "/agenda schedule weekly fri 16:00 5m", ["15 到 60"], [], False),
     ])
     with uow() as u:
         m = u.session.scalars(select(Meeting)).one()
@@ -130,10 +132,11 @@ def _ctx():
 def test_parse():
     assert parse("", _ctx()) == PreviewAgenda() == parse("预览", _ctx())
     assert parse("schedule weekly mon 09:30", _ctx()) == ScheduleMeeting(0, "09:30", 60)
-    assert parse("安排 每周 星期三 9点半 1.5小时", _ctx()) == ScheduleMeeting(2, "09:30", 90)
+    assert parse("安排 每周 星期三 9点半 1小时", _ctx()) == ScheduleMeeting(2, "09:30", 60)
     assert parse("schedule weekly friday 16:00 45min", _ctx()) == ScheduleMeeting(4, "16:00", 45)
-    assert parse("schedule 周日 ０９：３０ 2h", _ctx()) == ScheduleMeeting(6, "09:30", 120)
+    assert parse("schedule 周日 ０９：３０ 0.5h", _ctx()) == ScheduleMeeting(6, "09:30", 30)
     for bad in ("schedule", "schedule mon", "schedule mon 9", "schedule mon 09:30 300m", "lunch",
+                "schedule mon 09:30 90m", "安排 每周 星期三 9点半 1.5小时", "schedule 周日 09:30 2h",
                 "schedule mon 09:30 tue", "preview now"):
         with pytest.raises(UsageError):
             parse(bad, _ctx())

@@ -123,7 +123,7 @@ MATRIX: dict[str, set[str]] = {
     "approve@approved": {"zhao"},  # the resource admins' review (审核通过)
     "reject@approved": {"zhao"},
     "allocate@reviewed": {"zhao"},
-    "feedback@allocated": {"li"},
+    "feedback@allocated": {"li", "wang"},  # the manager may say what an allocation brought
     "cancel@submitted": {"li"},
     "cancel@approved": {"li"},
     "cancel@reviewed": {"li"},

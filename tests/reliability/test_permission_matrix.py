@@ -38,6 +38,7 @@ EVERYONE = frozenset(ROLES)
 NOBODY: frozenset[str] = frozenset()
 MANAGER = frozenset({"manager"})
 RESOURCE_ADMIN = frozenset({"resource_admin"})
+MARKETING = frozenset({"marketing", "manager"})
 
 #: action -> (command text, roles allowed). Ids refer to the seeded objects (see _seed).
 ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
@@ -60,7 +61,10 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "resource allocate (分配)": ("/resource allocate 3", RESOURCE_ADMIN),
     "resource stock (盘点)": ("/resource stock people 5 need 8", RESOURCE_ADMIN),
     "resource cancel (others' request)": ("/resource cancel 1", NOBODY),
-    "resource feedback (others' request)": ("/resource feedback 4 great", NOBODY),
+    # the requester, or the sales manager, says what an allocation brought (投入产出比)
+    "resource feedback (others' request)": ("/resource feedback 4 great sales=5万 customers=2", MANAGER),
+    "activity add (市场活动)": ("/activity add 华南展会 2026-12-20 budget=5万", MARKETING),
+    "activity result": ("/activity result 1 participants=120 leads=15", MARKETING),
     "goal set for someone else": ("/goal set visits 20 2026-Q4 for @target", MANAGER),
     "goal set for the team": ("/goal set sales 5m 2026-Q4 for team", MANAGER),
     "goal adjust (others' goal)": ("/goal adjust 1 2m because the ACME deal slipped", MANAGER),
@@ -97,6 +101,7 @@ SETUP = [
     ("res0", "/resource approve 4"),
     ("res0", "/resource allocate 4"),
     ("boss", "/goal set sales 1m 2026-Q4 for @target"),  # goal 1: the target's
+    ("boss", "/activity add 秋季沙龙 2026-11-20 budget=2万"),  # activity 1: happened, no result yet
 ]
 REFUSAL_MARKS = ("🚫", "⚠️")
 INTERNAL = [t(lang, "core.internal_error", incident="")[:20] for lang in ("zh", "en")]
@@ -239,3 +244,7 @@ def test_the_matrix_covers_every_privileged_keyword():
     assert "/kpi metric add" in covered and importlib.import_module("commands.kpi.run").require_manager
     assert "/agenda schedule" in covered and agenda.require_manager
     assert team.require_manager
+    from commands import activities
+
+    for word in set(activities.KEYWORDS) - {"list", "help"}:
+        assert f"/activity {word}" in covered, word

@@ -19,7 +19,7 @@ from commands.core.reply import Image, Table, reply_from_dict
 from reminders import outbox, schedule, summary_jobs
 from reminders.jobs import JobRun
 from commands.core.workdays import calendar_for
-from storage.models import Goal, Member, OutboxMessage, Team
+from storage.models import Activity, Goal, Member, OutboxMessage, ResourceRequest, Team
 from tests.commands import kpi_data as K
 from tests.kit.fake_slack import FakeSlack
 from tests.kit.fixtures import payload_text
@@ -196,6 +196,18 @@ def _seed_slack_team(uow):
         session.add(Goal(team_id=team.id, metric_id=m["sales"].id, user_id="U1", target=100_000.0, kind="month",
                    period_start=sep[0], period_end=sep[1], created_by="UMGR", created_at=K.local("2026-08-20"),
                    updated_at=K.local("2026-08-20")))
+        # the team's annual goal, far above what the year brings: the quarterly review suggests lowering it
+        session.add(Goal(team_id=team.id, metric_id=m["sales"].id, user_id=None, target=1e12, kind="year",
+                   period_start=K.local("2026-01-01"), period_end=K.local("2027-01-01"), created_by="UMGR",
+                   created_at=K.local("2026-01-05"), updated_at=K.local("2026-01-05")))
+        # two activities in September, the second compared with the first; a budget that brought sales in Q3
+        session.add(Activity(team_id=team.id, name="秋季沙龙", day=date(2026, 9, 5), budget=20_000, participants=100,
+                       leads=10, created_by="UMGR", created_at=K.local("2026-09-01")))
+        session.add(Activity(team_id=team.id, name="客户答谢会", day=date(2026, 9, 19), participants=130,
+                       created_by="UMGR", created_at=K.local("2026-09-01")))
+        session.add(ResourceRequest(team_id=team.id, requester="U2", type="budget", amount=20_000, allocated_amount=20_000,
+                              purpose="秋季沙龙", state="closed", return_sales=170_000.0, return_customers=4,
+                              created_at=K.local("2026-08-25"), updated_at=K.local("2026-09-20")))
         return team.id, data
 
 
@@ -238,14 +250,23 @@ def test_agenda_and_monthly_summary_arrive_once_on_the_first_working_day_after_n
     monthly = [(at, text) for at, _, text in arrivals if "绩效总结" in text and "2026年9月" in text]
     quarterly = [(at, text) for at, _, text in arrivals if "绩效总结" in text and "2026年第三季度" in text]
     weekly = [(at, text) for at, _, text in arrivals if "绩效总结" in text and "起的一周" in text]
-    reviews = [(at, text) for at, _, text in arrivals if "目标回顾" in text and "个目标中达成" in text]
+    reviews = [(at, text) for at, _, text in arrivals if "*目标回顾*" in text and "个目标中达成" in text]
+    quarter_reviews = [(at, text) for at, _, text in arrivals if "季度目标回顾" in text]
     assert [at for at, _ in agendas] == ["10-08 09:00", "10-12 09:00"], arrivals
     assert [at for at, _ in monthly] == ["10-08 09:00"]
     assert [at for at, _ in quarterly] == ["10-08 09:15"]  # due 09:05: the first tick after it
     assert [at for at, _ in reviews] == ["10-08 10:00"]
+    # the quarterly goal review: Oct 1 10:00, moved to the first working day, once for all replicas
+    assert [at for at, _ in quarter_reviews] == ["10-08 10:00"]
+    assert "2026年第三季度" in quarter_reviews[0][1] and "年度目标进度" in quarter_reviews[0][1]
+    assert "/goal adjust 2 " in quarter_reviews[0][1]  # the annual goal: far behind, lower it
+    # the monthly summary lists September's activities, each against the previous one
+    assert "本月市场活动" in monthly[0][1] and "客户答谢会" in monthly[0][1] and "+30%" in monthly[0][1]
+    # the quarterly summary shows what the resources brought
+    assert "资源投入产出" in quarterly[0][1] and "1 : 8.5" in quarterly[0][1]
     # Fri Oct 2 (holiday) -> Thu Oct 8 17:00; Fri Oct 9 as usual
     assert [at for at, _ in weekly] == ["10-08 17:00", "10-09 17:00"]
-    assert len(arrivals) == 7
+    assert len(arrivals) == 8
     # the agenda of Oct 8 covers the meeting moved from Mon Oct 5 and progress since Mon Sep 28
     assert "2026-10-08 周四 09:30" in agendas[0][1] and "2026-09-28 周一 09:30" in agendas[0][1]
     met = K.actual(data, "sales", *K.month(2026, 9), "U1") >= 100_000
@@ -253,7 +274,7 @@ def test_agenda_and_monthly_summary_arrive_once_on_the_first_working_day_after_n
 
     with uow() as u:
         rows = list(u.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-    assert [r.status for r in rows] == ["sent"] * 7
+    assert [r.status for r in rows] == ["sent"] * 8
     charts = {r.dedupe_key: [p for p in reply_from_dict(json.loads(r.payload)).parts
                              if isinstance(p, Image)] for r in rows}
     monthly_images = charts[f"team:{team_id}:kpi_summary_monthly:2026-09"]
