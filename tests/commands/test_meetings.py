@@ -12,6 +12,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from commands.core import parsing
 from commands.meetings import quarter_review
@@ -147,7 +148,7 @@ def test_the_quarterly_review_counts_last_quarters_goals_and_weighs_the_annual_o
         session = u.session
         from commands.core.metrics import team_metrics
 
-        team = session.query(Team).one()
+        team = session.scalars(select(Team)).one()
         sales = next(m for m in team_metrics(session, team.id) if m.code == "sales")
         _goal(session, team.id, sales.id, target=50_000, kind="quarter", start=date(2026, 7, 1), end=date(2026, 10, 1),
               user="li")  # met
@@ -171,7 +172,7 @@ def test_the_quarterly_review_counts_last_quarters_goals_and_weighs_the_annual_o
 def test_nothing_to_review_posts_nothing(uow, clock):
     _team(uow, clock)
     with uow() as u:
-        team = u.session.query(Team).one()
+        team = u.session.scalars(select(Team)).one()
         assert quarter_review(u.session, team, parsing.period_of("quarter", date(2026, 9, 1), SHANGHAI),
                               SHANGHAI, "zh") is None
 
