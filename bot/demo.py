@@ -31,6 +31,30 @@ NOTES = (
     ("跟进报价，客户内部审批中", {}),
 )
 
+#: Kudos between colleagues (giver, text, how long ago): the agenda's 经验分享 lists the recent ones.
+KUDOS = (
+    ("zhao", "@li 帮我准备了ACME的技术答疑材料，客户很满意", timedelta(days=9)),
+    ("chen", "@zhao 周末加班把华东经销商的报价单全部核对完", timedelta(days=2)),
+    ("li", "@liu 沙龙活动组织得很好，来了好几位意向客户", timedelta(minutes=10)),
+)
+
+
+def _honour(w: Wiring, say, now: datetime) -> None:
+    """Last month's 月度销冠, confirmed by the manager as the monthly summary proposes it."""
+    from zoneinfo import ZoneInfo
+
+    from commands.core import parsing
+    from commands.kudos import proposals
+
+    at = now - timedelta(minutes=5)
+    with w.uow() as uow:
+        team = uow.session.scalars(select(Team).where(Team.platform == "console", Team.channel_id == CHANNEL)).one()
+        tz = ZoneInfo(team.tz)
+        month = parsing.previous(parsing.period_of("month", at, tz), tz)
+        found = [p for p in proposals(uow.session, team, month, "zh") if p.title == "top_sales"]
+    who = found[0].members[0].user_id if found else PEOPLE[0][0]
+    say(MANAGER, "honor", f"@{who} 月度销冠 {month.label}", at)
+
 
 def seed(w: Wiring, *, weeks: int = 4, rng: random.Random | None = None) -> bool:
     """Create the demo team in the console channel. Returns False if it already exists."""
@@ -57,6 +81,9 @@ def seed(w: Wiring, *, weeks: int = 4, rng: random.Random | None = None) -> bool
         day += timedelta(days=1)
     say("zhao", "progress", "阻塞: 客户法务审核合同已两周，需要经理协助推进", now - timedelta(days=1))
     _campaigns_and_returns(say, now)
+    for giver, text, ago in KUDOS:
+        say(giver, "kudos", text, now - ago)
+    _honour(w, say, now)
     # The weeks above are back-filled history: the scheduler owes the team no posts from before the
     # demo started (it would record each as missed, with a warning, on its first tick).
     with w.uow() as uow:

@@ -18,7 +18,7 @@ AGENDA_LEAD before the meeting on the meeting's day (moved to the next working d
 
 Sections (the seed's): 目标回顾 goal review; 进展汇报 per member since the last meeting (entries,
 blockers and the summed metrics, from storage/queries.py); 问题讨论 blockers since the last meeting,
-overdue open tasks, pending resource requests; 经验分享 the biggest wins. Each has a time box; the
+overdue open tasks, pending resource requests; 经验分享 the biggest wins and the kudos (/kudos). Each has a time box; the
 boxes add up to the meeting length exactly (time_boxes()).
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from commands import activities, goals, kpi, pipeline, resources
+from commands import activities, goals, kpi, kudos, pipeline, resources
 from commands.core import fmt, parsing, workdays
 from commands.core.context import Ctx
 from commands.core.errors import UsageError
@@ -302,9 +302,15 @@ def build(session, team: Team, meeting: datetime, since: datetime, now: datetime
     wins = _wins(session, team, metrics, since, end, tz, lang)
     won = pipeline.win_lines(session, team, since, end, lang)
     wins += [t(lang, "agenda.won", count=len(won))] + won if won else []
+    # The kudos since the last meeting (公开表彰 在团队会议上), the latest LIST_LIMIT of them.
+    praise = kudos.between(session, team.id, since, end)
+    if praise:
+        wins.append(t(lang, "agenda.kudos", count=len(praise)))
+        wins.extend(t(lang, "agenda.kudos_line", giver=mention(k.giver), whom=mention(k.receiver), reason=k.reason)
+                    for k in praise[-LIST_LIMIT:])
 
     weights = [1 + 0.5 * min(len(goal_rows), 6), 1 + 0.5 * len(people), 1 + 1.0 * min(problems_n, 8),
-               1 + 0.5 * len(wins)]
+               1 + 0.5 * min(len(wins), 12)]
     boxes = time_boxes(minutes, weights)
     names = [t(lang, f"agenda.section_{x}") for x in ("goals", "progress", "problems", "wins")]
 

@@ -18,6 +18,7 @@ from commands.core.metrics import metric_name, metric_options, names_of, resolve
 from commands.core.people import member_named, mention, require_member, resolve_member
 from commands.core.reply import Actions, Button, Choice, Reply, Table, Text
 from commands.i18n import t
+from commands.kudos.incentive import celebrate
 from storage.customer_queries import COMPUTED
 from storage.models import Metric, ProgressEntry, ProgressValue
 from storage.prepared import Prepared, insert_columns
@@ -156,6 +157,8 @@ def _log(uow: UnitOfWork, req: LogProgress, ctx: Ctx) -> Reply:
             raise UsageError("progress.count_whole", metric=metric_name(m, lang), value=fmt.number(amount.value))
         resolved.append((m, amount.value))
     _insert(uow, ctx, req, resolved)
+    # A team goal these values meet is announced in the channel now, with this entry (团队激励).
+    celebrate(uow, ctx, {m.id for m, _ in resolved})
     if req.blocker:
         text = t(lang, "progress.blocker_logged", note=req.note)
     else:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, func, select
 
-from commands import handover, team_rules
+from commands import handover, kudos, team_rules
 from commands.core import parsing, workdays
 from commands.core.context import Ctx
 from commands.core.errors import Refused, UsageError
@@ -246,6 +246,11 @@ def roster(session, team: Team, lang: str) -> Reply:
         talks = ("、" if lang == "zh" else ", ").join(role_name(r, lang) for r in ROLES[m.role].talks_to) if m.role in ROLES else ""
         rows.append((mention(m.user_id), role_name(m.role, lang), role_duty(m.role, lang), talks))
     header = tuple(t(lang, f"team.col_{c}") for c in ("who", "role", "duty", "talks_to"))
+    # Confirmed honours (荣誉称号), a column of their own once anyone has one.
+    honours = kudos.of_members(session, team.id, lang, ZoneInfo(team.tz))
+    if honours:
+        rows = [(*row, honours.get(m.user_id, "")) for row, m in zip(rows, members)]
+        header += (t(lang, "honor.col_honours"),)
     title = t(lang, "team.roster_title", name=team.name, count=len(members), tz=team.tz,
               calendar=team.calendar)
     return Reply(parts=(Text(title), Table(header, tuple(rows))), summary=title)

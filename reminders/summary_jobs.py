@@ -8,7 +8,7 @@ naming the team, the post and its period, so an occurrence posts once even if a 
 |-----------------------|---------------------------------|------------------------------------------------------|
 | weekly_agenda         | Monday 09:00 (or /agenda schedule: 30 min before the meeting) | the /agenda content     |
 | kpi_summary_weekly    | Friday 17:00                    | this week so far                                     |
-| kpi_summary_monthly   | the 1st 09:00 -> first working day | the previous month                                 |
+| kpi_summary_monthly   | the 1st 09:00 -> first working day | the previous month, with the honours it proposes    |
 | kpi_summary_quarterly | Jan/Apr/Jul/Oct 1st 09:05 -> first working day | the previous quarter                    |
 | kpi_summary_annual    | Jan 1st 09:10 -> first working day | the previous year                                  |
 | goal_review           | the 1st 10:00 -> first working day | last month's goals met/missed, suggested adjustments |
@@ -34,10 +34,10 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from commands import activities, agenda, goals, kpi, meetings
+from commands import activities, agenda, goals, kpi, kudos, meetings
 from commands.core import charts, fmt, parsing
 from commands.core.metrics import shown_metrics
-from commands.core.reply import Outgoing, Reply, Text
+from commands.core.reply import Image, Outgoing, Reply, Text
 from commands.i18n import t
 from commands.kpi.funnel import funnel_parts
 from commands.resources import returns
@@ -93,8 +93,10 @@ def kpi_summary(session: Session, team: Team, period: parsing.Period, run_key: s
     has_values = any(r.actual for r in rows if r.metric.aggregation == queries.SUM) or any(
         r.actual is not None for r in rows if r.metric.aggregation != queries.SUM)
     customers = funnel_parts(session, team, None, now, tz, lang)
+    # The month's honours (荣誉称号) proposed from the data, each with a Confirm button for the manager.
+    honours = kudos.proposal_parts(session, team, period, lang) if period.kind == "month" else []
     if not has_values and not any(r.target is not None for r in rows) and not any(x[2] for x in ranked) \
-            and not customers:
+            and not customers and not honours:
         return None
     plabel = fmt.period_label(period, lang)
     title = t(lang, "kpi.summary_title", team=team.name, period=plabel)
@@ -107,6 +109,9 @@ def kpi_summary(session: Session, team: Team, period: parsing.Period, run_key: s
             image, picture = kpi.chart(team, period, primary, ranked, lang, run_key, folder)
             if image is not None:
                 parts.append(image)
+    # Before the chart: a platform that uploads the picture apart keeps the buttons with the text.
+    at = next((i for i, p in enumerate(parts) if isinstance(p, Image)), len(parts))
+    parts[at:at] = honours
     return Summary(Reply(parts=tuple(parts), private=False, summary=title), picture)
 
 

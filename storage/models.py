@@ -526,3 +526,49 @@ class Activity(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
     result_by: str | None = Field(default=None, max_length=64)
     result_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+# --- recognition: kudos, honours, team goals met (commands/kudos/) -------------------------------------
+
+
+class Kudos(SQLModel, table=True):
+    """A colleague's public praise (`/kudos @li 拿下ACME年框`): posted in the team channel and kept for
+    the next agenda's 经验分享 and the monthly 最佳协作 honour."""
+    __tablename__ = "kudos"
+    __table_args__ = (Index("ix_kudos_team_time", "team_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(sa_column=_fk("team.id", index=False))
+    giver: str = Field(max_length=64)
+    receiver: str = Field(max_length=64)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class Honour(SQLModel, table=True):
+    """A title (荣誉称号) the manager confirmed for a member and a period: a known title's code
+    (top_sales, top_prospector, best_teamwork) or the words the manager typed."""
+    __tablename__ = "honour"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", "title", "period", name="uq_honour"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(sa_column=_fk("team.id", index=False))
+    user_id: str = Field(max_length=64)
+    title: str = Field(max_length=60)
+    #: The period's label (2026-11, 2026-Q4, 2026).
+    period: str = Field(max_length=16)
+    period_start: datetime = Field(sa_column=_ts())
+    confirmed_by: str = Field(max_length=64)
+    confirmed_at: datetime = Field(sa_column=_ts())
+
+
+class GoalMet(SQLModel, table=True):
+    """A team goal met in one of its windows: the claim that the channel hears of it once (团队激励)."""
+    __tablename__ = "goal_met"
+    __table_args__ = (UniqueConstraint("goal_id", "window_start", name="uq_goal_met_window"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(sa_column=_fk("goal.id", index=False))
+    window_start: datetime = Field(sa_column=_ts())
+    actual: float
+    met_at: datetime = Field(sa_column=_ts())

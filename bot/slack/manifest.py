@@ -40,6 +40,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "[weekly|monthly|kickoff <project>] | schedule weekly mon 09:30 [60m]"),
     "activity": ("市场活动 · Marketing activities and their turnout",
                  "add <name> <date> [budget=<n>] | result <id> participants=<n> | list"),
+    "kudos": ("表扬同事 · Praise a colleague in the team channel", "@user <reason> | list [period]"),
+    "honor": ("荣誉称号 · Confirm an honour (manager)", "@user <title> [period]"),
     "teambot": ("帮助与设置 · Help and settings",
                 "help | lang zh|en | tz <zone> | away until <date> | export <what>"),
 }

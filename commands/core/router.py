@@ -29,6 +29,8 @@ ROUTES: tuple[Route, ...] = (
     Route("kpi", "commands.kpi", ("kpi", "绩效")),
     Route("agenda", "commands.agenda", ("agenda", "会议", "议程")),
     Route("activity", "commands.activities", ("activity", "activities", "campaign", "活动", "市场活动"), form=True),
+    Route("kudos", "commands.kudos", ("kudos", "表扬", "点赞", "praise", "表彰"), form=True),
+    Route("honor", "commands.kudos.honor", ("honor", "honour", "荣誉", "荣誉称号")),
     Route("teambot", "commands.settings", ("teambot", "help", "设置", "帮助")),
 )
 # The first Chinese alias of each route is how replies write the command for someone who typed one.

@@ -100,3 +100,47 @@ def test_a_direct_message_is_answered_in_the_same_conversation(platform, sqlite_
         seen = chat.say("li", "/progress 电话回访 visits=2", direct=True)
         assert seen.private and seen.ok and "已记录进展：电话回访" in seen.text and not seen.channel
         assert "电话回访" in chat.say("wang", "/progress list").text
+
+
+#: Recognition (精神激励) on every platform: kudos in the channel, refusals privately, an honour
+#: confirmed by the manager and shown on the roster, a team goal met heard in the channel at once.
+RECOGNITION = [
+    Row("wang", "/team setup 华东销售一组", private=False),
+    Row("wang", "/team add @li rep"),
+    Row("wang", "/team add @han rep"),
+    Row("han", "/表扬 @li 拿下ACME年框", says=("已在团队频道公开表扬 @li：拿下ACME年框",), private=True,
+        channel=("公开表彰", "@han 表扬了 @li：拿下ACME年框")),
+    Row("li", "/表扬 @li 我真棒", says=("🚫 不能表扬自己",), ok=False, private=True),
+    Row("li", "/表扬 @han", says=("请写上表扬的原因", "/表扬 @李雷 拿下ACME年框"), ok=False, private=True),
+    Row("li", "/荣誉 @han 月度销冠 2026-10", says=("🚫 只有销售经理可以这样做",), ok=False, private=True),
+    Row("wang", "/荣誉 @li 月度销冠 2026-10", says=("已确认：@li 获得 2026年10月「月度销冠」",),
+        channel=("🏅", "恭喜 @li 获得 2026年10月「月度销冠」")),
+    Row("han", "/团队", says=("🏅月度销冠（2026年10月）",)),
+    Row("wang", "/goal set sales 1m 2026-Q4 for team", private=False),
+    Row("li", "/progress 签约ACME 销售额=120万", says=("已记录进展",), private=True,
+        channel=("团队激励", "团队目标 #1 达成")),
+    Row("wang", "/agenda", says=("经验分享", "👏 @han 表扬 @li：拿下ACME年框")),
+]
+RECOGNITION_EN = [
+    Row("amy", "/team setup East Sales lang=en", private=False),
+    Row("amy", "/team add @bob rep"),
+    Row("amy", "/team add @carol rep"),
+    Row("carol", "/kudos @bob closed the ACME deal", says=("Praised @bob in the team channel",), private=True,
+        channel=("@carol praised @bob: closed the ACME deal",)),
+    Row("bob", "/kudos @bob me", says=("You can't give kudos to yourself",), ok=False, private=True),
+    Row("amy", "/honor @bob top sales 2026-10", says=("Confirmed: @bob is Top seller of the month for",),
+        channel=("Congratulations to @bob",)),
+    Row("carol", "/team", says=("Honours", "🏅Top seller of the month")),
+]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_recognition(platform, sqlite_url, clock):
+    with Chat(platform, sqlite_url, clock) as chat:
+        run_rows(chat, RECOGNITION)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_recognition_in_english(platform, sqlite_url, clock):
+    with Chat(platform, sqlite_url, clock) as chat:
+        run_rows(chat, RECOGNITION_EN)

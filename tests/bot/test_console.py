@@ -75,7 +75,7 @@ def test_missing_script_is_one_clear_line(tmp_path):
 
 def test_demo_has_something_to_show(tmp_path):
     script = tmp_path / "look.txt"
-    script.write_text("/team\n/progress list 上周\n/活动 列表\n/resource stock\n", encoding="utf-8")
+    script.write_text("/team\n/progress list 上周\n/活动 列表\n/resource stock\n/agenda\n", encoding="utf-8")
     r = subprocess.run([sys.executable, "-m", "bot.cli", "demo", "--script", str(script)], cwd=tmp_path,
                        env=_env(tmp_path), capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stderr
@@ -89,6 +89,8 @@ def test_demo_has_something_to_show(tmp_path):
     # two activities, the second against the first (104 against 80: +30%), and a budget's return
     assert "新品发布会" in out and "+30%" in out, out
     assert "投入产出" in out and "1 : 8.67" in out, out
+    # An honour on the roster, and the kudos since the last meeting in the agenda's 经验分享.
+    assert "🏅月度销冠" in out and "👏 @li 表扬 @liu" in out, out
     again = subprocess.run([sys.executable, "-m", "bot.cli", "demo", "--script", str(script)], cwd=tmp_path,
                            env=_env(tmp_path), capture_output=True, text=True, timeout=180)
     assert "already exists" in again.stdout

@@ -9,7 +9,7 @@ so only its role can make a step allowed.
 
 A refused step must answer ok=False with a 🚫/⚠️ text and no traceback, and leave every row of
 every table exactly as it was (not just the counts). An allowed step must answer ok=True and change
-something. The rules come from SPEC.md (Roles, /team, /task, /resource, /goal, /kpi, /agenda).
+something. The rules come from SPEC.md (Roles, /team, /task, /resource, /goal, /kpi, /agenda, /kudos).
 
 The same checks run once more through signed Slack button clicks (the server re-checks the clicking
 user; a forged button value gains nothing).
@@ -70,6 +70,7 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "goal adjust (others' goal)": ("/goal adjust 1 2m because the ACME deal slipped", MANAGER),
     "kpi metric add": ("/kpi metric add demos 演示 Demos count sum", MANAGER),
     "agenda schedule": ("/agenda schedule weekly mon 09:30 60m", MANAGER),
+    "honor (confirm an honour)": ("/honor @target 月度销冠 2026-10", MANAGER),
 }
 #: Steps anyone in the team may take (SPEC: own progress, own tasks, requests, reading KPIs):
 #: refused only for the outsider. Kept here so that the matrix also proves they are not over-locked.
@@ -78,6 +79,7 @@ OPEN_ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "task add for oneself": ("/task add 写周报 due 2026-12-10", EVERYONE - {"non-member"}),
     "resource request": ("/resource request budget 5000 for the expo", EVERYONE - {"non-member"}),
     "goal set for oneself": ("/goal set visits 10 2026-Q4 for me", EVERYONE - {"non-member"}),
+    "kudos (praise a colleague)": ("/kudos @target 拿下ACME年框", EVERYONE - {"non-member"}),
 }
 MATRIX = {**ACTIONS, **OPEN_ACTIONS}
 SETUP = [
@@ -189,6 +191,7 @@ SLACK_CLICKS = [  # (button value, roles allowed)
     ("/team remove <@UTGT>", MANAGER),
     ("/agenda schedule weekly mon 09:30 60m", MANAGER),
     ("/resource stock people 3", RESOURCE_ADMIN),
+    ("/honor <@UTGT> 月度销冠 2026-11", MANAGER),
 ]
 
 
@@ -248,3 +251,5 @@ def test_the_matrix_covers_every_privileged_keyword():
 
     for word in set(activities.KEYWORDS) - {"list", "help"}:
         assert f"/activity {word}" in covered, word
+    assert "/honor" in covered and importlib.import_module("commands.kudos.honor").require_manager
+    assert "/kudos @" in covered

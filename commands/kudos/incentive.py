@@ -1,0 +1,65 @@
+"""Team incentive (团队激励): the moment a team goal is met, the channel hears it, once per goal and
+window (a recurring goal once each period). Called by /progress in the unit of work that logged
+the values, so the claim, the post and the progress commit together or not at all."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from commands.core import fmt
+from commands.core.context import Ctx
+from commands.core.metrics import metric_name
+from commands.core.people import mention
+from commands.core.reply import Outgoing, Reply, Text
+from commands.goals.attainment import pct, progress_of
+from commands.goals.windows import label
+from commands.i18n import t
+from commands.kudos.run import channel_of
+from storage.models import Goal, GoalMet, Metric
+from storage.prepared import Prepared
+from storage.uow import UnitOfWork
+
+#: The team's active goals (id, metric): one cheap read; nothing more when none is about the
+#: metrics just logged.
+_TEAM_GOALS = Prepared(select(Goal.id, Goal.metric_id).where(
+    Goal.team_id == bindparam("team"), Goal.user_id.is_(None), Goal.status == "active"))
+
+
+def celebrate(uow: UnitOfWork, ctx: Ctx, metric_ids: set[int]) -> None:
+    """Queue the channel post for each team goal about `metric_ids` that the values just logged met."""
+    if not metric_ids:
+        return
+    ids = [r.id for r in uow.read_all(_TEAM_GOALS, {"team": ctx.team_id}) if r.metric_id in metric_ids]
+    if not ids:
+        return
+    session = uow.session
+    team = ctx.team
+    tz = ZoneInfo(team.tz)
+    for goal in session.scalars(select(Goal).where(Goal.id.in_(ids)).order_by(Goal.id)):
+        metric = session.get(Metric, goal.metric_id)
+        w, p = progress_of(session, goal, metric, team, ctx.now, tz)
+        if not w.start <= ctx.now < w.end or p.attainment is None or p.attainment < 100:
+            continue
+        if not _claim(session, goal.id, w.start, p.actual or 0.0, ctx.now):
+            continue
+        lang = team.lang or "zh"
+        text = t(lang, "kudos.goal_met", id=goal.id, metric=metric_name(metric, lang),
+                 actual=fmt.amount(p.actual or 0.0, metric.unit, lang),
+                 target=fmt.amount(goal.target, metric.unit, lang), period=label(goal, tz, lang),
+                 attainment=pct(p.attainment), who=mention(ctx.actor.user_id))
+        ctx.send(Outgoing(destination=channel_of(team),
+                          reply=Reply(parts=(Text(text),), private=False, summary=text.split("\n", 1)[0]),
+                          dedupe_key=f"team:{team.id}:goal_met:{goal.id}:{w.start.date().isoformat()}",
+                          meta={"kind": "goal_met", "goal": goal.id}))
+
+
+def _claim(session, goal_id: int, window_start, actual: float, now) -> bool:
+    """The unique (goal, window) row: True for the one unit of work that inserts it."""
+    table = GoalMet.__table__
+    ins = (pg_insert if session.connection().dialect.name == "postgresql" else sqlite_insert)(table).values(
+        goal_id=goal_id, window_start=window_start, actual=actual, met_at=now
+    ).on_conflict_do_nothing(index_elements=["goal_id", "window_start"]).returning(table.c.id)
+    return session.execute(ins).first() is not None
