@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -18,12 +18,14 @@ from commands.i18n import t
 from commands.kudos.parse import TITLES
 from commands.kudos.run import channel_of, counts
 from storage import queries
-from storage.models import CustomerStageChange, Honour, Member, Team
+from storage.models import Honour, Member, Team
 
 #: The proposals, in order. 月度销冠: the `sales` metric. 拓客之星: customers that reached the team's
 #: quality stage in the customer database (高质量客户); a team that keeps no customers there is
 #: ranked by the `customers` metric (新客户) instead. 最佳协作: kudos received.
 PROPOSED = ("top_sales", "top_prospector", "best_teamwork")
+#: 拓客之星's numbers, the first that anyone has in the period.
+PROSPECT_METRICS = ("qualified", "customers")
 #: Roles that take part: the manager confirms, so is not proposed.
 CANDIDATE_ROLES = ("rep", "account_manager", "marketing", "resource_admin", "performance_admin")
 MAX_TIED = 3
@@ -104,14 +106,17 @@ def proposals(session, team: Team, period: parsing.Period, lang: str) -> list[Pr
             got = counts(session, team.id, period.start, period.end)
             scores = {m.user_id: float(got.get(m.user_id, 0)) for m in people}
             fmt_value = (lambda v: t(lang, "honor.kudos_count", count=int(v)))
-        elif code == "top_prospector" and (got := qualified(session, team, period.start, period.end)):
-            scores = {m.user_id: float(got.get(m.user_id, 0)) for m in people}
-            fmt_value = (lambda v: t(lang, "honor.qualified_count", count=int(v)))
         else:
-            metric = metrics.get("sales" if code == "top_sales" else "customers")
+            per_user, metric = {}, None
+            for name in ("sales",) if code == "top_sales" else PROSPECT_METRICS:
+                metric = metrics.get(name)
+                if metric is None:
+                    continue
+                per_user = queries.actuals_by_user(session, team.id, [metric], period.start, period.end)
+                if any(v.get(metric.id) for v in per_user.values()):
+                    break
             if metric is None:
                 continue
-            per_user = queries.actuals_by_user(session, team.id, [metric], period.start, period.end)
             scores = {m.user_id: per_user.get(m.user_id, {}).get(metric.id, 0.0) for m in people}
             fmt_value = (lambda v, m=metric: f"{metric_name(m, lang)} {fmt.amount(v, m.unit, lang)}")
         best = max(scores.values(), default=0.0)
@@ -120,18 +125,6 @@ def proposals(session, team: Team, period: parsing.Period, lang: str) -> list[Pr
         top = tuple(m for m in people if scores[m.user_id] == best)[:MAX_TIED]
         out.append(Proposal(code, top, fmt_value(best)))
     return out
-
-
-def qualified(session, team: Team, start, end) -> dict[str, int]:
-    """owner -> customers that reached the team's quality stage (需求确认 by default) in [start, end),
-    from the shared customer database (/customer); empty when the team keeps none there."""
-    stage = getattr(team, "quality_stage", None) or "qualified"
-    q = (select(CustomerStageChange.owner_id, func.count(func.distinct(CustomerStageChange.customer_id)))
-         .where(CustomerStageChange.team_id == team.id, CustomerStageChange.to_stage == stage,
-                CustomerStageChange.at >= start, CustomerStageChange.at < end,
-                CustomerStageChange.owner_id.is_not(None))
-         .group_by(CustomerStageChange.owner_id))
-    return {owner: int(n) for owner, n in session.execute(q)}
 
 
 def proposal_parts(session, team: Team, period: parsing.Period, lang: str) -> list:

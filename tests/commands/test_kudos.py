@@ -295,3 +295,32 @@ def test_the_weekly_summary_proposes_no_honours(uow, clock):
         run = JobRun(team=team, kind="kpi_summary_weekly", slot=fri, fire_at=fri, now=fri, calendar=calendar_for("CN"))
         (out,) = summary_jobs.kpi_summary_weekly(u.session, run)
     assert "荣誉称号提名" not in out.reply.plain()
+
+
+def test_prospecting_star_counts_qualified_customers_when_the_team_keeps_them(uow, clock):
+    """拓客之星 ranks by customers that reached the quality stage in the customer database; a team
+    that keeps none there is ranked by the 新客户 metric (the test above)."""
+    from commands.kudos import proposals
+    from commands.core import parsing
+    from storage.models import Customer, CustomerStageChange, Team
+
+    chat = Chat(uow, clock)
+    _team(chat)
+    chat.say("li", "/progress 新客户 新客户=5")  # the metric would make li the star
+    now = clock.now()
+    with uow() as u:
+        s = u.session
+        team = s.scalars(select(Team)).one()
+        for i, (owner, stage) in enumerate((("han", "qualified"), ("han", "qualified"), ("li", "contacted"),
+                                            ("li", "qualified"))):
+            c = Customer(team_id=team.id, name=f"客户{i}", name_key=f"客户{i}", stage=stage, owner_id=owner,
+                         created_by=owner, created_at=now, stage_changed_at=now, active_at=now, updated_at=now)
+            s.add(c)
+            s.flush()
+            s.add(CustomerStageChange(customer_id=c.id, team_id=team.id, from_stage="lead", to_stage=stage,
+                                      owner_id=owner, by=owner, at=now))
+        s.flush()
+        month = parsing.period_of("month", now, SHANGHAI)
+        star = [p for p in proposals(s, team, month, "zh") if p.title == "top_prospector"]
+    assert [[m.user_id for m in p.members] for p in star] == [["han"]]
+    assert star[0].shown.endswith(" 2") and star[0].shown != "新客户 2"
