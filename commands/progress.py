@@ -22,6 +22,7 @@ from commands.kudos.incentive import celebrate
 from storage.customer_queries import COMPUTED
 from storage.models import Metric, ProgressEntry, ProgressValue
 from storage.prepared import Prepared, insert_columns
+from storage.queries import team_goal_of
 from storage.types import UTCDateTime
 from storage.uow import UnitOfWork
 
@@ -158,7 +159,7 @@ def _log(uow: UnitOfWork, req: LogProgress, ctx: Ctx) -> Reply:
         resolved.append((m, amount.value))
     _insert(uow, ctx, req, resolved)
     # A team goal these values meet is announced in the channel now, with this entry (团队激励).
-    celebrate(uow, ctx, {m.id for m, _ in resolved})
+    celebrate(uow, ctx, [m for m, _ in resolved])
     if req.blocker:
         text = t(lang, "progress.blocker_logged", note=req.note)
     else:
@@ -227,7 +228,8 @@ _INSERT_ENTRY_AND_VALUES = Prepared(
              "SELECT entry.id, :team_id, v.metric_id, :user_id, v.value, :created_at FROM entry, "
              "unnest(CAST(:metric_ids AS INTEGER[]), CAST(:values AS FLOAT8[])) AS v(metric_id, value)")
     .bindparams(bindparam("created_at", type_=UTCDateTime())))
-_METRIC_ROWS = Prepared(select(Metric.id, Metric.code, Metric.name_zh, Metric.name_en, Metric.unit, Metric.aliases)
+_METRIC_ROWS = Prepared(select(Metric.id, Metric.code, Metric.name_zh, Metric.name_en, Metric.unit, Metric.aliases,
+                               team_goal_of(Metric))
                         .where(Metric.team_id == bindparam("team")).order_by(Metric.id))
 
 

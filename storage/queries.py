@@ -22,11 +22,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, and_, cast, func, select
+from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlmodel import Session
 
 from storage.customer_queries import COMPUTED, record_actuals, record_actuals_by_user
-from storage.models import Metric, ProgressEntry, ProgressValue
+from storage.models import Goal, Metric, ProgressEntry, ProgressValue
 
 SUM, AVERAGE, LAST = "sum", "average", "last"
 
@@ -174,3 +174,12 @@ def blockers(session: Session, team_id: int, start: datetime, end: datetime, *, 
          .order_by(ProgressEntry.created_at.desc(), ProgressEntry.id.desc())
          .limit(limit))
     return list(session.scalars(q))
+
+
+def team_goal_of(metric=Metric):
+    """A column for a metric query: whether the team has an active team goal of that metric (a
+    correlated EXISTS on the goal index, so /progress learns it in the query it makes anyway)."""
+    found = select(Goal.id).where(Goal.team_id == metric.team_id, Goal.metric_id == metric.id,
+                                  Goal.user_id.is_(None), Goal.status == "active").exists()
+    # 1/0 rather than a boolean: plain integers come out of the prebuilt statements as they are.
+    return case((found, 1), else_=0).label("team_goal")

@@ -36,7 +36,8 @@ class Invocation:
 
 
 #: A metric as plain columns (what resolving a name and showing a metric need), not an ORM object.
-MetricRow = namedtuple("MetricRow", "id code name_zh name_en unit aliases")
+#: team_goal: whether the team has an active team goal of it (a /progress of it may meet one).
+MetricRow = namedtuple("MetricRow", "id code name_zh name_en unit aliases team_goal", defaults=(True,))
 
 
 @dataclass

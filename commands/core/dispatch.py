@@ -23,6 +23,7 @@ from commands.core.reply import Reply, Text, reply_from_dict, reply_to_dict
 from commands.i18n import normalize_lang, t
 from storage import outbox_store
 from storage.models import InboundReceipt, Member, Metric, Team, UserPref
+from storage.queries import team_goal_of
 from storage.prepared import Prepared, insert_columns
 from storage.uow import UnitOfWork, UowFactory
 
@@ -333,7 +334,7 @@ _CONTEXT_COLUMNS = len(_TEAM_AND_MEMBER_SELECT.selected_columns)
 #: The same row once per metric of the team (once with NULL metric columns when it has none).
 _TEAM_MEMBER_METRICS = Prepared(_TEAM_AND_MEMBER_SELECT
                                 .add_columns(Metric.id, Metric.code, Metric.name_zh, Metric.name_en, Metric.unit,
-                                             Metric.aliases)
+                                             Metric.aliases, team_goal_of(Metric))
                                 .outerjoin(Metric, Metric.team_id == Team.id).order_by(Metric.id))
 _ONLY_TEAM = Prepared(select(Team.id, Team.lang, Team.tz, Team.calendar, Member.id, Member.role,
                              Member.display_name)

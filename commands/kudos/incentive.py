@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -19,26 +19,21 @@ from commands.goals.windows import label
 from commands.i18n import t
 from commands.kudos.run import channel_of
 from storage.models import Goal, GoalMet, Metric
-from storage.prepared import Prepared
 from storage.uow import UnitOfWork
 
-#: The team's active goals (id, metric): one cheap read; nothing more when none is about the
-#: metrics just logged.
-_TEAM_GOALS = Prepared(select(Goal.id, Goal.metric_id).where(
-    Goal.team_id == bindparam("team"), Goal.user_id.is_(None), Goal.status == "active"))
-
-
-def celebrate(uow: UnitOfWork, ctx: Ctx, metric_ids: set[int]) -> None:
-    """Queue the channel post for each team goal about `metric_ids` that the values just logged met."""
-    if not metric_ids:
-        return
-    ids = [r.id for r in uow.read_all(_TEAM_GOALS, {"team": ctx.team_id}) if r.metric_id in metric_ids]
+def celebrate(uow: UnitOfWork, ctx: Ctx, metrics) -> None:
+    """Queue the channel post for each team goal of `metrics` (the metrics just logged) that the values
+    met. The metrics come with `team_goal` (read with the context, storage.queries.team_goal_of), so a
+    progress of metrics without a team goal costs nothing more."""
+    ids = [m.id for m in metrics if getattr(m, "team_goal", True)]
     if not ids:
         return
     session = uow.session
     team = ctx.team
     tz = ZoneInfo(team.tz)
-    for goal in session.scalars(select(Goal).where(Goal.id.in_(ids)).order_by(Goal.id)):
+    goals = session.scalars(select(Goal).where(Goal.team_id == team.id, Goal.metric_id.in_(ids), Goal.user_id.is_(None),
+                                         Goal.status == "active").order_by(Goal.id))
+    for goal in goals:
         metric = session.get(Metric, goal.metric_id)
         w, p = progress_of(session, goal, metric, team, ctx.now, tz)
         if not w.start <= ctx.now < w.end or p.attainment is None or p.attainment < 100:

@@ -467,3 +467,40 @@ def _inv(user: str, command: str, text: str = ""):
 def _blocks(params: dict) -> list[dict]:
     blocks = params.get("blocks") or []
     return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+
+def test_kudos_form(slack):
+    """A bare /kudos opens the form; praising oneself is refused on the person field; the praise goes to
+    the team channel through the outbox."""
+    from storage.models import Kudos
+
+    setup_team(slack)
+    view = open_form(slack, "/kudos", "U2")
+    fields = inputs(view)
+    assert list(fields) == ["receiver", "reason"]
+    for values, field, fragment in [
+        ({"receiver": "U2", "reason": "我真棒"}, "receiver", "不能表扬自己"),
+        ({"receiver": "U9", "reason": "谢谢"}, "receiver", "不在团队"),
+        ({"receiver": "U3", "reason": " "}, "reason", ""),
+    ]:
+        body = slack.submit(view, values, user="U2").json
+        assert list(body["errors"]) == [field] and fragment in body["errors"][field], body
+    assert slack.counts()["kudos"] == 0
+    assert slack.submit(view, {"receiver": "U3", "reason": "拿下ACME\n年框"}, user="U2").body == ""
+    with Session(slack.engine) as s:
+        [row] = s.scalars(select(Kudos)).all()
+        posts = [m for m in s.scalars(select(OutboxMessage)) if m.destination == f"channel:{CHANNEL}"]
+    assert (row.giver, row.receiver, row.reason) == ("U2", "U3", "拿下ACME 年框")
+    assert len(posts) == 1 and "<@U2> 表扬了 <@U3>：拿下ACME 年框" in posts[0].payload
+    assert "已在团队频道公开表扬 <@U3>" in payload_text(told(slack)[-1])
+
+
+def test_the_honour_confirm_button_is_the_managers(slack):
+    setup_team(slack)
+    value = "/honor <@U2> 月度销冠 2026-10"
+    slack.click(value, user="U3", response_token="rep")
+    refused = json.loads(slack.fake.responses("rep")[-1].raw)["text"]
+    assert slack.counts()["honour"] == 0 and "Only the sales manager" in refused
+    slack.click(value, user="U1", response_token="mgr")
+    confirmed = json.loads(slack.fake.responses("mgr")[-1].raw)["text"]
+    assert slack.counts()["honour"] == 1 and "「月度销冠」" in confirmed
