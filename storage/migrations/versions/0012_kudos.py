@@ -1,7 +1,7 @@
 """recognition: kudos between colleagues, confirmed honours, team goals met
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 """
 import sqlalchemy as sa
 import sqlmodel
@@ -9,8 +9,8 @@ from alembic import op
 
 import storage.types
 
-revision = "0010"
-down_revision = "0009"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
