@@ -20,6 +20,7 @@ from bot.kit.front import Front
 from bot.kit.liveness import ConnectionWatch
 from bot.ops import Ops, observe
 from commands.core import router
+from commands.core.clock import SystemClock
 from reminders.outbox import SendResult
 from reminders.schedule import Scheduler, SchedulerConfig
 from storage import outbox_store
@@ -295,3 +296,25 @@ def test_teambot_run_wires_metrics_and_health_to_the_dispatcher_scheduler_and_co
         assert f'teambot_outbox_sent_total{{platform="{platform["platform"]}"}} 0.0' in body.decode()
     finally:
         w.engine.dispose()
+
+
+def test_a_scrape_reads_the_outbox_through_the_status_index_not_the_sent_rows(sqlite_url):
+    from sqlalchemy import event
+
+    from storage.db import make_engine
+    from storage.uow import uow_factory
+
+    engine = make_engine(sqlite_url)
+    plans: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def explain(conn, cursor, statement, parameters, context, executemany):
+        if "outbox_message" in statement and "GROUP BY" in statement:
+            plans.extend(row[3] for row in cursor.connection.execute("EXPLAIN QUERY PLAN " + statement, parameters))
+
+    try:
+        scrape(Ops(uow_factory(engine), SystemClock(), platforms=["slack"]))
+        assert plans and any("USING INDEX ix_outbox_status_due" in p for p in plans), plans
+        assert not any(p.startswith("SCAN outbox_message") for p in plans), plans
+    finally:
+        engine.dispose()
