@@ -185,13 +185,13 @@ def _feedback(session, req: GiveFeedback, row: ResourceRequest, ctx: Ctx) -> Rep
     to_state = decide(row, "feedback", _positions(row, ctx), lang)
     row.return_sales, row.return_customers = req.sales, req.customers
     brought = returns.brought_text(row, lang)
-    _record(session, ctx, row, to_state, note=" ".join(x for x in (req.text, brought) if x))
+    _record(session, ctx, row, to_state, note=" · ".join(x for x in (req.text, brought) if x))
     # Everyone who handled the request hears how it went.
     handlers = set(session.scalars(select(ResourceTransition.actor).where(
         ResourceTransition.request_id == row.id, ResourceTransition.from_state.is_not(None))))
     handlers.add(row.requester)
     for user_id in sorted(handlers - {ctx.actor.user_id}):
-        _dm(session, ctx, row, user_id, "resources.dm_closed", text=" ".join(x for x in (req.text, brought) if x) or "—",
+        _dm(session, ctx, row, user_id, "resources.dm_closed", text=" · ".join(x for x in (req.text, brought) if x) or "—",
             by=mention(ctx.actor.user_id))
     text = t(lang, "resources.closed", id=row.id, what=what(row, lang))
     ratio = returns.request_return(row, lang)

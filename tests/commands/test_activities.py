@@ -245,3 +245,36 @@ def test_a_relative_goal_and_the_kpi_take_the_previous_activity_as_the_base(uow,
     assert row[1:6] == ("130", "120", "108.3%", "100", "+30%")
     # a member's own KPI is not the team's activities
     assert not any("较上次活动" in name for name in (r[0] for r in _table(chat.say("li", "/kpi @li 2026-Q4")).rows))
+
+
+ENGLISH_ROWS = [
+    Row("amy", "/team setup East Sales lang=en", private=False),
+    Row("amy", "/team add @bob rep"),
+    Row("amy", "/team add @mia marketing"),
+    Row("amy", "/team add @carl resource_admin"),
+    Row("mia", "/activity add Spring salon 2026-11-10 budget=20k", says=("@mia recorded activity #1: Spring salon",),
+        private=False),
+    Row("mia", "/activity result 1 participants=100 leads=10", says=("100 participants, 10 leads",)),
+    Row("mia", "/activity add Autumn salon 2026-11-24", says=("#2: Autumn salon",)),
+    Row("mia", "/activity result 2 participants=120", says=("vs the previous activity #1 Spring salon (100 participants) +20%",
+                                                          "attainment 100%")),
+    Row("bob", "/activity add Roadshow 2026-12-20", says=("Only marketing or the sales manager",), ok=False,
+        private=True),
+    Row("carl", "/resource stock budget 100000"),
+    Row("bob", "/resource request budget 20000 for the expo"),
+    Row("amy", "/resource approve 1"),
+    Row("carl", "/resource approve 1"),
+    Row("carl", "/resource allocate 1"),
+    Row("bob", "/resource feedback 1 the expo went well sales=170k customers=4",
+        says=("Return: 1 : 8.5", "¥5,000 per new customer")),
+    Row("bob", "/resource stock", says=("Return on resources", "1 : 8.5")),
+    Row("bob", "/agenda kickoff expo", says=("Project kick-off agenda", "expo"), private=True),
+    Row("amy", "/agenda schedule weekly mon 09:30 90m", says=("Meetings stay within an hour",), ok=False,
+        private=True),
+]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_an_english_team_records_activities_and_returns_on_every_platform(platform, sqlite_url, clock):
+    with PlatformChat(platform, sqlite_url, clock) as chat:
+        run_rows(chat, ENGLISH_ROWS)
