@@ -60,6 +60,10 @@ def test_the_monthly_review_goes_through_last_months_kpis_attainment_adjustments
         assert "每月初由销售经理考核上月" in assessed and "133.3%" in assessed
     else:
         assert "<@li>" in assessed
+    if importlib.util.find_spec("commands.kudos") is not None:
+        # the month's proposed honours, with the manager's Confirm buttons
+        honours = text.split("荣誉与表彰", 1)[1].split("目标调整", 1)[0]
+        assert "月度销冠" in honours and "<@li>" in honours, text
     assert sum(_boxes(text)) == 60 and len(_boxes(text)) in (4, 5)
     # a month named, in English
     en = chat.say("amy", "/agenda monthly 2026-11").plain()
