@@ -84,7 +84,7 @@ def _send(pgconn, state: _State, steps: Sequence[Step], begin: bool) -> list[tup
         pgconn.send_query_params(b"BEGIN", None)
     tx = state.tx
     for step in steps:
-        values = tx.dump_sequence(step.values, [PyFormat.AUTO] * len(step.values))
+        values = tx.dump_sequence(step.values, _auto(len(step.values)))
         key = (step.query, tuple(tx.types or ()))
         name = state.prepared.get(key)
         if name is None:
@@ -95,6 +95,14 @@ def _send(pgconn, state: _State, steps: Sequence[Step], begin: bool) -> list[tup
             parses.append((key, name))
         pgconn.send_query_prepared(name, values, param_formats=tx.formats)
     return parses
+
+
+def _auto(n: int, _formats: dict[int, list] = {}) -> list:  # noqa: B006 - a cache on purpose
+    """[PyFormat.AUTO] * n, made once per n: psycopg picks each value's format itself."""
+    formats = _formats.get(n)
+    if formats is None:
+        formats = _formats[n] = [PyFormat.AUTO] * n
+    return formats
 
 
 async def _exchange(pgconn) -> list:
@@ -131,19 +139,19 @@ def _wake(fut: asyncio.Future) -> None:
 
 
 def _outcome(state: _State, results: list, parses: list, last: Step | None) -> list:
-    failed = next((r for r in results if r.status == _FAILED), None)
-    if failed is not None:  # nothing of the pipeline was kept (a Parse before the failure may
-        error = errors.error_from_result(failed, encoding=state.encoding)  # be: new names next time)
-        if isinstance(error, errors.InvalidSqlStatementName):
-            # Someone cleared the session's prepared statements (DISCARD ALL, DEALLOCATE ALL): this
-            # command fails, the next ones prepare theirs again.
-            state.prepared.clear()
-        raise error
+    for result in results:
+        status = result.status
+        if status == _FAILED:  # nothing of the pipeline was kept (a Parse before the failure may
+            error = errors.error_from_result(result, encoding=state.encoding)  # be: new names next time)
+            if isinstance(error, errors.InvalidSqlStatementName):
+                # Someone cleared the session's prepared statements (DISCARD ALL, DEALLOCATE ALL):
+                # this command fails, the next ones prepare theirs again.
+                state.prepared.clear()
+            raise error
+        if status not in _OK:
+            raise errors.InternalError(f"unexpected result from PostgreSQL: {pq.ExecStatus(status).name}")
     for key, name in parses:
         state.prepared[key] = name
-    bad = next((r for r in results if r.status not in _OK), None)
-    if bad is not None:
-        raise errors.InternalError(f"unexpected result from PostgreSQL: {pq.ExecStatus(bad.status).name}")
     if last is None or last.make_row is None:
         return []
     rows = results[-1]

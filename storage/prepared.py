@@ -25,7 +25,7 @@ from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.engine import Connection, Dialect
@@ -155,10 +155,12 @@ def _wire_dialect(dialect: Dialect) -> Dialect:
 def run_wire(conn: Connection, steps: Sequence[pgwire.Step], *, begin: bool = False) -> list:
     """Steps on conn (an asyncio psycopg connection) in one round trip (storage.pgwire.run): one
     implicit transaction unless conn is inside one already, or begin opens one that stays open."""
-    with _wrapped(conn, lambda: b";\n".join(s.query for s in steps).decode(), [s.values for s in steps],
-                  len(steps) > 1):
-        dbapi = conn.connection.dbapi_connection
+    dbapi = conn.connection.dbapi_connection
+    try:
         return dbapi.run_async(lambda driver: pgwire.run(driver, steps, begin=begin))
+    except conn.dialect.loaded_dbapi.Error as e:
+        _raise_wrapped(conn, e, b";\n".join(s.query for s in steps).decode(), [s.values for s in steps],
+                       len(steps) > 1)
 
 
 def run_together(conn: Connection, deferred: Sequence[tuple[Prepared, Mapping[str, Any]]], *,
@@ -168,16 +170,18 @@ def run_together(conn: Connection, deferred: Sequence[tuple[Prepared, Mapping[st
 
 
 @contextmanager
-def _wrapped(conn: Connection, sql: str | Callable[[], str], args, many: bool) -> Iterator[None]:
-    """DB-API errors as SQLAlchemy raises them; a lost connection handed back to SQLAlchemy.
-    sql: the statement, or how to write it (only an error needs it)."""
-    error_class = conn.dialect.loaded_dbapi.Error
+def _wrapped(conn: Connection, sql: str, args, many: bool) -> Iterator[None]:
+    """DB-API errors as SQLAlchemy raises them; a lost connection handed back to SQLAlchemy."""
     try:
         yield
-    except error_class as e:
-        if conn.dialect.is_disconnect(e, conn.connection.dbapi_connection, None):
-            # On the broken connection this fails at once (nothing reaches the server), and
-            # SQLAlchemy invalidates it and the pool and raises with connection_invalidated set.
-            conn.exec_driver_sql("SELECT 1")
-        raise DBAPIError.instance(sql() if callable(sql) else sql, args, e, error_class, dialect=conn.dialect,
-                                  ismulti=many) from e
+    except conn.dialect.loaded_dbapi.Error as e:
+        _raise_wrapped(conn, e, sql, args, many)
+
+
+def _raise_wrapped(conn: Connection, e: Exception, sql: str, args, many: bool) -> NoReturn:
+    if conn.dialect.is_disconnect(e, conn.connection.dbapi_connection, None):
+        # On the broken connection this fails at once (nothing reaches the server), and
+        # SQLAlchemy invalidates it and the pool and raises with connection_invalidated set.
+        conn.exec_driver_sql("SELECT 1")
+    raise DBAPIError.instance(sql, args, e, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect,
+                              ismulti=many) from e
