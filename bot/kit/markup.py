@@ -54,6 +54,18 @@ def bare(text: str) -> str:
     return defuse_links(_MARKUP_CHARS.sub("", names(text)))
 
 
+def defuse_tags(text: str) -> str:
+    """Markdown (DingTalk, WeCom) for text that may hold what a person typed: a `<` that does not open
+    one of the core's mentions is followed by a zero-width space, so `<@all>` (WeCom's mention of
+    everyone) and `<font color=red>` (both platforms' colour tag) stay the characters typed."""
+    out, at = [], 0
+    for m in MENTION.finditer(text):
+        out += [text[at:m.start()].replace("<", "<\u200b"), m.group(0)]
+        at = m.end()
+    out.append(text[at:].replace("<", "<\u200b"))
+    return "".join(out)
+
+
 def defuse_links(text: str) -> str:
     """Markdown (DingTalk, WeCom) for text that may hold what a person typed: `[label](address)`
     stays words, never a link whose label hides its address (a zero-width space parts `]` and `(`)."""

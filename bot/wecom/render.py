@@ -17,7 +17,17 @@ from __future__ import annotations
 from functools import partial
 
 from bot.kit import markup
-from bot.kit.markup import MENTION, bare, cut, cut_bytes, defuse_links, double_star_bold, live_id, name_of
+from bot.kit.markup import (
+    MENTION,
+    bare,
+    cut,
+    cut_bytes,
+    defuse_links,
+    defuse_tags,
+    double_star_bold,
+    live_id,
+    name_of,
+)
 from commands.core.reply import Actions, Button, Fields, Image, Reply, Table, Text
 
 APP_MARKDOWN_BYTES = 2048
@@ -35,7 +45,7 @@ def inline(text: str, *, robot: bool = False) -> str:
     stay words."""
     def mention(m) -> str:
         return f"<@{m.group('uid')}>" if robot and live_id(m.group("uid")) else "@" + name_of(m)
-    return double_star_bold(defuse_links(MENTION.sub(mention, text)))
+    return double_star_bold(defuse_links(MENTION.sub(mention, defuse_tags(text))))
 
 
 def markdown_content(reply: Reply, *, robot: bool = False, include_commands: bool = True) -> str:

@@ -126,3 +126,32 @@ def _assert_nothing_broadcast(chat: Chat) -> None:
             assert "<@all>" not in raw and "](http" not in raw and "mentioned_list" not in raw
     else:
         assert not any("\x1b" in line or "\x07" in line for line in driver.out.printed)
+
+
+@pytest.mark.parametrize("platform", ["dingtalk", "wecom"])
+def test_tags_a_person_types_stay_text_on_dingtalk_and_wecom(platform, sqlite_url, clock):
+    """`<@all>` typed by a person is WeCom's mention of everyone, and `<font color=red>` recolours a
+    reply on both platforms: what a rep types reaches the channel and the manager's DM as the
+    characters typed, not as markup (the bot's own mentions stay live)."""
+    typed = "<@all> <@@all> <font color=red>紧急</font> 看这里"
+    with Chat(platform, sqlite_url, clock) as chat:
+        chat.say("wang", "/team setup 华东一组")
+        chat.say("wang", "/team add @li rep")
+        chat.say("wang", "/goal set customers 5 2026-Q4 for team")
+        adjusted = chat.say("wang", f"/goal adjust 1 6 because {typed}")
+        chat.say("li", f"/progress blocker: {typed}")
+        request = chat.say("li", f"/resource request budget 5000 for 展会 {typed}")
+        assert adjusted.ok and "看这里" in adjusted.text and any("展会" in m for m in request.dms["wang"])
+        sent = [json.dumps(_shown(c.json), ensure_ascii=False) for c in chat.driver.fake.calls()]
+        assert sent and not [raw for raw in sent if "<@all>" in raw or "<font" in raw or "<@@all>" in raw]
+
+
+def _shown(message):
+    """A message without its `title`s: DingTalk shows a title as plain text in the notification."""
+    if isinstance(message, str) and message.startswith("{"):
+        return _shown(json.loads(message))  # DingTalk's OpenAPI msgParam: a JSON string
+    if isinstance(message, dict):
+        return {k: _shown(v) for k, v in message.items() if k != "title"}
+    if isinstance(message, list):
+        return [_shown(v) for v in message]
+    return message
