@@ -96,11 +96,14 @@ class BotIdentity:
 
 
 class _QuietTokenWarning(logging.Filter):
-    """Bolt warns that the token is ignored when `authorize` is given; it is not (BotIdentity
-    hands it to every request), so the warning would only mislead an operator."""
+    """Bolt warns that the token is ignored when `authorize` is given, and that it is unused when
+    SLACK_BOT_TOKEN is in the environment (Bolt reads it too) besides the client we give it. Neither
+    is so (BotIdentity hands the token to every request; the client carries it), so the warnings would
+    only mislead an operator, at every start."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "will be ignored" not in record.getMessage()
+        message = record.getMessage()
+        return "will be ignored" not in message and "will be unused" not in message
 
 
 def runs_inline(users: UserDirectory) -> Callable[[dict], bool]:

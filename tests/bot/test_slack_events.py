@@ -77,3 +77,17 @@ def test_revoked_bot_tokens_delete_the_workspaces_bot(fake_slack, sqlite_url, cl
             assert c.execute(text("select count(*) from slack_bots where team_id = 'T7'")).scalar_one() == 0
     finally:
         h.close()
+
+
+def test_starting_with_slack_bot_token_in_the_environment_warns_nothing(fake_slack, sqlite_url, clock, monkeypatch,
+                                                                          caplog):
+    """SLACK_BOT_TOKEN is how an operator configures the bot, and Bolt reads it too: its note that
+    the token "will be unused" (we hand Bolt a client that carries it) would be a WARNING at every
+    start that no operator can act on."""
+    from tests.kit.fixtures import SlackHarness
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    with caplog.at_level(logging.INFO):
+        harness = SlackHarness(fake_slack, sqlite_url, clock)
+        harness.close()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
