@@ -42,6 +42,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "add <name> <date> [budget=<n>] | result <id> participants=<n> | list"),
     "kudos": ("表扬同事 · Praise a colleague in the team channel", "@user <reason> | list [period]"),
     "honor": ("荣誉称号 · Confirm an honour (manager)", "@user <title> [period]"),
+    "customer": ("客户与公海 · Customers, the pool and handover",
+                 "add <name> phone=<n> | list [mine|pool|stale] | show <customer> | claim <id>"),
+    "followup": ("客户跟进 · Log a customer follow-up", "<customer> call|visit|wechat|email|meeting <note> [next <date>]"),
     "teambot": ("帮助与设置 · Help and settings",
                 "help | lang zh|en | tz <zone> | away until <date> | export <what>"),
 }
