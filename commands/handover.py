@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from commands import goals, resources
 from commands.core import fmt
@@ -85,7 +85,27 @@ def _orphaned_approvals(session, team: Team, user_id: str, ctx) -> Items:
     return out
 
 
-PROVIDERS: list[Callable[..., Items]] = [_tasks, _goals, _requests, _orphaned_approvals]
+def _customers(s, team: Team, user_id: str, ctx) -> Items:
+    """The customers they own: how many, and the handover that moves them (with their reminders and
+    open tasks) to the manager or whoever the manager names."""
+    from storage.models import Customer
+
+    out = Items()
+    rows = list(s.scalars(select(Customer.name).where(Customer.team_id == team.id, Customer.owner_id == user_id)
+                          .order_by(Customer.id).limit(6)))
+    if not rows:
+        return out
+    n = s.scalar(select(func.count()).select_from(Customer)
+                 .where(Customer.team_id == team.id, Customer.owner_id == user_id))
+    names = "、".join(rows[:5]) + ("…" if n > 5 else "")
+    who, me = typed_mention(ctx, user_id), typed_mention(ctx, ctx.actor.user_id)
+    out.lines.append(t(ctx.lang, "team.open_customers", n=n, names=names, who=who))
+    out.buttons.append(Button(t(ctx.lang, "team.button_take_customers", n=n), "customer.transfer", user_id,
+                              command=f"/customer transfer all {who} {me}"))
+    return out
+
+
+PROVIDERS: list[Callable[..., Items]] = [_tasks, _goals, _requests, _orphaned_approvals, _customers]
 
 
 def left_open(session, team: Team, user_id: str, ctx) -> tuple[str, list[Button]]:

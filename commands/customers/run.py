@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from commands.core import fmt
 from commands.core.context import Ctx
 from commands.core.errors import Refused, UsageError
-from commands.core.people import mention, require_member, resolve_member
+from commands.core.people import NAME_IS_ID, mention, require_member, resolve_member
 from commands.core.reply import Reply, Text
 from commands.core.roles import require_manager
 from commands.customers import access, pool
@@ -216,7 +216,7 @@ def _transfer(s, req: TransferCustomers, ctx: Ctx) -> Reply:
     require_manager(ctx)
     lang, me = ctx.lang, ctx.actor.user_id
     target = _member_id(s, ctx, req.target)
-    source = _member_id(s, ctx, req.source) if req.source is not None else None
+    source = _source(s, ctx, req.source) if req.source is not None else None
     if req.ref is None:
         rows = list(s.scalars(select(Customer).where(Customer.team_id == ctx.team_id, Customer.owner_id == source)
                               .order_by(Customer.id).with_for_update()))
@@ -244,6 +244,24 @@ def _transfer(s, req: TransferCustomers, ctx: Ctx) -> Reply:
         if who != me:
             dm(s, ctx, who, key, None, by=mention(me), **args)
     return Reply.text(t(lang, "customers.transferred", **args))
+
+
+def _source(s, ctx: Ctx, who) -> str:
+    """Who hands over: a member, or someone who has left the team (/team remove) but still owns
+    customers or tasks here, which is when a handover is needed most."""
+    try:
+        return _member_id(s, ctx, who)
+    except UsageError:
+        user_id = who.user_id or (who.name if ctx.actor.platform in NAME_IS_ID else None)
+        if user_id is None:
+            raise
+        owns = s.scalar(select(func.count()).select_from(Customer)
+                        .where(Customer.team_id == ctx.team_id, Customer.owner_id == user_id))
+        tasks = s.scalar(select(func.count()).select_from(Task)
+                         .where(Task.team_id == ctx.team_id, Task.assignee == user_id, Task.status == "open"))
+        if not owns and not tasks:
+            raise
+        return user_id
 
 
 def _names(rows: list[Customer]) -> str:

@@ -171,3 +171,47 @@ def test_customers_in_chinese(platform, sqlite_url, clock):
 def test_customers_in_english(platform, sqlite_url, clock):
     with Chat(platform, sqlite_url, clock) as chat:
         run_rows(chat, EN)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_leaver_s_customers_are_offered_and_handed_over(platform, sqlite_url, clock):
+    with Chat(platform, sqlite_url, clock) as chat:
+        run_rows(chat, [
+            *SETUP,
+            Row("li", "/客户 新建 杭州云帆科技"),
+            Row("li", "/跟进 1 电话 约了演示 下次 下周一"),
+            Row("li", "/客户 新建 宁波港务"),
+            Row("wang", "/任务 新建 @li 回访宁波港务 截止 下周五"),
+            Row("wang", "/团队 移除 @li", says=("2 个客户（杭州云帆科技、宁波港务）", "/客户 移交 all @li @接手人",
+                                                "[把 2 个客户移交给我]")),
+            Row("wang", "/客户 移交 all @li @mei", says=("已把 @li 的 2 个客户移交给 @mei", "待跟进提醒 1 条",
+                                                         "未完成任务转交 1 个"),
+                dms={"mei": ("@li 的 2 个客户交给你负责",)}),
+            Row("mei", "/客户 列表", says=("杭州云帆科技", "宁波港务")),
+        ])
+
+
+@pytest.mark.parametrize("lang_line, form_words", [
+    ("/teambot lang zh", ("录入客户", "/customer 新建 <客户名称>", "客户名称", "电话")),
+    ("/teambot lang en", ("Add a customer", "/customer add <name>", "Customer name", "Phone")),
+])
+def test_bare_commands_open_a_form(sqlite_url, clock, lang_line, form_words):
+    with Chat("console", sqlite_url, clock) as chat:
+        run_rows(chat, [*SETUP, Row("li", lang_line)])
+        seen = chat.say("li", "/customer")
+        assert all(w in seen.text for w in form_words[1:]), seen.text
+        assert seen.private and not seen.ok
+        seen = chat.say("li", "/followup")
+        assert "/followup" in seen.text and seen.private
+
+
+def test_forms_compose_the_typed_commands():
+    from commands.core import forms
+
+    assert forms.compose("customer", {"name": "杭州云帆 科技", "phone": "138 0000 1111", "stage": "contacted"}) == \
+        "/customer add 杭州云帆 科技 phone=138 0000 1111 stage=contacted"
+    assert forms.compose("followup", {"customer": "12", "how": "visit", "note": "确认了\n预算",
+                                      "next_on": "2026-12-02"}) == "/followup 12 visit 确认了 预算 next 2026-12-02"
+    with pytest.raises(forms.FieldError) as e:
+        forms.compose("followup", {"customer": "12", "how": "call"})
+    assert e.value.field == "note"

@@ -71,6 +71,12 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "kpi metric add": ("/kpi metric add demos 演示 Demos count sum", MANAGER),
     "agenda schedule": ("/agenda schedule weekly mon 09:30 60m", MANAGER),
     "honor (confirm an honour)": ("/honor @target 月度销冠 2026-10", MANAGER),
+    "customer add for someone else": ("/customer add 新客户甲 owner=@target", MANAGER),
+    "customer stage (others' customer)": ("/customer stage 1 qualified", MANAGER),
+    "customer rename (others' customer)": ("/customer rename 1 目标客户集团", MANAGER),
+    "customer release (others' customer)": ("/customer release 1 no budget", MANAGER),
+    "customer transfer (handover)": ("/customer transfer 1 @target @helper", MANAGER),
+    "followup (others' customer)": ("/followup 1 call 回访", MANAGER | {"account_manager"}),
 }
 #: Steps anyone in the team may take (SPEC: own progress, own tasks, requests, reading KPIs):
 #: refused only for the outsider. Kept here so that the matrix also proves they are not over-locked.
@@ -80,6 +86,8 @@ OPEN_ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "resource request": ("/resource request budget 5000 for the expo", EVERYONE - {"non-member"}),
     "goal set for oneself": ("/goal set visits 10 2026-Q4 for me", EVERYONE - {"non-member"}),
     "kudos (praise a colleague)": ("/kudos @target 拿下ACME年框", EVERYONE - {"non-member"}),
+    "customer add (own)": ("/customer add 新客户乙 phone=13700001234", EVERYONE - {"non-member"}),
+    "customer claim (from the pool)": ("/customer claim 2", EVERYONE - {"non-member"}),
 }
 MATRIX = {**ACTIONS, **OPEN_ACTIONS}
 SETUP = [
@@ -104,6 +112,8 @@ SETUP = [
     ("res0", "/resource allocate 4"),
     ("boss", "/goal set sales 1m 2026-Q4 for @target"),  # goal 1: the target's
     ("boss", "/activity add 秋季沙龙 2026-11-20 budget=2万"),  # activity 1: happened, no result yet
+    ("target", "/customer add 目标客户 phone=13800001111"),  # customer 1: the target's
+    ("target", "/customer add 公海客户 owner=pool"),  # customer 2: in the pool
 ]
 REFUSAL_MARKS = ("🚫", "⚠️")
 INTERNAL = [t(lang, "core.internal_error", incident="")[:20] for lang in ("zh", "en")]
@@ -182,8 +192,10 @@ SLACK_SETUP = [
     ("UBOSS", "/task", "add <@UTGT> 拜访ACME due 2026-12-05"),
     ("URES1", "/resource", "stock people 10"),
     ("UTGT", "/resource", "request people 2 for the expo"),
+    ("UTGT", "/customer", "add 目标客户"),
 ]
 SLACK_CLICKS = [  # (button value, roles allowed)
+    ("/customer release 1", MANAGER),
     ("/task done 1", MANAGER),
     ("/task cancel 1", MANAGER),
     ("/resource approve 1", MANAGER),
@@ -233,7 +245,7 @@ def test_button_clicks_are_checked_as_the_clicking_user(fake_slack, sqlite_url, 
 
 def test_the_matrix_covers_every_privileged_keyword():
     """If a command module grows a new privileged keyword, this list must grow with it."""
-    from commands import agenda, resources, tasks, team
+    from commands import agenda, customers, resources, tasks, team
 
     covered = " ".join(cmd for cmd, _ in MATRIX.values())
     for word in set(team.KEYWORDS) - {"setup", "list"}:  # setup: anyone, in an unbound channel
@@ -246,6 +258,9 @@ def test_the_matrix_covers_every_privileged_keyword():
     assert "/goal set" in covered and "/goal adjust" in covered
     assert "/kpi metric add" in covered and importlib.import_module("commands.kpi.run").require_manager
     assert "/agenda schedule" in covered and agenda.require_manager
+    for word in customers.RULES:
+        assert f"/customer {word}" in covered or f"/{word}" in covered, word
+    assert "/customer claim" in covered and "owner=@" in covered
     assert team.require_manager
     from commands import activities
 
