@@ -161,9 +161,9 @@ def split_fields(text: str) -> tuple[str, dict[str, str]]:
         end = found[i + 1].start() if i + 1 < len(found) else len(text)
         value = text[m.end():end].strip(_TRIM)
         if field in fields:
-            raise UsageError("customers.field_twice", key=m.group("a") or m.group("c"))
+            raise UsageError("customers.field_twice", field=m.group("a") or m.group("c"))
         if not value:
-            raise UsageError("customers.field_empty", key=m.group("a") or m.group("c"))
+            raise UsageError("customers.field_empty", field=m.group("a") or m.group("c"))
         fields[field] = value
     return head.strip(_TRIM), fields
 
@@ -206,13 +206,33 @@ def check_name(name: str) -> str:
 def _field(fields: dict[str, str], name: str) -> str:
     value = fields.get(name, "")
     if len(value) > MAX_FIELD:
-        raise UsageError("customers.field_too_long", key=name, max=MAX_FIELD)
+        raise UsageError("customers.field_too_long", field=name, max=MAX_FIELD)
     return value
+
+
+#: Keys typed without = ('电话 138…'): asked about rather than kept as part of the name.
+_BARE_KEYS = frozenset(k for k in _FIELD_BY_KEY if not k.isascii()) | {"phone", "tel", "mobile"}
+_LOOSE_PHONE = re.compile(r"\+?[\d\-()]{7,}")
+
+
+def _loose(name: str, fields: dict[str, str]) -> str:
+    """'杭州云帆 13800001111': a phone number at the end of the name is the phone; '杭州云帆 电话 138…'
+    (a key without =) is asked about."""
+    words = name.split()
+    for i, w in enumerate(words[1:-1] if len(words) > 2 else words[1:], start=1):
+        if w.casefold() in _BARE_KEYS and i + 1 < len(words):
+            raise UsageError("customers.key_needs_equals", field=w, value=words[i + 1])
+    if len(words) > 1 and "phone" not in fields and _LOOSE_PHONE.fullmatch(words[-1]) \
+            and sum(ch.isdigit() for ch in words[-1]) >= 7:
+        cut = 2 if len(words) > 2 and re.fullmatch(r"\+?(?:00)?86", words[-2]) else 1
+        fields["phone"] = " ".join(words[-cut:])
+        return " ".join(words[:-cut])
+    return name
 
 
 def _parse_add(rest: str, ctx: Ctx) -> AddCustomer:
     name, fields = split_fields(rest)
-    name = check_name(name)
+    name = check_name(_loose(name, fields))
     phone = fields.get("phone")
     if phone is not None and not looks_like_phone(phone):
         raise UsageError("customers.bad_phone", value=phone)
@@ -289,7 +309,7 @@ def _parse_stage(rest: str, ctx: Ctx) -> SetStage:
     body, fields = split_fields(rest)
     extra = set(fields) - {"amount", "stage"}
     if extra:
-        raise UsageError("customers.field_not_here", key=sorted(extra)[0])
+        raise UsageError("customers.field_not_here", field=sorted(extra)[0])
     words = body.split()
     # The stage is the last stage word with something before it: the customer comes first and may
     # hold spaces ('ACME Corp won'); after it the deal size or the reason.
