@@ -85,17 +85,17 @@ def _orphaned_approvals(session, team: Team, user_id: str, ctx) -> Items:
     return out
 
 
-def _customers(s, team: Team, user_id: str, ctx) -> Items:
+def _customers(session, team: Team, user_id: str, ctx) -> Items:
     """The customers they own: how many, and the handover that moves them (with their reminders and
     open tasks) to the manager or whoever the manager names."""
     from storage.models import Customer
 
     out = Items()
-    rows = list(s.scalars(select(Customer.name).where(Customer.team_id == team.id, Customer.owner_id == user_id)
+    rows = list(session.scalars(select(Customer.name).where(Customer.team_id == team.id, Customer.owner_id == user_id)
                           .order_by(Customer.id).limit(6)))
     if not rows:
         return out
-    n = s.scalar(select(func.count()).select_from(Customer)
+    n = session.scalar(select(func.count()).select_from(Customer)
                  .where(Customer.team_id == team.id, Customer.owner_id == user_id))
     names = "、".join(rows[:5]) + ("…" if n > 5 else "")
     who, me = typed_mention(ctx, user_id), typed_mention(ctx, ctx.actor.user_id)

@@ -87,21 +87,21 @@ def refuse(action: str, c: Customer, ctx: Ctx) -> None:
 # -- finding the customer a command names ----------------------------------------------------------
 
 
-def find(s, ctx: Ctx, ref: Ref, *, lock: bool = False) -> Customer:
+def find(session, ctx: Ctx, ref: Ref, *, lock: bool = False) -> Customer:
     """The customer `ref` names in the caller's team: by id, else the one whose name holds the text."""
     q = select(Customer).where(Customer.team_id == ctx.team_id)
     if lock:
         q = q.with_for_update()
     if ref.id is not None:
-        c = s.scalars(q.where(Customer.id == ref.id)).first() if 0 < ref.id <= MAX_ID else None
+        c = session.scalars(q.where(Customer.id == ref.id)).first() if 0 < ref.id <= MAX_ID else None
         if c is None:
             raise UsageError("customers.not_found_id", id=ref.id, example="customers.example_list")
         return c
     key = name_key(ref.text)
-    exact = s.scalars(q.where(Customer.name_key == key)).first()
+    exact = session.scalars(q.where(Customer.name_key == key)).first()
     if exact is not None:
         return exact
-    found = list(s.scalars(q.where(or_(Customer.name_key.contains(key, autoescape=True),
+    found = list(session.scalars(q.where(or_(Customer.name_key.contains(key, autoescape=True),
                                        Customer.name.contains(ref.text, autoescape=True)))
                            .order_by(Customer.id).limit(MAX_CANDIDATES + 1)))
     if not found:
@@ -118,16 +118,16 @@ def find(s, ctx: Ctx, ref: Ref, *, lock: bool = False) -> Customer:
 # -- 查重 -------------------------------------------------------------------------------------------
 
 
-def duplicate(s, team_id: int, key: str, phone_key: str | None, *, besides: int | None = None):
+def duplicate(session, team_id: int, key: str, phone_key: str | None, *, besides: int | None = None):
     """-> (the existing customer, "name" | "phone") or None."""
     q = select(Customer).where(Customer.team_id == team_id)
     if besides is not None:
         q = q.where(Customer.id != besides)
-    c = s.scalars(q.where(Customer.name_key == key)).first()
+    c = session.scalars(q.where(Customer.name_key == key)).first()
     if c is not None:
         return c, "name"
     if phone_key:
-        c = s.scalars(q.where(Customer.phone_key == phone_key)).first()
+        c = session.scalars(q.where(Customer.phone_key == phone_key)).first()
         if c is not None:
             return c, "phone"
     return None

@@ -57,8 +57,8 @@ def customer_buttons(c: Customer, ctx: Ctx, lang: str) -> Actions | None:
     return Actions(tuple(buttons)) if buttons else None
 
 
-def _recipient(s, ctx: Ctx, user_id: str) -> tuple[str, ZoneInfo]:
-    pref = s.get(UserPref, (ctx.actor.platform, user_id))
+def _recipient(session, ctx: Ctx, user_id: str) -> tuple[str, ZoneInfo]:
+    pref = session.get(UserPref, (ctx.actor.platform, user_id))
     lang = (pref.lang if pref else None) or ctx.team.lang
     try:
         tz = ZoneInfo((pref.tz if pref else None) or ctx.team.tz)
@@ -67,9 +67,9 @@ def _recipient(s, ctx: Ctx, user_id: str) -> tuple[str, ZoneInfo]:
     return lang, tz
 
 
-def dm(s, ctx: Ctx, user_id: str, key: str, c: Customer | None, **args) -> None:
+def dm(session, ctx: Ctx, user_id: str, key: str, c: Customer | None, **args) -> None:
     """A DM to a member in their own language: `key` with the customer (if any) and its card."""
-    lang, tz = _recipient(s, ctx, user_id)
+    lang, tz = _recipient(session, ctx, user_id)
     args = {k: (t(lang, v[1:]) if isinstance(v, str) and v.startswith("@customers.") else v)
             for k, v in args.items()}
     if c is not None:

@@ -267,10 +267,10 @@ def _parse_list(rest: str, ctx: Ctx) -> ListCustomers:
         else:
             scope, who = "user", m
     for word in leftover.replace("，", " ").replace(",", " ").split():
-        s = keyword(word, SCOPES)
+        sc = keyword(word, SCOPES)
         st = stage_of(word)
-        if s is not None and scope in ("auto",):
-            scope = s
+        if sc is not None and scope in ("auto",):
+            scope = sc
         elif st is not None and stage is None:
             stage = st
         elif not mentions and scope == "auto" and len(leftover.split()) == 1:

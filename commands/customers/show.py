@@ -18,14 +18,14 @@ from storage.models import Customer, CustomerStageChange, FollowUp
 MAX_FOLLOWUPS = 30
 
 
-def _scope(s, req: ListCustomers, ctx: Ctx) -> tuple[str, str | None]:
+def _scope(session, req: ListCustomers, ctx: Ctx) -> tuple[str, str | None]:
     """-> (scope, whose user id). Reps see their own customers and the pool only."""
     me, everyone = ctx.actor.user_id, access.sees_all(ctx)
     scope, who = req.scope, None
     if scope == "auto":
         scope = "team" if everyone else "mine"
     if scope == "user":
-        who = _member(s, ctx, req.who)
+        who = _member(session, ctx, req.who)
         if who == me:
             scope = "mine"
         elif not everyone:
@@ -35,18 +35,18 @@ def _scope(s, req: ListCustomers, ctx: Ctx) -> tuple[str, str | None]:
     return scope, (me if scope == "mine" else who)
 
 
-def _member(s, ctx: Ctx, who) -> str:
+def _member(session, ctx: Ctx, who) -> str:
     try:
-        return resolve_member(s, ctx, who).user_id
+        return resolve_member(session, ctx, who).user_id
     except UsageError:
         if who.user_id or looks_like_a_name(who.name or ""):
             raise
         raise UsageError("customers.bad_scope", value=who.raw, example="customers.example_list") from None
 
 
-def list_customers(s, req: ListCustomers, ctx: Ctx) -> Reply:
+def list_customers(session, req: ListCustomers, ctx: Ctx) -> Reply:
     lang, team = ctx.lang, ctx.team
-    scope, who = _scope(s, req, ctx)
+    scope, who = _scope(session, req, ctx)
     q = select(Customer).where(Customer.team_id == ctx.team_id)
     order = (Customer.active_at, Customer.id)
     if scope in ("mine", "user"):
@@ -64,13 +64,13 @@ def list_customers(s, req: ListCustomers, ctx: Ctx) -> Reply:
     label = t(lang, f"customers.scope_{scope}", who=mention(who) if who else "", team=team.name)
     if req.stage is not None:
         label += " · " + stage_name(req.stage, lang)
-    total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     if not total:
         return Reply.text(t(lang, "customers.list_empty", scope=label))
     start = paging.offset(req.page, LIST_LIMIT)
     if start >= total:
         return Reply.text(paging.past_end(lang, req.page, total, LIST_LIMIT))
-    rows = list(s.scalars(q.order_by(*order).offset(start).limit(LIST_LIMIT)))
+    rows = list(session.scalars(q.order_by(*order).offset(start).limit(LIST_LIMIT)))
     header = tuple(t(lang, f"customers.col_{c}") for c in ("id", "name", "stage", "owner", "amount",
                                                           "last_followup", "returns"))
     table = tuple(_row(c, ctx) for c in rows)
@@ -95,14 +95,14 @@ def _row(c: Customer, ctx: Ctx) -> tuple[str, ...]:
             money(c.amount, lang) if c.amount is not None else "—", last, returns)
 
 
-def show_customer(s, req: ShowCustomer, ctx: Ctx) -> Reply:
+def show_customer(session, req: ShowCustomer, ctx: Ctx) -> Reply:
     lang, tz = ctx.lang, ctx.tz
-    c = access.find(s, ctx, req.ref)
+    c = access.find(session, ctx, req.ref)
     if not access.may_see(c, ctx):
         raise Refused("customers.not_yours", id=c.id, name=c.name, owner=mention(c.owner_id), example="-")
     head = t(lang, "customers.show_title", id=c.id, name=c.name)
     parts: list = [Text(head), card(c, ctx, lang)]
-    changes = list(s.scalars(select(CustomerStageChange).where(CustomerStageChange.customer_id == c.id)
+    changes = list(session.scalars(select(CustomerStageChange).where(CustomerStageChange.customer_id == c.id)
                              .order_by(CustomerStageChange.at, CustomerStageChange.id)))
     if changes:
         rows = tuple((fmt.when(x.at, tz, lang), mention(x.by),
@@ -110,9 +110,9 @@ def show_customer(s, req: ShowCustomer, ctx: Ctx) -> Reply:
                       money(x.amount, lang) if x.amount is not None else "", x.reason) for x in changes)
         header = tuple(t(lang, f"customers.col_{k}") for k in ("at", "by", "change", "amount", "reason"))
         parts += [Text(t(lang, "customers.history_title", tz=fmt.zone_name(tz))), Table(header, rows)]
-    total = s.scalar(select(func.count()).select_from(FollowUp).where(FollowUp.customer_id == c.id)) or 0
+    total = session.scalar(select(func.count()).select_from(FollowUp).where(FollowUp.customer_id == c.id)) or 0
     if total:
-        ups = list(s.scalars(select(FollowUp).where(FollowUp.customer_id == c.id)
+        ups = list(session.scalars(select(FollowUp).where(FollowUp.customer_id == c.id)
                              .order_by(FollowUp.at.desc(), FollowUp.id.desc()).limit(MAX_FOLLOWUPS)))
         rows = tuple((fmt.when(f.at, tz, lang), mention(f.by), how_name(f.how, lang), f.note,
                       _next(f, lang)) for f in ups)

@@ -88,20 +88,20 @@ def test_any_variant_of_a_stored_customer_is_found_as_its_duplicate(sqlite_uow, 
     stored_name, stored_phone = data.draw(name_variant(core)), data.draw(phone_variant(digits))
     typed_name, typed_phone = data.draw(name_variant(core)), data.draw(phone_variant(digits))
     with sqlite_uow() as u:
-        s = u.session
-        team = s.scalars(select(Team)).first()
+        session = u.session
+        team = session.scalars(select(Team)).first()
         if team is None:
             team = Team(platform="console", channel_id="C1", name="华东", created_by="wang", created_at=AT)
-            s.add(team)
-            s.flush()
-        s.execute(delete(Customer))
+            session.add(team)
+            session.flush()
+        session.execute(delete(Customer))
         c = Customer(team_id=team.id, name=stored_name.strip(), name_key=name_key(stored_name), phone=stored_phone,
                      phone_key=phone_key(stored_phone), owner_id="li", created_by="li", created_at=AT,
                      stage_changed_at=AT, active_at=AT, updated_at=AT)
-        s.add(c)
-        s.flush()
-        by_name = access.duplicate(s, team.id, name_key(typed_name), None)
-        by_phone = access.duplicate(s, team.id, "另一家公司", phone_key(typed_phone))
+        session.add(c)
+        session.flush()
+        by_name = access.duplicate(session, team.id, name_key(typed_name), None)
+        by_phone = access.duplicate(session, team.id, "另一家公司", phone_key(typed_phone))
         assert by_name is not None and by_name[0].id == c.id and by_name[1] == "name", (stored_name, typed_name)
         assert by_phone is not None and by_phone[0].id == c.id and by_phone[1] == "phone", (stored_phone, typed_phone)
 

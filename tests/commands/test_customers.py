@@ -74,6 +74,8 @@ ZH = [
         says=("已记录跟进", "拜访：确认了采购预算", "下次跟进：2026-12-02 周三", "09:00", "已计入“拜访”指标 1 次")),
     Row("li", "/跟进 1 电话 约了演示", says=("电话：约了演示",), not_says=("下次跟进",)),
     Row("li", "/跟进 1 微信 发了报价 下次 12月5日", says=("下次跟进：2026-12-05 周六", "不是工作日", "2026-12-07")),
+    Row("li", "/跟进 推迟 1", says=("跟进提醒推迟到 2026-12-07 周一",)),
+    Row("li", "/跟进 推迟 1 到 12月9日", says=("推迟到 2026-12-09 周三",)),
     Row("li", "/跟进 1", says=("请写上跟进方式和内容",), ok=False),
     Row("li", "/跟进 1 约了演示", says=("请写上跟进方式", "电话、拜访、微信、邮件、会议"), ok=False),
     Row("li", "/跟进 1 邮件", says=("请写上这次邮件的内容",), ok=False),
@@ -143,6 +145,8 @@ EN = [
     Row("bob", "/followup acme visit confirmed the budget next wednesday",
         says=("Follow-up logged", "visit: confirmed the budget", "Next follow-up: Wed 2026-12-02", "Counted 1 in the Visits")),
     Row("bob", "/followup 1 meeting", says=("Say what the meeting was about",), ok=False),
+    Row("bob", "/followup snooze acme", says=("moves to Thu 2026-12-03",)),
+    Row("cat", "/followup snooze 1", says=("🚫",), ok=False),
     Row("bob", "/customer stage acme qualified", says=("contacted → qualified",)),
     Row("bob", "/customer stage 1 lost", says=("A lost deal needs a reason",), ok=False),
     Row("bob", "/customer stage 1 lost because competitor was cheaper", says=("qualified → lost", "competitor was cheaper")),
@@ -186,17 +190,17 @@ def test_customers_in_chinese(platform, sqlite_url, clock):
     with Chat(platform, sqlite_url, clock) as chat:
         run_rows(chat, ZH)
         with chat.uow() as u:
-            s = u.session
-            assert s.scalar(select(Customer.owner_id).where(Customer.id == 3)) == chat.id("li")
-            pending = s.scalars(select(FollowUp.next_state).where(FollowUp.customer_id == 1)
+            session = u.session
+            assert session.scalar(select(Customer.owner_id).where(Customer.id == 3)) == chat.id("li")
+            pending = session.scalars(select(FollowUp.next_state).where(FollowUp.customer_id == 1)
                                 .order_by(FollowUp.id)).all()
             assert pending == ["cancelled", None, "pending", None]
-            assert [c.to_stage for c in s.scalars(select(CustomerStageChange)
+            assert [c.to_stage for c in session.scalars(select(CustomerStageChange)
                                                   .where(CustomerStageChange.customer_id == 1)
                                                   .order_by(CustomerStageChange.id))] == \
                 ["contacted", "qualified", "proposal", "won"]
-            assert len(s.scalars(select(ProgressValue)).all()) == 1  # the one visit
-            assert s.scalars(select(Task.assignee)).all() == [chat.id("li")]
+            assert len(session.scalars(select(ProgressValue)).all()) == 1  # the one visit
+            assert session.scalars(select(Task.assignee)).all() == [chat.id("li")]
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
