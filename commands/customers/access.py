@@ -107,6 +107,10 @@ def find(session, ctx: Ctx, ref: Ref, *, lock: bool = False) -> Customer:
     if not found:
         raise UsageError("customers.not_found_name", text=ref.text, example="customers.example_list")
     if len(found) > 1:
+        # For a rep, a name part that fits only one customer they can see (theirs or the pool's) means it.
+        visible = [c for c in found if may_see(c, ctx)]
+        if not sees_all(ctx) and len(visible) == 1 and len(found) <= MAX_CANDIDATES:
+            return visible[0]
         shown = "\n".join(f"• #{c.id} {c.name}（{holder(c, ctx.lang)}）" if ctx.lang == "zh"
                           else f"• #{c.id} {c.name} ({holder(c, ctx.lang)})" for c in found[:MAX_CANDIDATES])
         more = "\n…" if len(found) > MAX_CANDIDATES else ""
