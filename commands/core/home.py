@@ -5,6 +5,7 @@
 Sections, per team the person is in (at most MAX_TEAMS):
   * my open tasks, soonest due first, each with Done / Snooze buttons; TASKS_PER_PAGE of them and
     a More button (`home.tasks`, value = the next page) that shows the next ones;
+  * 今天要跟进的客户: my customers whose planned follow-up is due, with Log / Snooze buttons;
   * my KPIs against my goals this period (the first of month, quarter, week, year I have goals for);
   * resource requests waiting for my decision (managers, resource admins), with their stage's buttons;
   * the team's next meeting, with a button previewing its agenda.
@@ -28,6 +29,7 @@ from storage.models import Member, ResourceRequest, Task, Team
 MAX_TEAMS = 3
 TASKS_PER_PAGE = 10
 REQUESTS_SHOWN = 5
+FOLLOWUPS_SHOWN = 5
 #: action_id of the Home tab's own paging buttons (value: the page to show). Adapters handle it.
 TASKS_PAGE_ACTION = "home.tasks"
 PERIOD_KINDS = ("month", "quarter", "week", "year")
@@ -48,6 +50,7 @@ def build(session, ctx: Ctx, *, page: int = 1) -> Reply:
         if len(rows) > 1:
             parts.append(Text(t(lang, "home.team", team=team.name)))
         parts.extend(_tasks(session, ctx, team, max(1, page), per_page))
+        parts.extend(_followups(session, ctx, team))
         parts.extend(_kpis(session, ctx, team))
         if member.role in (resources.MANAGER, resources.RESOURCE_ADMIN):
             parts.extend(_approvals(session, ctx, team, member.role))
@@ -98,6 +101,33 @@ def _tasks(session, ctx: Ctx, team: Team, page: int, per_page: int) -> list:
                           str(page + 1)))
     if nav:
         out.append(Actions(tuple(nav)))
+    return out
+
+
+def _followups(session, ctx: Ctx, team: Team) -> list:
+    """今天要跟进的客户: my customers whose planned follow-up is due (today or missed), with buttons to
+    log it or move it to the next working day. Nothing when there are none."""
+    from storage.models import Customer, FollowUp
+
+    lang, today = ctx.lang, ctx.local_now.date()
+    q = (select(FollowUp, Customer).join(Customer, Customer.id == FollowUp.customer_id)
+         .where(FollowUp.team_id == team.id, FollowUp.next_state == "pending", FollowUp.next_on <= today,
+                Customer.owner_id == ctx.actor.user_id))
+    rows = session.execute(q.order_by(FollowUp.next_on, FollowUp.id).limit(FOLLOWUPS_SHOWN + 1)).all()
+    if not rows:
+        return []
+    out: list = [Text(t(lang, "home.followups_title"))]
+    for f, c in rows[:FOLLOWUPS_SHOWN]:
+        due = fmt.day(f.next_on, lang)
+        out.append(Text(f"*#{c.id}* {_clip(c.name, 80)} · " + t(lang, "home.followup_planned", day=due)
+                        + f"\n{_clip(f.note, 150)}"))
+        out.append(Actions((
+            Button(t(lang, "customers.button_followup"), "customer.followup", str(c.id), command=f"/followup {c.id}",
+                   style="primary"),
+            Button(t(lang, "home.followup_snooze"), "followup.snooze", str(c.id), command=f"/followup snooze {c.id}"),
+        )))
+    if len(rows) > FOLLOWUPS_SHOWN:
+        out.append(Text(t(lang, "home.followups_more")))
     return out
 
 

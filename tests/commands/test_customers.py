@@ -252,3 +252,18 @@ def test_forms_compose_the_typed_commands():
     with pytest.raises(forms.FieldError) as e:
         forms.compose("followup", {"customer": "12", "how": "call"})
     assert e.value.field == "note"
+
+
+def test_home_lists_the_customers_to_follow_up_today(sqlite_url, clock):
+    from commands.core import home
+    from commands.core.context import Actor, Invocation
+
+    with Chat("console", sqlite_url, clock) as chat:
+        run_rows(chat, [*SETUP, Row("li", "/客户 新建 杭州云帆科技"), Row("li", "/跟进 1 电话 约了演示 下次 今天"),
+                        Row("li", "/客户 新建 宁波港务"), Row("li", "/跟进 2 电话 报价 下次 下周一")])
+        inv = Invocation(actor=Actor(platform="console", user_id="li"), channel=chat.channel, command="",
+                         text="", received_at=clock.now())
+        with chat.uow() as uow:
+            text = home.build(uow.session, chat.dispatcher.context(uow, inv)).plain()
+        assert "今天要跟进的客户" in text and "#1" in text and "约了演示" in text and "#2" not in text, text
+        assert "/followup snooze 1" in text
