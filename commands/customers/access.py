@@ -6,6 +6,7 @@
     | phone number        | yes   | yes     | masked          | masked       |
     | followup            | yes   | yes     | yes             | no (claim it first if in the pool) |
     | stage, rename       | yes   | yes     | no              | no           |
+    | edit (phone, contact, source) | yes | yes | yes          | no           |
     | release             | yes   | yes     | no              | no           |
     | claim (pool only)   | -     | yes     | yes             | yes          |
     | transfer            | no    | yes     | no              | no           |
@@ -29,6 +30,7 @@ RULES: dict[str, frozenset[str]] = {
     "followup": frozenset({"owner", MANAGER, ACCOUNT_MANAGER}),
     "stage": frozenset({"owner", MANAGER}),
     "rename": frozenset({"owner", MANAGER}),
+    "edit": frozenset({"owner", MANAGER, ACCOUNT_MANAGER}),
     "release": frozenset({"owner", MANAGER}),
     "transfer": frozenset({MANAGER}),
 }
@@ -79,7 +81,7 @@ def holder(c: Customer, lang: str) -> str:
 def refuse(action: str, c: Customer, ctx: Ctx) -> None:
     if may(action, c, ctx):
         return
-    if c.owner_id is None and action in ("followup", "stage", "rename", "release"):
+    if c.owner_id is None and action in ("followup", "stage", "rename", "release", "edit"):
         raise Refused("customers.in_pool_claim_first", id=c.id, name=c.name, example="customers.example_claim")
     raise Refused(f"customers.refused_{action}", id=c.id, name=c.name, owner=holder(c, ctx.lang), example="-")
 
@@ -122,12 +124,12 @@ def find(session, ctx: Ctx, ref: Ref, *, lock: bool = False) -> Customer:
 # -- 查重 -------------------------------------------------------------------------------------------
 
 
-def duplicate(session, team_id: int, key: str, phone_key: str | None, *, besides: int | None = None):
-    """-> (the existing customer, "name" | "phone") or None."""
+def duplicate(session, team_id: int, key: str | None, phone_key: str | None, *, besides: int | None = None):
+    """-> (the existing customer, "name" | "phone") or None. key None: the phone only."""
     q = select(Customer).where(Customer.team_id == team_id)
     if besides is not None:
         q = q.where(Customer.id != besides)
-    c = session.scalars(q.where(Customer.name_key == key)).first()
+    c = session.scalars(q.where(Customer.name_key == key)).first() if key else None
     if c is not None:
         return c, "name"
     if phone_key:

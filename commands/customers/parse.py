@@ -69,6 +69,13 @@ class RenameCustomer:
 
 
 @dataclass(frozen=True)
+class EditCustomer:
+    """`edit <customer> phone=… contact=… source=…` (phone=none clears it)."""
+    ref: Ref
+    fields: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class ClaimCustomer:
     ref: Ref
 
@@ -93,6 +100,7 @@ KEYWORDS = {
     "show": ("show", "view", "info", "detail", "details", "查看", "详情", "看看"),
     "stage": ("stage", "move", "阶段", "推进", "更新阶段"),
     "rename": ("rename", "改名", "重命名", "更名"),
+    "edit": ("edit", "set", "update", "修改", "更新", "编辑", "补充"),
     "claim": ("claim", "认领", "领取", "捞回"),
     "release": ("release", "释放", "退回公海", "放回公海", "放弃"),
     "transfer": ("transfer", "handover", "移交", "交接", "转移"),
@@ -363,6 +371,30 @@ def _parse_rename(rest: str, ctx: Ctx) -> RenameCustomer:
     return RenameCustomer(ref, check_name(new))
 
 
+EDITABLE = ("phone", "contact", "source")
+CLEAR_WORDS = frozenset({"none", "clear", "-", "无", "清空", "删除"})
+
+
+def _parse_edit(rest: str, ctx: Ctx) -> EditCustomer:
+    head, fields = split_fields(rest)
+    head = head.strip(_TRIM)
+    if not head:
+        raise UsageError("customers.customer_required")
+    if not fields:
+        raise UsageError("customers.edit_what")
+    other = sorted(set(fields) - set(EDITABLE))
+    if other:
+        raise UsageError(f"customers.edit_not_{other[0]}" if other[0] in ("stage", "owner", "amount")
+                         else "customers.field_not_here", field=other[0])
+    for name, value in fields.items():
+        if name == "phone" and value.casefold() not in CLEAR_WORDS and not looks_like_phone(value):
+            raise UsageError("customers.bad_phone", value=value)
+        _field(fields, name)
+    m = _ID.fullmatch(head)
+    ref = Ref(int(m.group(1)), head) if m else Ref(None, head)
+    return EditCustomer(ref, tuple(sorted(fields.items())))
+
+
 def _parse_claim(rest: str, ctx: Ctx) -> ClaimCustomer:
     rest = rest.strip(_TRIM)
     if not rest:
@@ -404,5 +436,5 @@ def _parse_transfer(rest: str, ctx: Ctx) -> TransferCustomers:
 
 
 _KINDS = {"add": _parse_add, "list": _parse_list, "show": _parse_show, "stage": _parse_stage,
-          "rename": _parse_rename, "claim": _parse_claim, "release": _parse_release,
+          "rename": _parse_rename, "edit": _parse_edit, "claim": _parse_claim, "release": _parse_release,
           "transfer": _parse_transfer}

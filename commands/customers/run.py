@@ -16,7 +16,9 @@ from commands.customers.notify import card, customer_buttons, dm, money
 from commands.customers.parse import (
     POOL,
     AddCustomer,
+    CLEAR_WORDS,
     ClaimCustomer,
+    EditCustomer,
     ListCustomers,
     ReleaseCustomer,
     RenameCustomer,
@@ -42,7 +44,7 @@ def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
     session = uow.session
     require_member(ctx)
     handler = {AddCustomer: _add, ListCustomers: list_customers, ShowCustomer: show_customer,
-               SetStage: _stage, RenameCustomer: _rename, ClaimCustomer: _claim, ReleaseCustomer: _release,
+               SetStage: _stage, RenameCustomer: _rename, EditCustomer: _edit, ClaimCustomer: _claim, ReleaseCustomer: _release,
                TransferCustomers: _transfer}[type(req)]
     return handler(session, req, ctx)
 
@@ -152,6 +154,30 @@ def _rename(session, req: RenameCustomer, ctx: Ctx) -> Reply:
     _touch(c, ctx)
     _insert(session, c, ctx, req.name, None)
     return Reply.text(t(lang, "customers.renamed", id=c.id, old=old, name=c.name))
+
+
+def _edit(session, req: EditCustomer, ctx: Ctx) -> Reply:
+    lang = ctx.lang
+    c = access.find(session, ctx, req.ref, lock=True)
+    access.refuse("edit", c, ctx)
+    changed = []
+    for name, value in req.fields:
+        value = "" if value.casefold() in CLEAR_WORDS else value
+        if name == "phone":
+            key = phone_key(value) if value else None
+            if key and key != c.phone_key:
+                found = access.duplicate(session, ctx.team_id, None, key, besides=c.id)
+                if found is not None:
+                    raise access.duplicate_refusal(*found, ctx, c.name, value)
+            c.phone, c.phone_key = value or None, key
+        else:
+            setattr(c, name, value)
+        changed.append(t(lang, f"customers.label_{name}"))
+    _touch(c, ctx)
+    _insert(session, c, ctx, c.name, c.phone)
+    head = t(lang, "customers.edited", id=c.id, name=c.name, fields="、".join(changed) if lang == "zh"
+             else ", ".join(changed))
+    return Reply(parts=(Text(head), card(c, ctx, lang)), summary=head)
 
 
 def _open_owned(session, team_id: int, user_id: str) -> int:

@@ -98,6 +98,14 @@ ZH = [
     Row("mei", "/客户 阶段 1 赢单", says=("🚫", "只有负责人或销售经理可以修改阶段"), ok=False),
     Row("li", "/客户 阶段 1 赢单 60万", says=("🎉 赢单", "¥600,000（60万）")),
     Row("li", "/客户 释放 1", says=("🚫", "赢单客户不进公海"), ok=False),
+    # edit
+    Row("li", "/客户 修改 1 联系人=陈经理 电话=0571-88886666", says=("🚫 客户已存在", "电话 0571-88886666 已登记", "#2"),
+        ok=False),
+    Row("li", "/客户 修改 1 联系人=陈经理 电话=13800001119", says=("已更新客户 #1", "联系人", "电话", "陈经理", "13800001119")),
+    Row("chen", "/客户 修改 1 来源=转介绍", says=("已更新客户 #1", "转介绍"), not_says=("13800001119",)),
+    Row("mei", "/客户 修改 1 联系人=我", says=("🚫", "只有负责人、客户经理或销售经理可以修改它的资料"), ok=False),
+    Row("li", "/客户 修改 1", says=("请写上要改的内容",), ok=False),
+    Row("li", "/客户 修改 1 阶段=赢单", says=("阶段请用 /客户 阶段",), ok=False),
     # rename: 查重 again
     Row("wang", "/客户 改名 4 星河贸易", says=("🚫 客户已存在", "#2"), ok=False),
     Row("wang", "/客户 改名 4 杭州云帆冷链物流", says=("杭州云帆物流 → 杭州云帆冷链物流",)),
@@ -181,6 +189,10 @@ EN = [
         ok=False),
     Row("bob", "/followup 1 call booked a demo next", says=("Give a date after “next”",), ok=False),
     Row("bob", "/customer claim 1", says=("is yours already",)),
+    Row("bob", "/customer edit 1 phone=none contact=Jane Doe", says=("Customer #1 ACME Group updated", "Jane Doe"),
+        not_says=("139 1234",)),
+    Row("bob", "/customer edit 1 owner=@cat", says=("Change the owner with /customer transfer",), ok=False),
+    Row("cat", "/customer add Initech phone=+86 139 1234 5678", says=("Customer #3 added",)),
     Row("amy", "/customer transfer all @cat", says=("Mention two people",), ok=False),
     Row("amy", "/customer transfer all @bob @bob", says=("the same person",), ok=False),
 ]

@@ -74,6 +74,7 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "customer add for someone else": ("/customer add 新客户甲 owner=@target", MANAGER),
     "customer stage (others' customer)": ("/customer stage 1 qualified", MANAGER),
     "customer rename (others' customer)": ("/customer rename 1 目标客户集团", MANAGER),
+    "customer edit (others' customer)": ("/customer edit 1 contact=王总", MANAGER | {"account_manager"}),
     "customer release (others' customer)": ("/customer release 1 no budget", MANAGER),
     "customer transfer (handover)": ("/customer transfer 1 @target @helper", MANAGER),
     "followup (others' customer)": ("/followup 1 call 回访", MANAGER | {"account_manager"}),
