@@ -11,7 +11,7 @@ from sqlalchemy import select
 from storage.models import Customer, CustomerStageChange, FollowUp, ProgressValue, Task
 from tests.kit.chat import Chat, Row, run_rows
 
-PLATFORMS = ("slack", "console")
+PLATFORMS = ("slack", "console", "dingtalk", "wecom")
 
 SETUP = [
     Row("wang", "/team setup 华东一组"),
@@ -138,7 +138,7 @@ EN = [
     Row("amy", "/team add @cat rep"),
     Row("bob", "/customer add ACME Co., Ltd. phone=+86 139 1234 5678 contact=John Smith stage=contacted source=expo",
         says=("Customer #1 added: ACME Co., Ltd.", "contacted", "+86 139 1234 5678", "John Smith", "expo",
-              "[Log follow-up]")),
+              "Log follow-up")),
     Row("cat", "/customer add acme", says=("🚫 This customer exists already", "#1 ACME Co., Ltd.", "@bob",
                                              "Ask its owner @bob"), ok=False),
     Row("cat", "/customer new Globex tel=13912345678", says=("phone 13912345678 is on file", "#1"), ok=False),
