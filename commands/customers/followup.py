@@ -65,8 +65,20 @@ def parse(text: str, ctx: Ctx) -> LogFollowUp:
         raise e.with_example("followup.example") from None
 
 
+def _unglue(words: list[str]) -> list[str]:
+    """'拜访，确认了预算' / '拜访确认了预算' after the customer: the way of following up runs into the note."""
+    if any(how_of(w) for w in words[1:]):
+        return words
+    cn = sorted((w for ws in HOWS.values() for w in ws if not w.isascii()), key=len, reverse=True)
+    for i, w in enumerate(words[1:], start=1):
+        head = next((h for h in cn if w.startswith(h) and len(w) > len(h)), None)
+        if head is not None:
+            return [*words[:i], head, w[len(head):].lstrip("，,:：。、 "), *words[i + 1:]]
+    return words
+
+
 def _parse(text: str, ctx: Ctx) -> LogFollowUp | SnoozeFollowUp:
-    words = text.split()
+    words = _unglue(text.split())
     if not words:
         raise UsageError("followup.details_required", id="12")
     if words[0].casefold() in SNOOZE_WORDS:
