@@ -56,8 +56,10 @@ def may_see(c: Customer, ctx: Ctx) -> bool:
     return sees_all(ctx) or c.owner_id is None or c.owner_id == ctx.actor.user_id
 
 
-def sees_phone(c: Customer, ctx: Ctx) -> bool:
-    return ctx.role == MANAGER or (c.owner_id is not None and c.owner_id == ctx.actor.user_id)
+def sees_phone(c: Customer, ctx: Ctx, viewer: tuple[str, str | None] | None = None) -> bool:
+    """viewer: (user id, role) of who reads it, when not the caller (a DM's recipient)."""
+    user_id, role = viewer or (ctx.actor.user_id, ctx.role)
+    return role == MANAGER or (c.owner_id is not None and c.owner_id == user_id)
 
 
 def mask(phone: str | None) -> str:
@@ -69,8 +71,8 @@ def mask(phone: str | None) -> str:
     return "".join(ch if (i in keep or not ch.isdigit()) else "•" for i, ch in enumerate(phone))
 
 
-def phone_for(c: Customer, ctx: Ctx) -> str:
-    return (c.phone or "") if sees_phone(c, ctx) else mask(c.phone)
+def phone_for(c: Customer, ctx: Ctx, viewer: tuple[str, str | None] | None = None) -> str:
+    return (c.phone or "") if sees_phone(c, ctx, viewer) else mask(c.phone)
 
 
 def holder(c: Customer, lang: str) -> str:

@@ -3,20 +3,22 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from commands.core import fmt
 from commands.core.context import Ctx
 from commands.core.reply import Actions, Button, Fields, Outgoing, Reply, Text
 from commands.customers import access
 from commands.customers.stages import CLOSED, stage_name
 from commands.i18n import t
-from storage.models import Customer, UserPref
+from storage.models import Customer, Member, UserPref
 
 
 def money(value: float, lang: str) -> str:
     return fmt.amount(value, "CNY", lang)
 
 
-def card(c: Customer, ctx: Ctx, lang: str, tz=None) -> Fields:
+def card(c: Customer, ctx: Ctx, lang: str, tz=None, viewer: tuple[str, str | None] | None = None) -> Fields:
     """Owner, stage, deal size, phone (masked unless the reader is the owner or the manager), contact,
     source, last follow-up and when it goes back to the pool."""
     tz = tz or ctx.tz
@@ -25,7 +27,7 @@ def card(c: Customer, ctx: Ctx, lang: str, tz=None) -> Fields:
     if c.amount is not None:
         pairs.append((t(lang, "customers.label_amount"), money(c.amount, lang)))
     if c.phone:
-        pairs.append((t(lang, "customers.label_phone"), access.phone_for(c, ctx)))
+        pairs.append((t(lang, "customers.label_phone"), access.phone_for(c, ctx, viewer)))
     if c.contact:
         pairs.append((t(lang, "customers.label_contact"), c.contact))
     if c.source:
@@ -78,6 +80,7 @@ def dm(session, ctx: Ctx, user_id: str, key: str, c: Customer | None, **args) ->
     head = t(lang, key, team=ctx.team.name, **args)
     parts: list = [Text(head)]
     if c is not None:
-        # The recipient reads the card as what they are: the owner (phone shown) or someone told.
-        parts.append(card(c, ctx, lang, tz))
+        # The recipient reads the card as what they are: the owner or the manager (phone shown), or not.
+        role = session.scalar(select(Member.role).where(Member.team_id == ctx.team_id, Member.user_id == user_id))
+        parts.append(card(c, ctx, lang, tz, viewer=(user_id, role)))
     ctx.send(Outgoing(destination=f"user:{user_id}", reply=Reply(parts=tuple(parts), private=False, summary=head)))
