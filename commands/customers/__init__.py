@@ -10,10 +10,13 @@ Grammar (keywords are case-insensitive; Chinese keywords need no space after the
     show <customer>                               查看 <客户>
     stage <customer> <stage> [amount=<n>] [reason] 阶段 <客户> 赢单 金额=50万 | 输单 价格太高 (lost needs a reason)
     rename <customer> <new name>                  改名 <客户> <新名称>      (查重 again)
+    edit <customer> phone=… contact=… source=…    修改 <客户> 电话=… 联系人=…  (phone 查重 again; phone=none clears)
     claim <customer>                              认领 <客户>   (pool only, within claim_cap; last owner waits reclaim_days)
     release <customer> [reason]                   释放 <客户> [原因]
     transfer <customer|all> @from @to             移交 all @李雷 @韩梅梅  (manager: customers, their follow-up
                                                   reminders, and with `all` the person's open tasks)
+    rules [pool_days=30 warn_days=3 reclaim_days=7 cap=50 quality=qualified stuck_days=14]
+                                                  规则 [公海天数=30 …]  (the team's pool rules; changing them: manager)
 
 A <customer> is an id (#12 or 12) or an unambiguous part of the name; an ambiguous one lists the
 candidates. Stages: lead 线索 → contacted 初步接触 → qualified 需求确认 → proposal 方案报价 →
@@ -29,7 +32,9 @@ from commands.customers.parse import (
     SCOPES,
     AddCustomer,
     ClaimCustomer,
+    EditCustomer,
     ListCustomers,
+    PoolRules,
     ReleaseCustomer,
     RenameCustomer,
     SetStage,
@@ -41,7 +46,7 @@ from commands.customers.run import run
 from commands.customers.stages import CLOSED, HOWS, OPEN_STAGES, STAGES, how_name, stage_name
 
 __all__ = [
-    "AddCustomer", "ClaimCustomer", "CLOSED", "HOWS", "how_name", "KEYWORDS", "ListCustomers",
+    "AddCustomer", "ClaimCustomer", "CLOSED", "EditCustomer", "PoolRules", "HOWS", "how_name", "KEYWORDS", "ListCustomers",
     "looks_like_phone", "mask", "name_key", "OPEN_STAGES", "parse", "phone_key", "ReleaseCustomer",
     "RenameCustomer", "RULES", "run", "SCOPES", "SEES_ALL", "SetStage", "ShowCustomer", "stage_name", "STAGES",
     "TransferCustomers",
