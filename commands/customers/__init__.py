@@ -16,7 +16,7 @@ Grammar (keywords are case-insensitive; Chinese keywords need no space after the
     transfer <customer|all> @from @to             移交 all @李雷 @韩梅梅  (manager: customers, their follow-up
                                                   reminders, and with `all` the person's open tasks)
     rules [pool_days=30 warn_days=3 reclaim_days=7 cap=50 quality=qualified stuck_days=14]
-                                                  规则 [公海天数=30 …]  (the team's pool rules; changing them: manager)
+                                                  规则 [公海天数=30 …]  (= /team rules, commands/team_rules.py)
 
 A <customer> is an id (#12 or 12) or an unambiguous part of the name; an ambiguous one lists the
 candidates. Stages: lead 线索 → contacted 初步接触 → qualified 需求确认 → proposal 方案报价 →
@@ -34,7 +34,6 @@ from commands.customers.parse import (
     ClaimCustomer,
     EditCustomer,
     ListCustomers,
-    PoolRules,
     ReleaseCustomer,
     RenameCustomer,
     SetStage,
@@ -46,7 +45,7 @@ from commands.customers.run import run
 from commands.customers.stages import CLOSED, HOWS, OPEN_STAGES, STAGES, how_name, stage_name
 
 __all__ = [
-    "AddCustomer", "ClaimCustomer", "CLOSED", "EditCustomer", "PoolRules", "HOWS", "how_name", "KEYWORDS", "ListCustomers",
+    "AddCustomer", "ClaimCustomer", "CLOSED", "EditCustomer", "HOWS", "how_name", "KEYWORDS", "ListCustomers",
     "looks_like_phone", "mask", "name_key", "OPEN_STAGES", "parse", "phone_key", "ReleaseCustomer",
     "RenameCustomer", "RULES", "run", "SCOPES", "SEES_ALL", "SetStage", "ShowCustomer", "stage_name", "STAGES",
     "TransferCustomers",

@@ -76,24 +76,6 @@ class EditCustomer:
 
 
 @dataclass(frozen=True)
-class PoolRules:
-    """`rules` shows the team's pool rules; with key=value pairs a manager changes them."""
-    values: tuple[tuple[str, str], ...] = ()
-
-
-#: Team setting (storage.models.Team column) -> what people type for it.
-RULE_KEYS: dict[str, tuple[str, ...]] = {
-    "pool_days": ("pool_days", "pool", "days", "公海天数", "回收天数", "无跟进天数"),
-    "warn_days": ("warn_days", "warn", "提醒天数", "预警天数", "提前提醒"),
-    "reclaim_days": ("reclaim_days", "reclaim", "cooldown", "冷却天数", "冷却期", "回捞天数"),
-    "claim_cap": ("claim_cap", "cap", "limit", "认领上限", "上限", "客户上限"),
-    "quality_stage": ("quality_stage", "quality", "高质量阶段", "质量阶段", "高质量"),
-    "stuck_days": ("stuck_days", "stuck", "停滞天数", "卡单天数"),
-}
-_RULE_BY_KEY = {k.casefold(): f for f, keys in RULE_KEYS.items() for k in keys}
-
-
-@dataclass(frozen=True)
 class ClaimCustomer:
     ref: Ref
 
@@ -119,7 +101,7 @@ KEYWORDS = {
     "stage": ("stage", "move", "阶段", "推进", "更新阶段"),
     "rename": ("rename", "改名", "重命名", "更名"),
     "edit": ("edit", "set", "update", "修改", "更新", "编辑", "补充"),
-    "rules": ("rules", "rule", "settings", "config", "规则", "公海规则", "设置"),
+    "rules": ("rules", "rule", "settings", "config", "规则", "公海规则", "客户规则", "设置", "配置"),
     "claim": ("claim", "认领", "领取", "捞回"),
     "release": ("release", "释放", "退回公海", "放回公海", "放弃"),
     "transfer": ("transfer", "handover", "移交", "交接", "转移"),
@@ -414,18 +396,11 @@ def _parse_edit(rest: str, ctx: Ctx) -> EditCustomer:
     return EditCustomer(ref, tuple(sorted(fields.items())))
 
 
-def _parse_rules(rest: str, ctx: Ctx) -> PoolRules:
-    words, pairs = parsing.split_pairs(rest)
-    if words.strip(_TRIM):
-        raise UsageError("customers.rules_unexpected", text=words.strip(_TRIM))
-    out = {}
-    for key, value in pairs:
-        field = _RULE_BY_KEY.get(key.casefold())
-        if field is None:
-            raise UsageError("customers.rules_unknown", key_typed=key).suggesting(
-                suggest.closest(key, list(_RULE_BY_KEY)))
-        out[field] = value
-    return PoolRules(tuple(sorted(out.items())))
+def _parse_rules(rest: str, ctx: Ctx):
+    """`/customer rules` is `/team rules` (commands/team_rules.py): the team's customer rules."""
+    from commands import team_rules
+
+    return team_rules.parse(rest, ctx.lang)
 
 
 def _parse_claim(rest: str, ctx: Ctx) -> ClaimCustomer:

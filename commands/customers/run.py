@@ -20,7 +20,6 @@ from commands.customers.parse import (
     ClaimCustomer,
     EditCustomer,
     ListCustomers,
-    PoolRules,
     ReleaseCustomer,
     RenameCustomer,
     SetStage,
@@ -28,7 +27,7 @@ from commands.customers.parse import (
     TransferCustomers,
 )
 from commands.customers.show import list_customers, show_customer
-from commands.customers.stages import CLOSED, stage_name, stage_of
+from commands.customers.stages import CLOSED, stage_name
 from commands.i18n import t
 from storage.models import Customer, CustomerStageChange, FollowUp, Task
 from storage.uow import UnitOfWork
@@ -42,10 +41,15 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
 
 
 def _run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
+    from commands import team_rules
+
+    if isinstance(req, (team_rules.ShowRules, team_rules.SetRules)):
+        return team_rules.run(req, uow, ctx)  # `/customer rules` is `/team rules`
     session = uow.session
     require_member(ctx)
     handler = {AddCustomer: _add, ListCustomers: list_customers, ShowCustomer: show_customer,
-               SetStage: _stage, RenameCustomer: _rename, EditCustomer: _edit, PoolRules: _rules, ClaimCustomer: _claim, ReleaseCustomer: _release,
+               SetStage: _stage, RenameCustomer: _rename, EditCustomer: _edit, ClaimCustomer: _claim,
+               ReleaseCustomer: _release,
                TransferCustomers: _transfer}[type(req)]
     return handler(session, req, ctx)
 
@@ -179,43 +183,6 @@ def _edit(session, req: EditCustomer, ctx: Ctx) -> Reply:
     head = t(lang, "customers.edited", id=c.id, name=c.name, fields="、".join(changed) if lang == "zh"
              else ", ".join(changed))
     return Reply(parts=(Text(head), card(c, ctx, lang)), summary=head)
-
-
-#: Team setting -> (smallest, largest) it may be set to.
-_RULE_RANGES = {"pool_days": (1, 365), "warn_days": (0, 30), "reclaim_days": (0, 365), "claim_cap": (1, 100_000),
-                "stuck_days": (1, 365)}
-
-
-def _rule_value(field: str, value: str, team) -> object:
-    if field == "quality_stage":
-        stage = stage_of(value)
-        if stage is None or stage == "lost":
-            raise UsageError("customers.rules_bad_stage", value=value, example="customers.example_rules")
-        return stage
-    low, high = _RULE_RANGES[field]
-    digits = value.strip().removesuffix("天").removesuffix("个").removesuffix("days").strip()
-    if not digits.isdigit() or not low <= int(digits) <= high:
-        raise UsageError("customers.rules_bad_number", key_typed=field, value=value, low=low, high=high,
-                         example="customers.example_rules")
-    return int(digits)
-
-
-def _rules(session, req: PoolRules, ctx: Ctx) -> Reply:
-    lang, team = ctx.lang, ctx.team
-    if req.values:
-        require_manager(ctx)
-        new = {field: _rule_value(field, value, team) for field, value in req.values}
-        pool_days = new.get("pool_days", team.pool_days)
-        if new.get("warn_days", team.warn_days) >= pool_days:
-            raise UsageError("customers.rules_warn_too_long", example="customers.example_rules")
-        for field, value in new.items():
-            setattr(team, field, value)
-        session.add(team)
-    head = t(lang, "customers.rules_changed" if req.values else "customers.rules_title", team=team.name)
-    text = head + "\n" + t(lang, "customers.rules_body", pool_days=team.pool_days, warn_days=team.warn_days,
-                            reclaim_days=team.reclaim_days, claim_cap=team.claim_cap,
-                            quality=stage_name(team.quality_stage, lang), stuck_days=team.stuck_days)
-    return Reply.text(text, private=not req.values)
 
 
 def _open_owned(session, team_id: int, user_id: str) -> int:

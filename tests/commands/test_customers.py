@@ -130,16 +130,12 @@ ZH = [
     Row("li", "/任务 列表", says=("回访华南物流",)),
     Row("wang", "/客户 移交 all @mei @li", says=("名下没有客户",)),
     Row("li", "/客户 乱写", says=("我不认识“乱写”",), ok=False),
-    # the team's rules
-    Row("li", "/客户 规则", says=("30 天没有跟进的客户退回公海", "提前 3 个工作日", "7 天内", "最多 50 个", "“需求确认”"),
-        private=True),
+    # the team's rules (/customer rules is /team rules)
+    Row("li", "/客户 规则", says=("公海天数：30 天", "提醒天数：3 天", "认领上限：50 个", "高质量阶段：需求确认"), private=True),
     Row("li", "/客户 规则 认领上限=1", says=("🚫 只有销售经理可以这样做",), ok=False),
-    Row("wang", "/客户 规则 认领上限＝1 高质量阶段=方案报价", says=("已更新 华东一组 的客户规则", "最多 1 个", "“方案报价”"),
-        private=False),
-    Row("wang", "/客户 规则 提醒天数=30", says=("提醒天数要比公海天数少",), ok=False),
-    Row("wang", "/客户 规则 公海天数=0", says=("1 到 365 之间的整数",), ok=False),
-    Row("wang", "/客户 规则 高质量阶段=输单", says=("高质量阶段要写一个阶段",), ok=False),
-    Row("wang", "/客户 规则 颜色=红", says=("不认识规则“颜色”",), ok=False),
+    Row("wang", "/客户 规则 认领上限＝1 高质量阶段=方案报价", says=("已更新 华东一组 的客户规则", "认领上限：1 个", "方案报价")),
+    Row("wang", "/客户 规则 提醒天数=30", says=("提醒天数（30）必须小于公海天数（30）",), ok=False),
+    Row("wang", "/客户 规则 颜色=红", says=("没有“颜色”这项规则",), ok=False),
     Row("mei", "/客户 新建 东方电气 负责人=公海"),
     Row("li", "/客户 认领 东方电气", says=("🚫", "达到上限 1"), ok=False),
 ]

@@ -77,7 +77,6 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "customer edit (others' customer)": ("/customer edit 1 contact=王总", MANAGER | {"account_manager"}),
     "customer release (others' customer)": ("/customer release 1 no budget", MANAGER),
     "customer transfer (handover)": ("/customer transfer 1 @target @helper", MANAGER),
-    "customer rules (pool settings)": ("/customer rules pool_days=20 cap=40", MANAGER),
     "followup (others' customer)": ("/followup 1 call 回访", MANAGER | {"account_manager"}),
 }
 #: Steps anyone in the team may take (SPEC: own progress, own tasks, requests, reading KPIs):
