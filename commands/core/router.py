@@ -31,8 +31,9 @@ ROUTES: tuple[Route, ...] = (
     Route("activity", "commands.activities", ("activity", "activities", "campaign", "活动", "市场活动"), form=True),
     Route("kudos", "commands.kudos", ("kudos", "表扬", "点赞", "praise", "表彰"), form=True),
     Route("honor", "commands.kudos.honor", ("honor", "honour", "荣誉", "荣誉称号")),
-    Route("customer", "commands.customers", ("customer", "customers", "客户", "客户管理")),
-    Route("followup", "commands.customers.followup", ("followup", "follow-up", "follow", "跟进", "客户跟进")),
+    Route("customer", "commands.customers", ("customer", "customers", "客户", "客户管理"), form=True),
+    Route("followup", "commands.customers.followup", ("followup", "follow-up", "follow", "跟进", "客户跟进"),
+          form=True),
     Route("teambot", "commands.settings", ("teambot", "help", "设置", "帮助")),
 )
 # The first Chinese alias of each route is how replies write the command for someone who typed one.

@@ -26,6 +26,7 @@ negotiation 商务谈判 → won 赢单 | lost 输单. Permissions: commands/cus
 from __future__ import annotations
 
 from commands.customers.access import RULES, SEES_ALL, mask
+from commands.customers.form import CUSTOMER_FORM as FORM
 from commands.customers.names import looks_like_phone, name_key, phone_key
 from commands.customers.parse import (
     KEYWORDS,
@@ -45,7 +46,7 @@ from commands.customers.run import run
 from commands.customers.stages import CLOSED, HOWS, OPEN_STAGES, STAGES, how_name, stage_name
 
 __all__ = [
-    "AddCustomer", "ClaimCustomer", "CLOSED", "EditCustomer", "HOWS", "how_name", "KEYWORDS", "ListCustomers",
+    "AddCustomer", "ClaimCustomer", "CLOSED", "EditCustomer", "FORM", "HOWS", "how_name", "KEYWORDS", "ListCustomers",
     "looks_like_phone", "mask", "name_key", "OPEN_STAGES", "parse", "phone_key", "ReleaseCustomer",
     "RenameCustomer", "RULES", "run", "SCOPES", "SEES_ALL", "SetStage", "ShowCustomer", "stage_name", "STAGES",
     "TransferCustomers",

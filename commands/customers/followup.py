@@ -25,6 +25,7 @@ from commands.core.errors import UsageError
 from commands.core.people import mention, require_member
 from commands.core.reply import Reply, Text
 from commands.customers import access
+from commands.customers.form import FOLLOWUP_FORM as FORM  # noqa: F401 - the router reads it
 from commands.customers.notify import dm
 from commands.customers.parse import MAX_REASON, Ref, take_ref
 from commands.customers.stages import HOWS, how_name, how_of

@@ -264,14 +264,18 @@ def test_bare_commands_open_a_form(sqlite_url, clock, lang_line, form_words):
 
 def test_forms_compose_the_typed_commands():
     from commands.core import forms
+    from commands.core.form_values import FieldError
 
-    assert forms.compose("customer", {"name": "杭州云帆 科技", "phone": "138 0000 1111", "stage": "contacted"}) == \
+    compose = forms.feature_form("customer").compose
+    assert compose({"name": "杭州云帆 科技", "phone": "138 0000 1111", "stage": "contacted"}) == \
         "/customer add 杭州云帆 科技 phone=138 0000 1111 stage=contacted"
-    assert forms.compose("followup", {"customer": "12", "how": "visit", "note": "确认了\n预算",
-                                      "next_on": "2026-12-02"}) == "/followup 12 visit 确认了 预算 next 2026-12-02"
-    with pytest.raises(forms.FieldError) as e:
-        forms.compose("followup", {"customer": "12", "how": "call"})
+    compose = forms.feature_form("followup").compose
+    assert compose({"customer": "12", "how": "visit", "note": "确认了\n预算", "next_on": "2026-12-02"}) == \
+        "/followup 12 visit 确认了 预算 next 2026-12-02"
+    with pytest.raises(FieldError) as e:
+        compose({"customer": "12", "how": "call"})
     assert e.value.field == "note"
+    assert forms.needs_text("followup.details_required")
 
 
 def test_home_lists_the_customers_to_follow_up_today(sqlite_url, clock):
