@@ -147,7 +147,7 @@ def test_record_metrics_cannot_be_typed(uow):
     clock = FixedClock(NOW)
     chat = _team(uow, clock)
     run_dialog(chat, [
-        ("li", "/progress 拜访客户 高质量客户=1", ["“高质量客户”由客户记录自动统计，不能手动填写", "/客户 阶段"], [], False),
+        ("li", "/progress 拜访客户 高质量客户=1", ["“高质量客户”由客户记录自动统计，不能手动填写", "/customer 阶段"], [], False),
         ("amy", "/progress met ACME won=1", ["Deals won is counted from the customer records", "/customer stage"], [],
          False),
     ])
