@@ -71,7 +71,6 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "kpi metric add": ("/kpi metric add demos 演示 Demos count sum", MANAGER),
     "agenda schedule": ("/agenda schedule weekly mon 09:30 60m", MANAGER),
     "honor (confirm an honour)": ("/honor @target 月度销冠 2026-10", MANAGER),
-    "team rules (the customer pool rules)": ("/team rules pool_days=20 cap=40", MANAGER),
     "customer add for someone else": ("/customer add 新客户甲 owner=@target", MANAGER),
     "customer stage (others' customer)": ("/customer stage 1 qualified", MANAGER),
     "customer rename (others' customer)": ("/customer rename 1 目标客户集团", MANAGER),
