@@ -20,7 +20,16 @@ from __future__ import annotations
 from urllib.parse import parse_qs, quote, urlsplit
 
 from bot.kit import markup
-from bot.kit.markup import MENTION, bare, cut, defuse_links, defuse_tags, double_star_bold, mentioned_ids
+from bot.kit.markup import (
+    MENTION,
+    bare,
+    cut,
+    defuse_blocks,
+    defuse_links,
+    defuse_tags,
+    double_star_bold,
+    mentioned_ids,
+)
 from commands.core.reply import Actions, Button, Reply
 
 SEND_MESSAGE_URL = "dtmd://dingtalkclient/sendMessage?content="
@@ -35,7 +44,7 @@ def inline(text: str) -> str:
     """Core markup -> DingTalk markdown: mentions to `@id`, `*bold*` to `**bold**`, links in what a
     person typed left as words. Only `at.atUserIds` makes a mention notify anyone (`render`), and
     only for people's ids; `isAtAll` is never set."""
-    return double_star_bold(defuse_links(MENTION.sub(lambda m: "@" + m.group("uid"), defuse_tags(text))))
+    return double_star_bold(defuse_links(MENTION.sub(lambda m: "@" + m.group("uid"), defuse_blocks(defuse_tags(text)))))
 
 
 def button_url(command: str) -> str:

@@ -24,6 +24,8 @@ BROADCAST_IDS = frozenset({"all", "@all", "everyone", "channel", "here", "所有
 ELLIPSIS = "…"
 #: A markdown link, `[label](address)`: the label may hide where it leads.
 _MD_LINK = re.compile(r"\]\s*\(")
+#: A line that markdown would read as a heading or a quote.
+_BLOCK = re.compile(r"(?m)^([ \t]*)(#{1,6}(?=[ \t]|$)|>)")
 #: Control characters a terminal would obey (colours, cursor moves, a cleared screen), tab and newline aside.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -64,6 +66,13 @@ def defuse_tags(text: str) -> str:
         at = m.end()
     out.append(text[at:].replace("<", "<\u200b"))
     return "".join(out)
+
+
+def defuse_blocks(text: str) -> str:
+    """Markdown (DingTalk, WeCom) for text that may hold what a person typed on several lines: a line
+    that starts like a heading (`# `) or a quote (`>`) gets a zero-width space first, so a rep's
+    `# 公司通知` stays a line of text in the channel, not a heading. The core writes no such lines."""
+    return _BLOCK.sub(lambda m: m.group(1) + "\u200b" + m.group(2), text)
 
 
 def defuse_links(text: str) -> str:

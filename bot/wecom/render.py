@@ -22,6 +22,7 @@ from bot.kit.markup import (
     bare,
     cut,
     cut_bytes,
+    defuse_blocks,
     defuse_links,
     defuse_tags,
     double_star_bold,
@@ -45,7 +46,7 @@ def inline(text: str, *, robot: bool = False) -> str:
     stay words."""
     def mention(m) -> str:
         return f"<@{m.group('uid')}>" if robot and live_id(m.group("uid")) else "@" + name_of(m)
-    return double_star_bold(defuse_links(MENTION.sub(mention, defuse_tags(text))))
+    return double_star_bold(defuse_links(MENTION.sub(mention, defuse_blocks(defuse_tags(text)))))
 
 
 def markdown_content(reply: Reply, *, robot: bool = False, include_commands: bool = True) -> str:

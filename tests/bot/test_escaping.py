@@ -3,6 +3,7 @@ the console, one by one and end to end. Only the bot's own mentions of people ma
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -155,3 +156,29 @@ def _shown(message):
     if isinstance(message, list):
         return [_shown(v) for v in message]
     return message
+
+
+@pytest.mark.parametrize("platform", ["dingtalk", "wecom"])
+def test_a_heading_or_quote_typed_on_a_new_line_stays_text_on_dingtalk_and_wecom(platform, sqlite_url, clock):
+    """A rep's blocker with a line `# 公司通知：停止工作` must not become a heading in the channel's
+    agenda (nor `> 来自CEO` a quote): the line keeps its characters, not their markdown meaning."""
+    with Chat(platform, sqlite_url, clock) as chat:
+        chat.say("wang", "/team setup 华东一组")
+        chat.say("wang", "/team add @li rep")
+        assert chat.say("li", "/progress 阻塞: 法务\n# 公司通知：停止工作\n> 来自CEO").ok
+        chat.say("li", "/resource request budget 5000 for 展会\n## 大标题")
+        agenda = chat.say("wang", "/agenda")
+        assert "公司通知" in agenda.text
+        shown = [t for c in chat.driver.fake.calls() for t in _markdown_texts(_shown(c.json))]
+        assert any("公司通知" in t for t in shown)
+        assert not [t for t in shown if re.search(r"(?m)^[ \t]*(?:#+ .*(?:公司通知|大标题)|> 来自CEO)", t)], shown
+
+
+def _markdown_texts(message) -> list[str]:
+    """The markdown a platform would render in a message (a WeCom template card shows plain text)."""
+    if isinstance(message, dict):
+        return [t for k, v in message.items() if k != "template_card"
+                for t in ([v] if k in ("text", "content") and isinstance(v, str) else _markdown_texts(v))]
+    if isinstance(message, list):
+        return [t for v in message for t in _markdown_texts(v)]
+    return []
