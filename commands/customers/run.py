@@ -29,6 +29,7 @@ from commands.customers.parse import (
 from commands.customers.show import list_customers, show_customer
 from commands.customers.stages import CLOSED, stage_name
 from commands.i18n import t
+from commands.kudos.incentive import celebrate_records
 from storage.models import Customer, CustomerStageChange, FollowUp, Task
 from storage.uow import UnitOfWork
 
@@ -100,6 +101,7 @@ def _add(session, req: AddCustomer, ctx: Ctx) -> Reply:
     _insert(session, c, ctx, req.name, req.phone)
     session.add(CustomerStageChange(customer_id=c.id, team_id=ctx.team_id, from_stage=None, to_stage=c.stage,
                               amount=c.amount, owner_id=owner, by=me, at=now))
+    celebrate_records(session, ctx)  # a team goal of qualified or won customers may be met now (团队激励)
     head = t(lang, "customers.added", id=c.id, name=c.name, holder=access.holder(c, lang),
              stage=stage_name(c.stage, lang))
     parts: list = [Text(head), card(c, ctx, lang)]
@@ -133,6 +135,7 @@ def _stage(session, req: SetStage, ctx: Ctx) -> Reply:
         c.amount = req.amount
     c.lost_reason = req.reason if req.stage == "lost" else ""
     _touch(c, ctx)
+    celebrate_records(session, ctx)  # a team goal of qualified or won customers may be met now (团队激励)
     key = {"won": "customers.moved_won", "lost": "customers.moved_lost"}.get(req.stage, "customers.moved")
     text = t(lang, key, id=c.id, name=c.name, old=stage_name(old, lang), new=stage_name(req.stage, lang),
              reason=req.reason)

@@ -26,9 +26,24 @@ def celebrate(uow: UnitOfWork, ctx: Ctx, metrics) -> None:
     met. The metrics come with `team_goal` (read with the context, storage.queries.team_goal_of), so a
     progress of metrics without a team goal costs nothing more."""
     ids = [m.id for m in metrics if getattr(m, "team_goal", True)]
-    if not ids:
-        return
-    session = uow.session
+    if ids:
+        _celebrate(uow.session, ctx, ids)
+
+
+def celebrate_records(session, ctx: Ctx) -> None:
+    """The same for the KPIs counted from the customer records (高质量客户, 赢单, 赢单金额): called in
+    the unit of work that added a customer or moved its stage."""
+    ids = list(session.scalars(select(Metric.id).where(Metric.team_id == ctx.team_id,
+                                                       Metric.code.in_(RECORD_CODES))))
+    if ids:
+        _celebrate(session, ctx, ids)
+
+
+#: The customer-record KPIs a stage change moves.
+RECORD_CODES = ("qualified", "won", "won_amount")
+
+
+def _celebrate(session, ctx: Ctx, ids: list[int]) -> None:
     team = ctx.team
     tz = ZoneInfo(team.tz)
     goals = session.scalars(select(Goal).where(Goal.team_id == team.id, Goal.metric_id.in_(ids), Goal.user_id.is_(None),

@@ -324,3 +324,19 @@ def test_prospecting_star_counts_qualified_customers_when_the_team_keeps_them(uo
         star = [p for p in proposals(s, team, month, "zh") if p.title == "top_prospector"]
     assert [[m.user_id for m in p.members] for p in star] == [["han"]]
     assert star[0].shown.endswith(" 2") and star[0].shown != "新客户 2"
+
+
+def test_a_team_goal_of_won_customers_is_announced_when_a_stage_change_meets_it(uow, clock):
+    """Goals of the KPIs counted from the customer records (赢单, 高质量客户) are heard the same way."""
+    chat = Chat(uow, clock)
+    _team(chat)
+    run_dialog(chat, [
+        ("wang", "/goal set won 2 2026-11 for team", ["#1"]),
+        ("li", "/customer add 杭州云帆科技", []),
+        ("li", "/customer add 苏州明远贸易", []),
+        ("li", "/customer stage 1 won amount=50万", []),
+    ])
+    assert not [p for p in channel_posts(uow) if "团队激励" in p]
+    chat.say("li", "/customer stage 2 won amount=30万")
+    posts = [p for p in channel_posts(uow) if "团队激励" in p]
+    assert len(posts) == 1 and "团队目标 #1 达成" in posts[0], posts
