@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from commands import export
 from commands.core import fmt, parsing, router
 from commands.core.context import Ctx
 from commands.core.errors import UsageError
 from commands.core.keywords import keyword
+from commands.core.people import BAD_ZONE
 from commands.core.reply import Reply, Text
 from commands.i18n import normalize_lang, t
 from storage.models import UserPref
@@ -66,7 +67,7 @@ def parse(text: str, ctx: Ctx):
     if kw == "tz":
         try:
             ZoneInfo(rest)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
+        except BAD_ZONE:
             raise UsageError("settings.bad_tz", tz=rest, example="settings.example_tz") from None
         return SetTz(rest)
     if kw == "away":

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 
@@ -14,6 +14,7 @@ from commands.core.errors import Refused, UsageError
 from commands.core.keywords import keyword
 from commands.core.metrics import seed_metrics
 from commands.core.people import (
+    BAD_ZONE,
     member_of,
     mention,
     require_member,
@@ -96,7 +97,7 @@ def parse(text: str, ctx: Ctx):
         if tz is not None:
             try:
                 ZoneInfo(tz)
-            except (ZoneInfoNotFoundError, ValueError, OSError):
+            except BAD_ZONE:
                 raise UsageError("team.bad_tz", tz=tz, example="team.example_setup") from None
         calendar = (opts.get("calendar") or opts.get("日历") or "CN").strip()
         calendar = _check_calendar(calendar)

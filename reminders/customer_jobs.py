@@ -35,10 +35,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from commands.core import fmt
+from commands.core.people import recipient_prefs
 from commands.core.reply import Actions, Button, Fields, Outgoing, Reply, Table, Text
 from commands.i18n import t
 from commands.kpi.funnel import stage_label
-from reminders.jobs import JobRun, _People, local_midnight
+from reminders.jobs import JobRun, local_midnight
 
 from storage.customer_queries import (
     CLOSED_STAGES,
@@ -97,7 +98,7 @@ def followup_due(session: Session, run: JobRun) -> list[Outgoing]:
         .order_by(FollowUp.next_on, FollowUp.id)).all())
     if not rows:
         return []
-    people = _People(session, team, {c.owner_id for _, c in rows})
+    people = recipient_prefs(session, team, {c.owner_id for _, c in rows})
     notes = _last_notes(session, sorted({c.id for _, c in rows}))
     out: list[Outgoing] = []
     for f, c in rows:
@@ -185,7 +186,7 @@ def customer_pool(session: Session, run: JobRun) -> list[Outgoing]:
     warned: dict[str, list[Customer]] = {}
     for c in soon:
         warned.setdefault(c.owner_id, []).append(c)
-    people = _People(session, team, set(released) | set(warned))
+    people = recipient_prefs(session, team, set(released) | set(warned))
     out: list[Outgoing] = []
     for owner in sorted(set(released) | set(warned)):
         if people.away(owner, run.fire_at):

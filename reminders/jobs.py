@@ -25,11 +25,11 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from commands.core import fmt
-from commands.core.people import mention
+from commands.core.people import mention, recipient_prefs
 from commands.core.reply import Actions, Button, Fields, Outgoing, Reply, Table, Text
 from commands.core.workdays import WorkdayCalendar
 from commands.i18n import t
-from storage.models import Member, ProgressEntry, Task, Team, UserPref
+from storage.models import Member, ProgressEntry, Task, Team
 
 
 @dataclass(frozen=True)
@@ -68,38 +68,9 @@ def local_midnight(d: date, tz: ZoneInfo) -> datetime:
 # --- recipients ---------------------------------------------------------------------------------------
 
 
-class _People:
-    """Language, time zone and away status of the people a job writes to (one query)."""
-
-    def __init__(self, session: Session, team: Team, user_ids: set[str]):
-        self.team = team
-        self.prefs: dict[str, UserPref] = {}
-        if user_ids:
-            rows = session.scalars(select(UserPref).where(UserPref.platform == team.platform,
-                                                          UserPref.user_id.in_(sorted(user_ids))))
-            self.prefs = {p.user_id: p for p in rows}
-
-    def lang(self, user_id: str) -> str:
-        p = self.prefs.get(user_id)
-        return (p.lang if p and p.lang else None) or self.team.lang or "zh"
-
-    def tz(self, user_id: str) -> ZoneInfo:
-        p = self.prefs.get(user_id)
-        if p and p.tz:
-            try:
-                return ZoneInfo(p.tz)
-            except (KeyError, ValueError):
-                pass
-        return ZoneInfo(self.team.tz)
-
-    def away(self, user_id: str, at: datetime) -> bool:
-        p = self.prefs.get(user_id)
-        return bool(p and p.away_until and p.away_until > at)
-
-
 def recipient_tz(session: Session, team: Team, user_ids: set[str]) -> Callable[[str], ZoneInfo]:
     """user id -> the time zone a job writes to them in (UserPref.tz, else the team's); one query."""
-    return _People(session, team, user_ids).tz
+    return recipient_prefs(session, team, user_ids).tz
 
 
 # --- formatting ---------------------------------------------------------------------------------------
@@ -151,7 +122,7 @@ def deadline_reminders(session: Session, run: JobRun) -> list[Outgoing]:
     # Due dates whose "due" reminder lands today: (prev_wd, day]; whose "before" one does: (day, next_wd].
     tasks = _open_tasks(session, team.id, local_midnight(prev_wd + timedelta(days=1), tz),
                         local_midnight(next_wd + timedelta(days=1), tz))
-    people = _People(session, team, {x.assignee for x in tasks})
+    people = recipient_prefs(session, team, {x.assignee for x in tasks})
     out: list[Outgoing] = []
     for task in tasks:
         due_day = task.due_at.astimezone(tz).date()
@@ -196,7 +167,7 @@ def overdue_nudges(session: Session, run: JobRun) -> list[Outgoing]:
     managers = list(session.scalars(select(Member.user_id).where(Member.team_id == team.id,
                                                                  Member.role == "manager")
                                     .order_by(Member.user_id)))
-    people = _People(session, team, {x.assignee for x, _ in overdue} | set(managers))
+    people = recipient_prefs(session, team, {x.assignee for x, _ in overdue} | set(managers))
     out: list[Outgoing] = []
     for task, n in overdue:
         if _snoozed(task, day, tz) or people.away(task.assignee, run.fire_at):
@@ -242,7 +213,7 @@ def progress_nudges(session: Session, run: JobRun) -> list[Outgoing]:
     logged = set(session.scalars(select(ProgressEntry.user_id).where(
         ProgressEntry.team_id == team.id, ProgressEntry.created_at >= since,
         ProgressEntry.created_at <= run.fire_at).group_by(ProgressEntry.user_id)))
-    people = _People(session, team, set(members))
+    people = recipient_prefs(session, team, set(members))
     out: list[Outgoing] = []
     for user in members:
         if user in logged or people.away(user, run.fire_at):

@@ -21,48 +21,21 @@ which reminders/schedule.py lists in DEFAULT_KINDS.
 """
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import select
 from sqlmodel import Session
 
-from commands.core.people import mention
+from commands.core.people import mention, recipient_prefs
 from commands.core.reply import Outgoing, Reply, Text
 from commands.i18n import t
 from commands.resources import AWAITING_APPROVER, approvers, details, stage_buttons, what
 from reminders.jobs import JobRun
-from storage.models import ResourceRequest, Team, UserPref
+from storage.models import ResourceRequest
 
 KIND = "approval_nudges"
 #: Local time and rule of the default schedule (on_holiday "skip": no nudges on non-working days).
 RULE, LOCAL_TIME, ON_HOLIDAY = "FREQ=DAILY", "09:00", "skip"
 #: A request is nudged once it has waited MORE than this many working days in one state.
 WAIT_WORKDAYS = 2
-
-
-class _Prefs:
-    def __init__(self, session: Session, team: Team, user_ids: set[str]):
-        self.team = team
-        rows = session.scalars(select(UserPref).where(UserPref.platform == team.platform,
-                                                      UserPref.user_id.in_(sorted(user_ids)))) if user_ids else []
-        self.prefs = {p.user_id: p for p in rows}
-
-    def lang(self, user_id: str) -> str:
-        p = self.prefs.get(user_id)
-        return (p.lang if p and p.lang else None) or self.team.lang or "zh"
-
-    def tz(self, user_id: str) -> ZoneInfo:
-        p = self.prefs.get(user_id)
-        if p and p.tz:
-            try:
-                return ZoneInfo(p.tz)
-            except (KeyError, ValueError):
-                pass
-        return ZoneInfo(self.team.tz)
-
-    def away(self, user_id: str, at) -> bool:
-        p = self.prefs.get(user_id)
-        return bool(p and p.away_until and p.away_until > at)
 
 
 def waited_workdays(row: ResourceRequest, run: JobRun) -> int:
@@ -84,7 +57,7 @@ def approval_nudges(session: Session, run: JobRun) -> list[Outgoing]:
     if not due:
         return []
     by_state = {state: approvers(session, team.id, state) for state in {row.state for row, _ in due}}
-    people = _Prefs(session, team, {u for users in by_state.values() for u in users})
+    people = recipient_prefs(session, team, {u for users in by_state.values() for u in users})
     out: list[Outgoing] = []
     for row, n in due:
         for user_id in by_state[row.state]:

@@ -18,7 +18,7 @@ from commands.core import forms, home, router, suggest, typed_form
 from commands.core.clock import Clock
 from commands.core.context import Ctx, Invocation, MetricRow
 from commands.core.errors import Refused, UsageError
-from commands.core.people import NAME_IS_ID
+from commands.core.people import NAME_IS_ID, zone
 from commands.core.reply import Reply, Text, reply_from_dict, reply_to_dict
 from commands.i18n import normalize_lang, t
 from storage import outbox_store
@@ -199,11 +199,7 @@ class Dispatcher:
                 team_id, team_lang, team_tz, calendar, member_id, role, known_as = rows[0]
             pref_lang, pref_tz = uow.read(_PREF, keys) or (None, None)
         lang = pref_lang or team_lang or normalize_lang(actor.locale) or self.default_lang
-        tz_name = pref_tz or team_tz or actor.tz or self.default_tz
-        try:
-            tz = ZoneInfo(tz_name)
-        except (KeyError, ValueError, OSError):
-            tz = ZoneInfo(self.default_tz)
+        tz = zone(pref_tz or team_tz or actor.tz, ZoneInfo(self.default_tz))
         return Ctx(inv=inv, lang=lang, tz=tz, now=self.clock.now(), team_id=team_id, member_id=member_id,
                    member_role=role, calendar_code=calendar, member_name=known_as, metrics=metrics,
                    load=lambda model, key: uow.session.get(model, key))

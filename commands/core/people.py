@@ -1,12 +1,17 @@
 """Turning a mention into a platform user id, and the member checks most commands start with."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 from sqlmodel import Session
 
 from commands.core import suggest
 from commands.core.errors import Refused, UsageError
-from storage.models import Member, Team
+from commands.i18n import DEFAULT_LANG
+from storage.models import Member, Team, UserPref
 
 # Platforms whose mentions carry only a name, so a name is the id (the local console).
 NAME_IS_ID = {"console"}
@@ -134,3 +139,50 @@ def adopt_team_of(session: Session, ctx, model, row_id: int, max_id: int) -> Non
     member = member_of(session, team.id, ctx.actor.user_id)
     if member is not None:
         ctx.team, ctx.member = team, member
+
+
+# -- the people a reply or a job writes to --------------------------------------------------------
+
+#: What ZoneInfo raises for a zone it cannot use (ZoneInfoNotFoundError is a KeyError; a name with
+#: a path in it, a ValueError; an unreadable zone file, an OSError).
+BAD_ZONE = (KeyError, ValueError, OSError)
+
+
+def zone(name: str | None, fallback: ZoneInfo) -> ZoneInfo:
+    """The time zone called `name`, else `fallback` (no name, or one that is no zone)."""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except BAD_ZONE:
+            pass
+    return fallback
+
+
+class RecipientPrefs:
+    """The language, time zone and time away of the people one reply or job writes to, read in one
+    query. One rule: each person's own choice (/teambot lang, tz, away), else the team's."""
+
+    def __init__(self, session: Session, team: Team, user_ids: Iterable[str]):
+        self.team = team
+        wanted = sorted(set(user_ids))
+        rows = session.scalars(select(UserPref).where(UserPref.platform == team.platform,
+                                                      UserPref.user_id.in_(wanted))) if wanted else []
+        self.prefs: dict[str, UserPref] = {p.user_id: p for p in rows}
+        self.team_tz = zone(team.tz, ZoneInfo("Asia/Shanghai"))
+
+    def lang(self, user_id: str) -> str:
+        p = self.prefs.get(user_id)
+        return (p.lang if p else None) or self.team.lang or DEFAULT_LANG
+
+    def tz(self, user_id: str) -> ZoneInfo:
+        p = self.prefs.get(user_id)
+        return zone(p.tz if p else None, self.team_tz)
+
+    def away(self, user_id: str, at: datetime) -> bool:
+        p = self.prefs.get(user_id)
+        return bool(p and p.away_until and p.away_until > at)
+
+
+def recipient_prefs(session: Session, team: Team, user_ids: Iterable[str]) -> RecipientPrefs:
+    """`prefs.lang(user)`, `prefs.tz(user)`, `prefs.away(user, at)` for everyone in `user_ids`."""
+    return RecipientPrefs(session, team, user_ids)

@@ -1,13 +1,11 @@
 """What the approvers and the requester hear about a request, and the buttons they get."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import select
 
 from commands.core import fmt
 from commands.core.context import Ctx
-from commands.core.people import mention
+from commands.core.people import mention, recipient_prefs
 from commands.core.reply import Actions, Button, Fields, Outgoing, Reply, Text
 from commands.i18n import t
 from commands.resources.states import (
@@ -21,18 +19,7 @@ from commands.resources.states import (
     _positions,
 )
 from commands.resources.types import amount_text, state_name, what
-from storage.models import Member, ResourceRequest, Team, UserPref
-
-
-def _recipient(session, team: Team, platform: str, user_id: str, fallback_tz: ZoneInfo) -> tuple[str, ZoneInfo]:
-    """The recipient's own language and time zone (their choice, else the team's)."""
-    pref = session.get(UserPref, (platform, user_id))
-    lang = (pref.lang if pref else None) or team.lang
-    try:
-        tz = ZoneInfo((pref.tz if pref else None) or team.tz)
-    except (KeyError, ValueError, OSError):
-        tz = fallback_tz
-    return lang, tz
+from storage.models import Member, ResourceRequest
 
 
 def approvers(session, team_id: int, state: str) -> list[str]:
@@ -89,7 +76,8 @@ def details(row: ResourceRequest, tz, lang: str) -> Fields:
 
 
 def _dm(session, ctx: Ctx, row: ResourceRequest, user_id: str, key: str, *, buttons: bool = False, **args) -> None:
-    lang, tz = _recipient(session, ctx.team, ctx.actor.platform, user_id, ctx.tz)
+    prefs = recipient_prefs(session, ctx.team, {user_id})
+    lang, tz = prefs.lang(user_id), prefs.tz(user_id)
     args = {k: (v(lang) if callable(v) else v) for k, v in args.items()}
     head = t(lang, key, id=row.id, what=what(row, lang), team=ctx.team.name,
              requester=mention(row.requester), **args)

@@ -1,16 +1,14 @@
 """What the assignee (or the creator) hears about a task, and the buttons they get."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import select
 
 from commands.core import fmt
 from commands.core.context import Ctx
-from commands.core.people import mention
+from commands.core.people import mention, recipient_prefs
 from commands.core.reply import Actions, Button, Fields, Outgoing, Reply, Text
 from commands.i18n import t
-from storage.models import OutboxMessage, Task, UserPref
+from storage.models import OutboxMessage, Task
 
 
 def _details(task: Task, tz, lang: str) -> Fields:
@@ -30,17 +28,6 @@ def _buttons(task: Task, lang: str) -> Actions:
     ))
 
 
-def _recipient(session, ctx: Ctx, user_id: str):
-    """The recipient's own language and time zone (their choice, else the team's)."""
-    pref = session.get(UserPref, (ctx.actor.platform, user_id))
-    lang = (pref.lang if pref else None) or ctx.team.lang
-    try:
-        tz = ZoneInfo((pref.tz if pref else None) or ctx.team.tz)
-    except (KeyError, ValueError, OSError):
-        tz = ctx.tz
-    return lang, tz
-
-
 def _next_seq(session, ctx: Ctx, prefix: str) -> int:
     """The n of a dedupe key `prefix:n`: one more than any already queued (here or in the outbox)."""
     keys = list(session.scalars(select(OutboxMessage.dedupe_key)
@@ -57,7 +44,8 @@ def _notify_assigned(session, ctx: Ctx, task: Task) -> None:
 
 def _notify(session, ctx: Ctx, task: Task, user_id: str, kind: str, key: str, *, buttons: bool = False,
             **args) -> None:
-    lang, tz = _recipient(session, ctx, user_id)
+    prefs = recipient_prefs(session, ctx.team, {user_id})
+    lang, tz = prefs.lang(user_id), prefs.tz(user_id)
     head = t(lang, key, id=task.id, title=task.title, team=ctx.team.name, **args)
     parts: list = [Text(head), _details(task, tz, lang)]
     if buttons:
