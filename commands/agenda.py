@@ -38,9 +38,10 @@ from commands.core.metrics import metric_name, shown_metrics
 from commands.core.people import mention, require_member
 from commands.core.reply import Reply, Table, Text
 from commands.core.roles import require_manager
+from commands.core.schedules import ScheduleSpec, upsert_schedule
 from commands.i18n import t
 from storage import queries
-from storage.models import Meeting, ResourceRequest, Schedule, Task, Team
+from storage.models import Meeting, ResourceRequest, Task, Team
 from storage.uow import UnitOfWork
 
 DEFAULT_WEEKDAY, DEFAULT_TIME, DEFAULT_MINUTES = 0, "09:30", 60
@@ -391,13 +392,10 @@ def _schedule(session, req: ScheduleMeeting, ctx: Ctx) -> Reply:
     session.add(row)
     plan = MeetingPlan(req.weekday, req.local_time, req.minutes)
     posted = post_time(plan)
-    sched = session.scalars(select(Schedule).where(Schedule.team_id == team.id, Schedule.kind == AGENDA_KIND)).first()
-    if sched is None:
-        sched = Schedule(team_id=team.id, kind=AGENDA_KIND, rule="", local_time=posted, on_holiday="move",
-                         enabled=True, created_by=ctx.actor.user_id, created_at=ctx.now, updated_at=ctx.now)
-    sched.rule = f"FREQ=WEEKLY;BYDAY={RRULE_DAYS[req.weekday]}"
-    sched.local_time, sched.on_holiday, sched.enabled, sched.updated_at = posted, "move", True, ctx.now
-    session.add(sched)
+    # The agenda is posted AGENDA_LEAD before the meeting, on its weekday (moved off a holiday).
+    spec = ScheduleSpec(f"FREQ=WEEKLY;BYDAY={RRULE_DAYS[req.weekday]}", posted, "move", True)
+    upsert_schedule(session, team.id, AGENDA_KIND, spec, by=ctx.actor.user_id, now=ctx.now, rule=spec.rule,
+                    local_time=spec.local_time, on_holiday=spec.on_holiday, enabled=spec.enabled)
     session.flush()
     meeting, _ = next_meeting(plan, team, ctx.now, ctx.tz)
     text = t(lang, "agenda.scheduled", weekday=fmt.weekday(date(2000, 1, 3) + timedelta(days=req.weekday), lang),

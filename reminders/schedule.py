@@ -66,6 +66,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from commands.core.clock import Clock
+from commands.core.schedules import ANCHOR, ON_HOLIDAY, ScheduleSpec, upsert_schedule, validate_spec  # noqa: F401
 from commands.core.reply import Outgoing, reply_to_dict
 from reminders import customer_jobs, jobs, ledger, resource_jobs, summary_jobs
 from reminders.jobs import JobRun, recipient_tz
@@ -86,54 +87,14 @@ from storage.uow import UowFactory
 
 log = logging.getLogger("teambot.schedule")
 
-ON_HOLIDAY = ("move", "skip", "keep")
 #: How late an occurrence may still fire (caught up after a restart); older ones are skipped.
 DEFAULT_GRACE = timedelta(hours=6)
 #: How far before the grace we still look, to record missed occurrences as skipped.
 DEFAULT_LOOKBACK = timedelta(days=2)
 #: Longest move off non-working days we account for (Spring Festival + weekends is ~10 days).
 MAX_SHIFT = timedelta(days=21)
-#: Anchor for rules with INTERVAL > 1 ("every 2 weeks"), so their phase does not depend on today.
-_ANCHOR = datetime(2024, 1, 1)  # a Monday
 
 Job = Callable[[Session, JobRun], list[Outgoing]]
-
-
-@dataclass(frozen=True)
-class ScheduleSpec:
-    #: RRULE body over local dates, e.g. "FREQ=DAILY", "FREQ=WEEKLY;BYDAY=FR", "FREQ=MONTHLY;BYMONTHDAY=1".
-    rule: str
-    #: Local wall-clock time, "HH:MM".
-    local_time: str
-    on_holiday: str = "move"
-    enabled: bool = True
-
-    def __post_init__(self) -> None:
-        validate_spec(self.rule, self.local_time, self.on_holiday)
-
-    @property
-    def hm(self) -> tuple[int, int]:
-        t = time.fromisoformat(self.local_time)
-        return t.hour, t.minute
-
-
-def validate_spec(rule: str, local_time: str, on_holiday: str = "move") -> None:
-    """ValueError with a readable message when a schedule cannot work (for commands and config)."""
-    try:
-        time.fromisoformat(local_time)
-        if len(local_time) != 5:
-            raise ValueError
-    except ValueError:
-        raise ValueError(f"time '{local_time}': expected HH:MM, e.g. 09:30") from None
-    upper = rule.upper()
-    if "COUNT=" in upper or "UNTIL=" in upper or "DTSTART" in upper:
-        raise ValueError(f"rule '{rule}': COUNT, UNTIL and DTSTART are not supported")
-    try:
-        rrulestr(rule, dtstart=_ANCHOR)
-    except (ValueError, TypeError) as e:
-        raise ValueError(f"rule '{rule}': not a valid RRULE ({e}); e.g. FREQ=WEEKLY;BYDAY=MO") from None
-    if on_holiday not in ON_HOLIDAY:
-        raise ValueError(f"on_holiday '{on_holiday}': expected one of {', '.join(ON_HOLIDAY)}")
 
 
 @dataclass(frozen=True)
@@ -182,7 +143,7 @@ def occurrences(spec: ScheduleSpec, tz: ZoneInfo, cal: WorkdayCalendar, after: d
     lo = (after - shift).astimezone(tz).replace(tzinfo=None) - timedelta(days=1)
     hi = until.astimezone(tz).replace(tzinfo=None) + timedelta(days=1)
     interval = any(p.startswith("INTERVAL=") and p != "INTERVAL=1" for p in spec.rule.upper().split(";"))
-    start = _ANCHOR if interval else datetime.combine(lo.date(), time(0))
+    start = ANCHOR if interval else datetime.combine(lo.date(), time(0))
     rule = rrulestr(spec.rule, dtstart=start.replace(hour=hh, minute=mm, second=0, microsecond=0))
     out: list[Occurrence] = []
     seen: set[datetime] = set()
@@ -234,22 +195,8 @@ def set_schedule(session: Session, team_id: int, kind: str, *, by: str, now: dat
     kinds = kinds if kinds is not None else DEFAULT_KINDS
     if kind not in kinds:
         raise ValueError(f"unknown schedule '{kind}' (known: {', '.join(sorted(kinds))})")
-    default = kinds[kind].default
-    row = session.scalars(select(Schedule).where(Schedule.team_id == team_id, Schedule.kind == kind)).first()
-    if row is None:
-        row = Schedule(team_id=team_id, kind=kind, rule=default.rule, local_time=default.local_time,
-                       on_holiday=default.on_holiday, enabled=default.enabled, created_by=by,
-                       created_at=now, updated_at=now)
-    new_rule = rule if rule is not None else row.rule
-    new_time = local_time if local_time is not None else row.local_time
-    new_hol = on_holiday if on_holiday is not None else row.on_holiday
-    validate_spec(new_rule, new_time, new_hol)
-    row.rule, row.local_time, row.on_holiday = new_rule, new_time, new_hol
-    if enabled is not None:
-        row.enabled = enabled
-    row.updated_at = now
-    session.add(row)
-    return row
+    return upsert_schedule(session, team_id, kind, kinds[kind].default, by=by, now=now, rule=rule,
+                           local_time=local_time, on_holiday=on_holiday, enabled=enabled)
 
 
 def next_occurrence(session: Session, team: Team, kind: str, after: datetime, *,
