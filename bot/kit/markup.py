@@ -24,6 +24,12 @@ BROADCAST_IDS = frozenset({"all", "@all", "everyone", "channel", "here", "所有
 ELLIPSIS = "…"
 #: A markdown link, `[label](address)`: the label may hide where it leads.
 _MD_LINK = re.compile(r"\]\s*\(")
+#: A `<` that opens markup DingTalk or WeCom may obey: a mention (`<@all>`), a Slack-style `<!...>`, a
+#: link, or an HTML tag (their markdown renders `<font>` and friends).
+_TAG = re.compile(r"<(?=[@!]|(?:https?|mailto|ftp|dtmd|weixin|javascript):|/?(?:font|a|img|br|b|i|u|s|del|ins|span|div|"
+                  r"p|h[1-6]|strong|em|code|pre|table|tr|td|th|ul|ol|li|blockquote|hr|sup|sub|details|summary|mark|"
+                  r"small|big|center|style|script|iframe|svg|video|audio|link|meta|form|input|button|object|embed)"
+                  r"(?![A-Za-z0-9]))", re.I)
 #: A line that markdown would read as a heading or a quote.
 _BLOCK = re.compile(r"(?m)^([ \t]*)(#{1,6}(?=[ \t]|$)|>)")
 #: Control characters a terminal would obey (colours, cursor moves, a cleared screen), tab and newline aside.
@@ -57,14 +63,18 @@ def bare(text: str) -> str:
 
 
 def defuse_tags(text: str) -> str:
-    """Markdown (DingTalk, WeCom) for text that may hold what a person typed: a `<` that does not open
-    one of the core's mentions is followed by a zero-width space, so `<@all>` (WeCom's mention of
-    everyone) and `<font color=red>` (both platforms' colour tag) stay the characters typed."""
+    """Markdown (DingTalk, WeCom) for text that may hold what a person typed: a `<` that opens markup
+    the platforms obey, and not one of the core's mentions, is followed by a zero-width space, so
+    `<@all>` (WeCom's mention of everyone) and `<font color=red>` (both platforms' colour tag) stay
+    the characters typed. Placeholders such as `<n>` or `<金额>` in examples stay as they are."""
     out, at = [], 0
     for m in MENTION.finditer(text):
-        out += [text[at:m.start()].replace("<", "<\u200b"), m.group(0)]
+        before = _TAG.sub("<\u200b", text[at:m.start()])
+        if before.endswith("<"):  # `<` + a mention: once rendered, `<@all>`
+            before += "\u200b"
+        out += [before, m.group(0)]
         at = m.end()
-    out.append(text[at:].replace("<", "<\u200b"))
+    out.append(_TAG.sub("<\u200b", text[at:]))
     return "".join(out)
 
 

@@ -182,3 +182,11 @@ def _markdown_texts(message) -> list[str]:
     if isinstance(message, list):
         return [t for v in message for t in _markdown_texts(v)]
     return []
+
+
+def test_placeholders_in_the_bots_examples_stay_as_written_on_dingtalk_and_wecom():
+    """Only markup the platforms obey is defused: `<n>` and `<金额>` in an example are copied as shown."""
+    reply = Reply(parts=(Text("活动办完后录入结果：/activity result 1 参与人数=<n> 线索=<n> · 预算=<金额>"),), private=False)
+    for content in (dingtalk.render(reply, at_user=None, group=True)["markdown"]["text"],
+                    wecom.render_markdown(reply)["markdown"]["content"]):
+        assert "参与人数=<n> 线索=<n> · 预算=<金额>" in content and "\u200b" not in content
