@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.console.repl import CHANNEL
+from bot.demo_customers import seed_customers
 from bot.wiring import Wiring
 from commands.core.clock import FixedClock
 from commands.core.context import Actor, Invocation
@@ -84,6 +85,7 @@ def seed(w: Wiring, *, weeks: int = 4, rng: random.Random | None = None) -> bool
     for giver, text, ago in KUDOS:
         say(giver, "kudos", text, now - ago)
     _honour(w, say, now)
+    seed_customers(say, now)
     # The weeks above are back-filled history: the scheduler owes the team no posts from before the
     # demo started (it would record each as missed, with a warning, on its first tick).
     with w.uow() as uow:

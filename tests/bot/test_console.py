@@ -75,7 +75,8 @@ def test_missing_script_is_one_clear_line(tmp_path):
 
 def test_demo_has_something_to_show(tmp_path):
     script = tmp_path / "look.txt"
-    script.write_text("/team\n/progress list 上周\n/活动 列表\n/resource stock\n/agenda\n", encoding="utf-8")
+    script.write_text("/team\n/progress list 上周\n/活动 列表\n/resource stock\n/agenda\n/客户 列表 团队\n/kpi\n",
+                      encoding="utf-8")
     r = subprocess.run([sys.executable, "-m", "bot.cli", "demo", "--script", str(script)], cwd=tmp_path,
                        env=_env(tmp_path), capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stderr
@@ -91,6 +92,10 @@ def test_demo_has_something_to_show(tmp_path):
     assert "投入产出" in out and "1 : 8.67" in out, out
     # An honour on the roster, and the kudos since the last meeting in the agenda's 经验分享.
     assert "🏅月度销冠" in out and "👏 @li 表扬 @liu" in out, out
+    # Customers in every stage, one in the pool, two about to return to it; a deal won, the funnel.
+    for stage in ("线索", "初步接触", "需求确认", "方案报价", "商务谈判", "赢单", "输单", "公海"):
+        assert stage in out, (stage, out)
+    assert "销售漏斗（共 8 个客户）" in out and "即将退回公海 2 个" in out and "#3 宁波海联物流" in out, out
     again = subprocess.run([sys.executable, "-m", "bot.cli", "demo", "--script", str(script)], cwd=tmp_path,
                            env=_env(tmp_path), capture_output=True, text=True, timeout=180)
     assert "already exists" in again.stdout
