@@ -1,5 +1,6 @@
 """`teambot demo`: a sample sales team with the seed's roles, a few weeks of progress, two marketing
-activities and a resource allocation whose return is known."""
+activities, a resource allocation whose return is known, monthly targets with assessment weights, and
+last month's assessment (考核) confirmed by the manager and acknowledged."""
 from __future__ import annotations
 
 import random
@@ -11,18 +12,21 @@ from sqlalchemy import select
 from bot.console.repl import CHANNEL
 from bot.demo_customers import seed_customers
 from bot.wiring import Wiring
+from commands.core import parsing
 from commands.core.clock import FixedClock
 from commands.core.context import Actor, Invocation
 from commands.core.dispatch import Dispatcher
 from storage.models import Team
 
 MANAGER = "wang"
+TZ = ZoneInfo("Asia/Shanghai")
 PEOPLE = (  # user id, role
     ("li", "rep"),
     ("zhao", "rep"),
     ("chen", "account_manager"),
     ("liu", "marketing"),
     ("sun", "resource_admin"),
+    ("zhou", "performance_admin"),
 )
 NOTES = (
     ("拜访华东区三家经销商", {"visits": (2, 5)}),
@@ -67,9 +71,15 @@ def seed(w: Wiring, *, weeks: int = 4, rng: random.Random | None = None) -> bool
     now = w.clock.now()
     say = _sayer(w)
     start = now - timedelta(weeks=weeks)
-    say(MANAGER, "team", "setup 华东销售一组 tz=Asia/Shanghai calendar=CN", start - timedelta(days=1))
+    # Set up before last month began, so li's monthly targets hold for the month assessed below.
+    last_month = parsing.previous(parsing.period_of("month", now, TZ), TZ)
+    setup = min(start, last_month.start) - timedelta(days=1)
+    say(MANAGER, "team", "setup 华东销售一组 tz=Asia/Shanghai calendar=CN", setup)
     for user, role in PEOPLE:
-        say(MANAGER, "team", f"add @{user} {role}", start - timedelta(days=1))
+        say(MANAGER, "team", f"add @{user} {role}", setup)
+    for goal in ("sales 1.2m monthly for @li", "customers 8 monthly for @li", "visits 15 monthly for @li"):
+        say(MANAGER, "goal", f"set {goal}", setup)
+    say(MANAGER, "kpi", "weights sales=50 customers=30 visits=20", setup)
     day = start
     while day < now:
         if day.weekday() < 5:
@@ -86,6 +96,10 @@ def seed(w: Wiring, *, weeks: int = 4, rng: random.Random | None = None) -> bool
         say(giver, "kudos", text, now - ago)
     _honour(w, say, now)
     seed_customers(say, now)
+    # Last month's assessment (考核), confirmed by the manager at the start of this month and acknowledged.
+    confirmed = min(last_month.end + timedelta(hours=10), now - timedelta(minutes=2))
+    say(MANAGER, "assess", f"confirm {last_month.label} @li 回款稳定，新客户还可以更多", confirmed)
+    say("li", "assess", f"ack {last_month.label}", confirmed + timedelta(minutes=1))
     # The weeks above are back-filled history: the scheduler owes the team no posts from before the
     # demo started (it would record each as missed, with a warning, on its first tick).
     with w.uow() as uow:

@@ -10,6 +10,10 @@ console prints its path.
 - tasks [period: due in it; default every task];
 - resources [period: requested in it; default every request] -- a manager, resource_admin or
   performance_admin gets the team's, anyone else their own requests;
+- assessments [period, default last month; a month, quarter or year] -- what bonus and promotion
+  decisions (绩效奖金、晋升) start from: one row per assessed member with the score that counts, band,
+  state, who confirmed it and when, the comment and any objection, and each KPI's attainment x
+  weight; a manager or performance_admin gets the team's, anyone else their own row;
 - kpi [period, default this month]: the team and each member, per metric: actual, target,
   attainment, previous period, 环比, last year, 同比 (the /kpi numbers, from SQL aggregation).
 """
@@ -22,7 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from commands import kpi, resources
+from commands import assess, kpi, resources
 from commands.core import csv_safe, fmt, parsing
 from commands.core.context import Ctx
 from commands.core.errors import UsageError
@@ -38,6 +42,7 @@ KINDS = {
     "tasks": ("tasks", "task", "任务"),
     "resources": ("resources", "resource", "资源"),
     "kpi": ("kpi", "kpis", "绩效", "指标"),
+    "assessments": ("assessments", "assessment", "assess", "考核", "考评"),
 }
 RESOURCE_READERS = ("manager", "resource_admin", "performance_admin")
 
@@ -71,9 +76,13 @@ def export(kind: str, period_text: str, uow: UnitOfWork, ctx: Ctx, *,
             raise
     elif k in ("progress", "kpi"):
         period = parsing.period_of("month", ctx.now, ctx.tz)
+    elif k == "assessments":
+        period = parsing.previous(parsing.period_of("month", ctx.now, ctx.tz), ctx.tz)
+    if k == "assessments" and period.kind not in assess.CONFIRMER:
+        raise UsageError("assess.period_kind", example="export.example_assessments")
     session = uow.session
-    header, rows = {"progress": _progress, "tasks": _tasks, "resources": _resources, "kpi": _kpi}[k](
-        session, ctx, period)
+    header, rows = {"progress": _progress, "tasks": _tasks, "resources": _resources, "kpi": _kpi,
+                    "assessments": _assessments}[k](session, ctx, period)
     out = export_dir(folder)
     out.mkdir(parents=True, exist_ok=True)
     label = period.label if period else "all"
@@ -171,3 +180,28 @@ def _kpi(session, ctx: Ctx, period):
                          _num(r.last_year), _num(None if r.yoy is None else round(r.yoy, 1))])
     return _h(ctx, "user", "name", "metric_code", "metric", "unit", "actual", "target", "attainment",
               "previous", "change", "last_year", "yoy"), rows
+
+
+def _assessments(session, ctx: Ctx, period):
+    team = ctx.team
+    metrics = team_metrics(session, team.id)
+    sep = "；" if ctx.lang == "zh" else "; "
+    rows = []
+    for m in assess.assessed_members(session, team, period):
+        if ctx.role not in assess.READERS and m.user_id != ctx.actor.user_id:
+            continue
+        record = assess.find(session, team.id, m.user_id, period.label)
+        stored = assess.Sheet.from_json(record.sheet) if record else None
+        sheet = stored or assess.compute(session, team, m.user_id, period, ctx.now, ctx.tz, metrics)
+        score = assess.final_score(record) if record else sheet.score
+        details = sep.join(f"{x.name(ctx.lang)} {_num(None if x.attainment is None else round(x.attainment, 1))}%"
+                           f"×{_num(None if x.weight is None else round(x.weight, 1))}%"
+                           for x in sheet.lines)
+        rows.append([m.user_id, m.display_name or m.user_id, t(ctx.lang, f"roles.{m.role}.name"), period.label,
+                     _num(None if score is None else round(score, 1)), assess.band(score),
+                     _num(None if sheet.score is None else round(sheet.score, 1)),
+                     _num(record.override if record else None), assess.status_name(record, ctx.lang),
+                     record.confirmed_by if record else "", _local(record.confirmed_at, ctx) if record else "",
+                     record.comment if record else "", record.response if record else "", details])
+    return _h(ctx, "user", "name", "role", "period", "score", "band", "computed", "override", "status",
+              "confirmed_by", "confirmed_at", "comment", "objection", "details"), rows

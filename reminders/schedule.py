@@ -68,7 +68,7 @@ from sqlmodel import Session
 from commands.core.clock import Clock
 from commands.core.schedules import ANCHOR, ON_HOLIDAY, ScheduleSpec, upsert_schedule, validate_spec  # noqa: F401
 from commands.core.reply import Outgoing, reply_to_dict
-from reminders import customer_jobs, jobs, ledger, resource_jobs, summary_jobs
+from reminders import assess_jobs, customer_jobs, jobs, ledger, resource_jobs, summary_jobs
 from reminders.jobs import JobRun, recipient_tz
 from reminders.outbox import (  # noqa: F401
     DrainStats,
@@ -116,6 +116,9 @@ DEFAULT_KINDS: dict[str, Kind] = {
         *(Kind(p.name, p.job, ScheduleSpec(p.rule, p.local_time, p.on_holiday)) for p in summary_jobs.SCHEDULES),
         # Customers: follow-up due DMs, the pool's warnings and releases, the weekly pool digest.
         *(Kind(name, job, ScheduleSpec(rule, hm, hol)) for name, job, rule, hm, hol in customer_jobs.SCHEDULES),
+        # Assessments due (考核): last month to the managers, last quarter and year to the performance admins.
+        *(Kind(assess_jobs.KINDS[k], assess_jobs.JOBS[k], ScheduleSpec(assess_jobs.RULES[k], assess_jobs.LOCAL_TIME,
+                                                                         "move")) for k in assess_jobs.KINDS),
     )
 }
 

@@ -84,6 +84,9 @@ class Metric(SQLModel, table=True):
     aggregation: str = Field(max_length=8)  # "sum", "average", "last"
     #: Comma-separated extra names users may type ("sales,revenue,销售额,业绩").
     aliases: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    #: Its weight in the assessment sheet (`/kpi weights sales=50 ...`, percent, the team's weights sum
+    #: to 100); NULL for every metric of a team means equal weights (commands/assess/sheet.py).
+    weight: float | None = Field(default=None)
 
 
 class ProgressEntry(SQLModel, table=True):
@@ -572,3 +575,31 @@ class GoalMet(SQLModel, table=True):
     window_start: datetime = Field(sa_column=_ts())
     actual: float
     met_at: datetime = Field(sa_column=_ts())
+
+
+class Assessment(SQLModel, table=True):
+    """A confirmed assessment (考核) of one member for one month, quarter or year: the sheet as it was
+    computed when confirmed (JSON, commands/assess/sheet.py), the score that counts (the computed one,
+    or the confirmer's `score=`), who confirmed it, and the member's answer (acknowledged or objected)."""
+    __tablename__ = "assessment"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", "period", name="uq_assessment_member_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(sa_column=_fk("team.id", index=False))
+    #: Platform user id of the member assessed.
+    user_id: str = Field(max_length=64)
+    #: Canonical period label: "2026-11", "2026-Q4", "2026".
+    period: str = Field(max_length=16)
+    kind: str = Field(max_length=8)  # month | quarter | year
+    #: The weighted score computed from the sheet (None: no metric with a target).
+    computed: float | None = Field(default=None)
+    #: The confirmer's override (`score=85`), else None.
+    override: float | None = Field(default=None)
+    band: str = Field(default="", max_length=2)
+    sheet: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    confirmed_by: str = Field(max_length=64)
+    confirmed_at: datetime = Field(sa_column=_ts())
+    status: str = Field(default="confirmed", max_length=12)  # confirmed | acknowledged | objected
+    response: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    responded_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

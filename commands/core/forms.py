@@ -55,6 +55,9 @@ class FeatureForm:
     #: A quick action on the Home tab (label `<catalog>.form.home`); `primary` ones come first.
     home: bool = True
     primary: bool = False
+    #: What after the command opens it when the bare command has an answer of its own ("confirm": a bare
+    #: /assess shows the sheet, `/assess confirm` alone opens the form); "": the bare command opens it.
+    opened_by: str = ""
 
 
 def feature_form(form_id: str) -> FeatureForm | None:
@@ -63,7 +66,7 @@ def feature_form(form_id: str) -> FeatureForm | None:
 
 def has_form(route_name: str) -> bool:
     route = router.named(route_name)
-    return route is not None and route.form
+    return route is not None and route.form and not feature_form(route_name).opened_by
 
 
 def home_entries() -> list[tuple[str, FeatureForm]]:

@@ -27,6 +27,7 @@ ROUTES: tuple[Route, ...] = (
     Route("resource", "commands.resources", ("resource", "resources", "资源"), form=True),
     Route("goal", "commands.goals", ("goal", "goals", "目标"), form=True),
     Route("kpi", "commands.kpi", ("kpi", "绩效")),
+    Route("assess", "commands.assess", ("assess", "assessment", "assessments", "考核", "考评"), form=True),
     Route("agenda", "commands.agenda", ("agenda", "会议", "议程")),
     Route("activity", "commands.activities", ("activity", "activities", "campaign", "活动", "市场活动"), form=True),
     Route("kudos", "commands.kudos", ("kudos", "表扬", "点赞", "praise", "表彰"), form=True),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from commands.core import parsing, suggest
 from commands.core.context import Ctx
 from commands.core.errors import UsageError
+from commands.kpi.weights import WEIGHT_WORDS, parse_weights
 
 SELF_WORDS = ("me", "mine", "my", "我", "我的", "自己")
 TEAM_WORDS = ("team", "团队", "全队", "小组")
@@ -29,7 +30,7 @@ CHART_WORDS = ("chart", "graph", "图表", "图")
 ADD_WORDS = ("add", "new", "添加", "新增", "新建")
 LIST_WORDS = ("list", "ls", "列表", "查看")
 #: The words after /kpi (for did-you-mean and for writing hints in the form the user typed).
-KEYWORDS = {"metric": METRIC_WORDS, "chart": CHART_WORDS}
+KEYWORDS = {"metric": METRIC_WORDS, "chart": CHART_WORDS, "weights": WEIGHT_WORDS}
 SCOPES = {"team": TEAM_WORDS, "me": SELF_WORDS}
 
 
@@ -60,6 +61,11 @@ class ListMetrics:
 
 def parse(text: str, ctx: Ctx):
     words = text.split()
+    if words and words[0].casefold() in WEIGHT_WORDS:
+        return parse_weights(text.partition(" ")[2])
+    for w in WEIGHT_WORDS:
+        if not w.isascii() and words and words[0].startswith(w):
+            return parse_weights(text.strip()[len(w):])
     if words and words[0].casefold() in METRIC_WORDS:
         return _parse_metric(words[1:])
     if words and words[0].startswith("指标"):

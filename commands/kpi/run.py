@@ -12,7 +12,7 @@ from commands.core.people import member_named, mention, require_member, resolve_
 from commands.core.reply import Reply, Table, Text
 from commands.core.roles import require_manager
 from commands.i18n import t
-from commands.kpi import board
+from commands.kpi import board, weights
 from commands.kpi.funnel import SEES_ALL, funnel_parts
 from commands.kpi.parse import AddMetric, ListMetrics, keyword_typo
 from commands.kpi.rows import Comparison, kpi_rows, kpi_table
@@ -29,6 +29,8 @@ def run(req, uow: UnitOfWork, ctx: Ctx) -> Reply:
         return _add_metric(session, req, ctx)
     if isinstance(req, ListMetrics):
         return _list_metrics(session, ctx)
+    if isinstance(req, (weights.ShowWeights, weights.SetWeights)):
+        return weights.run_weights(session, req, ctx)
     lang, tz, team = ctx.lang, ctx.tz, ctx.team
     user_id = None
     scope = t(lang, "kpi.the_team", team=team.name)

@@ -45,9 +45,9 @@ def test_a_form_has_its_catalog_entries_in_both_languages(route):
 @pytest.mark.parametrize("route", FORM_ROUTES, ids=lambda r: r.name)
 @pytest.mark.parametrize("user", ["wang", "bob"])  # zh, en
 def test_a_bare_command_opens_its_form_with_every_field_labelled(chat, route, user):
-    reply = chat.say(user, f"/{route.name}")
-    form = next(p for p in reply.parts if isinstance(p, Form))
     spec = forms.feature_form(route.name)
+    reply = chat.say(user, f"/{route.name} {spec.opened_by}".strip())
+    form = next(p for p in reply.parts if isinstance(p, Form))
     names = [f.name for f in form.fields]
     assert names and form.title and form.submit
     for f in form.fields:
@@ -60,7 +60,8 @@ def test_a_bare_command_opens_its_form_with_every_field_labelled(chat, route, us
 
 @pytest.mark.parametrize("route", FORM_ROUTES, ids=lambda r: r.name)
 def test_compose_of_an_empty_form_names_a_field_of_it(chat, route):
-    form = next(p for p in chat.say("wang", f"/{route.name}").parts if isinstance(p, Form))
+    opened_by = forms.feature_form(route.name).opened_by
+    form = next(p for p in chat.say("wang", f"/{route.name} {opened_by}".strip()).parts if isinstance(p, Form))
     try:
         text = forms.compose(route.name, {})
     except FieldError as e:

@@ -67,7 +67,9 @@ def test_the_monthly_review_goes_through_last_months_kpis_attainment_adjustments
     assert sum(_boxes(text)) == 60 and len(_boxes(text)) in (4, 5)
     # a month named, in English
     en = chat.say("amy", "/agenda monthly 2026-11").plain()
-    assert "Monthly review agenda* · 华东一组 · November 2026" in en and "Assessments" in en and "¥50,000" in en
+    assert "Monthly review agenda* · 华东一组 · November 2026" in en and "Assessments" in en
+    # amy's sales: her attainment line until assessments exist, then her row of the assessments
+    assert ("¥50,000" if importlib.util.find_spec("commands.assess") is None else "<@amy>") in en
     run_dialog(chat, [
         ("amy", "/agenda monthly 2026-Q4", ["“2026-Q4” is not a month"], [], False),
         ("li", "/agenda 月度 上上周五", ["⚠️"], [], False),

@@ -9,7 +9,8 @@ so only its role can make a step allowed.
 
 A refused step must answer ok=False with a 🚫/⚠️ text and no traceback, and leave every row of
 every table exactly as it was (not just the counts). An allowed step must answer ok=True and change
-something. The rules come from SPEC.md (Roles, /team, /task, /resource, /goal, /kpi, /agenda, /kudos).
+something. The rules come from SPEC.md (Roles, /team, /task, /resource, /goal, /kpi, /agenda, /kudos,
+/assess).
 
 The same checks run once more through signed Slack button clicks (the server re-checks the clicking
 user; a forged button value gains nothing).
@@ -39,6 +40,7 @@ NOBODY: frozenset[str] = frozenset()
 MANAGER = frozenset({"manager"})
 RESOURCE_ADMIN = frozenset({"resource_admin"})
 MARKETING = frozenset({"marketing", "manager"})
+PERFORMANCE_ADMIN = frozenset({"performance_admin"})
 
 #: action -> (command text, roles allowed). Ids refer to the seeded objects (see _seed).
 ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
@@ -78,6 +80,14 @@ ACTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "customer release (others' customer)": ("/customer release 1 no budget", MANAGER),
     "customer transfer (handover)": ("/customer transfer 1 @target @helper", MANAGER),
     "followup (others' customer)": ("/followup 1 call 回访", MANAGER | {"account_manager"}),
+    "kpi weights": ("/kpi weights sales=50 customers=30 csat=20", MANAGER),
+    # 考核机制: 每月初 销售经理; 季度末、年度末 绩效管理部. Assessment 1 (target, 2026-10) is confirmed.
+    "assess confirm, monthly (again)": ("/assess confirm 2026-10 @target score=85", MANAGER),
+    "assess confirm, monthly": ("/assess confirm 2026-11 @target score=85", MANAGER),
+    "assess confirm, quarterly": ("/assess confirm 2026-Q3 @target score=85 稳定", PERFORMANCE_ADMIN),
+    "assess confirm, annual": ("/assess confirm 2026 @target score=85", PERFORMANCE_ADMIN),
+    "assess ack (others' assessment)": ("/assess ack 2026-10", NOBODY),
+    "assess object (others' assessment)": ("/assess object 2026-10 not fair", NOBODY),
 }
 #: Steps anyone in the team may take (SPEC: own progress, own tasks, requests, reading KPIs):
 #: refused only for the outsider. Kept here so that the matrix also proves they are not over-locked.
@@ -115,6 +125,7 @@ SETUP = [
     ("boss", "/activity add 秋季沙龙 2026-11-20 budget=2万"),  # activity 1: happened, no result yet
     ("target", "/customer add 目标客户 phone=13800001111"),  # customer 1: the target's
     ("target", "/customer add 公海客户 owner=pool"),  # customer 2: in the pool
+    ("boss", "/assess confirm 2026-10 @target score=80"),  # assessment 1: the target's October
 ]
 REFUSAL_MARKS = ("🚫", "⚠️")
 INTERNAL = [t(lang, "core.internal_error", incident="")[:20] for lang in ("zh", "en")]
@@ -205,6 +216,8 @@ SLACK_CLICKS = [  # (button value, roles allowed)
     ("/agenda schedule weekly mon 09:30 60m", MANAGER),
     ("/resource stock people 3", RESOURCE_ADMIN),
     ("/honor <@UTGT> 月度销冠 2026-11", MANAGER),
+    ("/assess confirm 2026-10 <@UTGT> score=80", MANAGER),
+    ("/kpi weights sales=60 customers=40", MANAGER),
 ]
 
 
