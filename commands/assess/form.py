@@ -1,7 +1,8 @@
 """The confirm form (`/assess confirm` with nothing after it): member, period, an optional score and
 comment -> `/assess confirm <period> <@member> [score=<n>] [comment]`, the typed command, so the
 permission and every check are the typed command's. A bare /assess shows the sheet, not this form
-(opened_by="confirm"); an objection's reason is asked for in a one-field prompt (needs_text)."""
+(opened_by="confirm"); an objection's reason, and the score of a member with nothing to score
+(a Confirm button from the overview), are asked for in a one-field prompt (needs_text)."""
 from __future__ import annotations
 
 from commands.core import parsing
@@ -53,5 +54,5 @@ ERRORS = {
     "assess.too_long": "comment",
 }
 
-FORM = FeatureForm(CATALOG, fields, compose, ERRORS, needs_text=frozenset({"assess.reason_required"}),
+FORM = FeatureForm(CATALOG, fields, compose, ERRORS, needs_text=frozenset({"assess.reason_required", "assess.nothing_to_score"}),
                    home=False, opened_by="confirm")

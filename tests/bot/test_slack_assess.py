@@ -91,8 +91,18 @@ def test_the_confirm_button_is_checked_as_the_clicking_user(slack, clock):
     assert slack.post(refused).status == 200 and _records(slack) == []
     said = " ".join(payload_text(c.params) for c in slack.fake.responses("r1"))
     assert "月度考核由销售经理确认" in said
+    # A member with no targets: Confirm asks for the score in a prompt, and the answer completes the command.
+    slack.slash("/team", "add <@U3|amy> rep", user="U1")
+    click = action_body("/assess confirm 2026-11 <@U3>", "tb:assess.confirm:1", "U1", "C1",
+                        response_url=slack.fake.response_url("r3"), trigger_id="trig-3")
+    assert slack.post(click).status == 200 and _records(slack) == []
+    prompt = slack.fake.calls("views.open")[-1].json("view")
+    assert "score=80" in prompt["blocks"][0]["label"]["text"]
+    assert slack.submit(prompt, {"text": "score=75 新人第一个月"}, user="U1").body == ""
+    [amy] = _records(slack)
+    assert (amy.user_id, amy.override, amy.band, amy.comment) == ("U3", 75.0, "B", "新人第一个月")
     allowed = action_body("/assess confirm 2026-11 <@U2>", "tb:assess.confirm:0", "U1", "C1",
                           response_url=slack.fake.response_url("r2"), trigger_id="trig-2")
     assert slack.post(allowed).status == 200
-    [record] = _records(slack)
-    assert (record.confirmed_by, record.status) == ("U1", "confirmed")
+    record = _records(slack)[-1]
+    assert (record.user_id, record.confirmed_by, record.status) == ("U2", "U1", "confirmed")
