@@ -63,6 +63,19 @@ def _parser() -> argparse.ArgumentParser:
                     "rotate-key: encrypt every group robot's webhook and secret with the first key of "
                     "TEAMBOT_SECRET_KEY; new-key: print a new key")
 
+    i = sub.add_parser("import", help="import a team's customer sheet (CSV from Excel or 简道云); a dry run "
+                       "unless --apply", description="teambot import customers FILE.csv --team NAME [--apply]\n\n"
+                       "Reads UTF-8 (with or without BOM) or GBK; Chinese or English headers (客户名称/公司, 联系人, "
+                       "电话/手机, 阶段, 负责人, 来源, 金额). Without --apply nothing is written: it reports the new "
+                       "rows, the duplicates (against the team's customers and within the file) and bad rows with "
+                       "their line numbers. --apply writes only the new rows; running it twice imports nothing twice.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    i.add_argument("what", choices=["customers"], help="what to import")
+    i.add_argument("file", metavar="FILE", help="the CSV file")
+    i.add_argument("--team", required=True, metavar="NAME", help="the team's name (or its number)")
+    i.add_argument("--apply", action="store_true", help="write the new rows (default: only report)")
+    i.add_argument("--lang", choices=["zh", "en"], help="the report's language (default: the team's)")
+
     m = sub.add_parser("manifest", help="print the Slack app manifest (JSON) to create the app from")
     mode = m.add_mutually_exclusive_group()
     mode.add_argument("--socket", action="store_true", help="Socket Mode app (no public URL; the default)")
@@ -221,7 +234,13 @@ def cmd_db(args, settings: Settings) -> int:
     return 0
 
 
-_COMMANDS = {"run": cmd_run, "console": cmd_console, "demo": cmd_demo, "db": cmd_db, "outbox": cmd_outbox}
+def cmd_import(args, settings: Settings) -> int:
+    from bot.import_cli import import_customers
+    return import_customers(_wire(settings), args.file, args.team, apply=args.apply, lang=args.lang)
+
+
+_COMMANDS = {"run": cmd_run, "console": cmd_console, "demo": cmd_demo, "db": cmd_db, "outbox": cmd_outbox,
+             "import": cmd_import}
 
 def entry() -> None:
     """Console-script entry: `teambot manifest | head` closing the pipe early is not an error."""

@@ -34,7 +34,7 @@ from commands.core.metrics import metric_name, shown_metrics, team_metrics
 from commands.core.people import require_member
 from commands.core.reply import File, Outgoing, Reply, Text
 from commands.i18n import t
-from storage.models import ProgressEntry, ProgressValue, ResourceRequest, Task
+from storage.models import Customer, ProgressEntry, ProgressValue, ResourceRequest, Task
 from storage.uow import UnitOfWork
 
 KINDS = {
@@ -43,6 +43,7 @@ KINDS = {
     "resources": ("resources", "resource", "资源"),
     "kpi": ("kpi", "kpis", "绩效", "指标"),
     "assessments": ("assessments", "assessment", "assess", "考核", "考评"),
+    "customers": ("customers", "customer", "客户"),
 }
 RESOURCE_READERS = ("manager", "resource_admin", "performance_admin")
 
@@ -82,7 +83,7 @@ def export(kind: str, period_text: str, uow: UnitOfWork, ctx: Ctx, *,
         raise UsageError("assess.period_kind", example="export.example_assessments")
     session = uow.session
     header, rows = {"progress": _progress, "tasks": _tasks, "resources": _resources, "kpi": _kpi,
-                    "assessments": _assessments}[k](session, ctx, period)
+                    "assessments": _assessments, "customers": _customers}[k](session, ctx, period)
     out = export_dir(folder)
     out.mkdir(parents=True, exist_ok=True)
     label = period.label if period else "all"
@@ -205,3 +206,21 @@ def _assessments(session, ctx: Ctx, period):
                      record.comment if record else "", record.response if record else "", details])
     return _h(ctx, "user", "name", "role", "period", "score", "band", "computed", "override", "status",
               "confirmed_by", "confirmed_at", "comment", "objection", "details"), rows
+
+
+def _customers(session, ctx: Ctx, period):
+    """The customers the caller may see (a rep: their own and the pool), phone numbers as /customer show
+    gives them (masked unless the caller owns the customer or manages the team). The headers are the
+    ones `teambot import customers` reads, so a sheet exported from one team imports into another."""
+    from commands.customers.access import may_see, phone_for
+    from commands.customers.stages import stage_name
+
+    q = select(Customer).where(Customer.team_id == ctx.team_id)
+    if period is not None:
+        q = q.where(Customer.created_at >= period.start, Customer.created_at < period.end)
+    rows = [[str(c.id), c.name, c.contact, phone_for(c, ctx), stage_name(c.stage, ctx.lang),
+             c.owner_id or t(ctx.lang, "export.pool"), c.source, _num(c.amount), c.lost_reason,
+             _local(c.last_followup_at, ctx), _local(c.created_at, ctx)]
+            for c in session.scalars(q.order_by(Customer.id).execution_options(yield_per=1000)) if may_see(c, ctx)]
+    return _h(ctx, "id", "customer", "contact", "phone", "stage", "owner", "source", "deal_amount", "lost_reason",
+              "last_followup", "created"), rows

@@ -41,6 +41,11 @@ COMPUTED_ALIASES = {
 }
 
 
+#: Who `teambot import customers` writes customers and their first history row as: a sheet of customers
+#: the team already had is not this period's 高质量客户 or wins.
+IMPORTER = "teambot-import"
+
+
 def quality_stages(quality_stage: str) -> tuple[str, ...]:
     """The stages that count as having reached the quality stage: it and every later one but lost."""
     rank = RANK.get(quality_stage, RANK["qualified"])
@@ -56,7 +61,7 @@ def _reached(stages: tuple[str, ...]):
 def _queries(team_id: int, quality_stage: str, start: datetime, end: datetime) -> dict[str, object]:
     """code -> SELECT (user, value) grouped by user, over [start, end)."""
     sc = CustomerStageChange
-    in_range = and_(sc.team_id == team_id, sc.at >= start, sc.at < end)
+    in_range = and_(sc.team_id == team_id, sc.at >= start, sc.at < end, sc.by != IMPORTER)
     won = _reached(("won",))
     amount = func.coalesce(sc.amount, Customer.amount, 0.0)
     return {
@@ -98,7 +103,7 @@ def record_actuals(session: Session, team_id: int, codes: list[str], start: date
         return out
     quality = session.scalar(select(Team.quality_stage).where(Team.id == team_id)) or "qualified"
     sc = CustomerStageChange
-    in_range = and_(sc.team_id == team_id, sc.at >= start, sc.at < end)
+    in_range = and_(sc.team_id == team_id, sc.at >= start, sc.at < end, sc.by != IMPORTER)
     for code in codes:
         if code in ("qualified", "won"):
             stages = ("won",) if code == "won" else quality_stages(quality)
