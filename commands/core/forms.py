@@ -1,9 +1,8 @@
 """Forms: a bare command with a form (/task, /progress, /resource, /goal) opens it, not a syntax error.
 
-A form is data (commands.core.reply.Form): fields of a few neutral kinds (user, channel, date, time,
-select, amount, text). Slack shows it as a modal; other platforms show its usage card. Submitting
-never takes a path of its own: compose() turns the values into exactly the command a person would
-type, which the adapter runs through Dispatcher.handle() as the submitting user.
+A form is data (commands.core.reply.Form); Slack shows it as a modal, other platforms its usage card.
+Submitting takes no path of its own: compose() turns the values into the command a person would type,
+run through Dispatcher.handle() as the submitting user.
 
 A feature declares its form as FORM = FeatureForm(...) next to its parse/run, its router line says
 `form=True`, and its labels sit in its own catalog's [form] table (heading, submit, intro, usage,
@@ -11,8 +10,7 @@ example, home, and per field <name>, <name>_hint, <name>_placeholder). This modu
 
     reply = forms.form_reply("task", session, ctx)      # Text(card) + Form
     forms.compose("task", {"assignee": "U2", "title": "拜访ACME", "due_date": "2026-12-04"})
-    # -> "/task add <@U2> 拜访ACME due 2026-12-04"; FieldError for what only a form gets wrong
-    forms.field_for_error("task", "parse.past_date", ["assignee", "title", "due_date"]) -> "due_date"
+    # -> "/task add <@U2> 拜访ACME due 2026-12-04"; field_for_error() says which field a refusal is about
 """
 from __future__ import annotations
 
@@ -31,8 +29,7 @@ from storage.models import Member, Team
 
 #: A prompt completes a command that needs one more piece of text (a reason to reject).
 PROMPT = "prompt"
-CHANNEL = "channel"
-MAX_TEXT = 2000
+CHANNEL, MAX_TEXT = "channel", 2000
 #: Refusals about a date, for a feature's error map.
 DATE_ERRORS = ("parse.bad_date", "parse.past_date", "parse.ambiguous_time")
 _TEAM_ERRORS = ("core.no_team", "core.not_member")

@@ -182,7 +182,27 @@ def _parse_set(rest: str, ctx: Ctx) -> SetGoal:
     mentions, rest = parsing.take_mentions(rest)
     if len(mentions) > 1:
         raise UsageError("goals.one_person", example=example)
-    words = [w for w in rest.split() if w]
+    words, team, mine, mentions = _take_scope([w for w in rest.split() if w], mentions)
+    if team and mentions:
+        raise UsageError("goals.team_or_person", example=example)
+    if mine and (team or mentions):
+        raise UsageError("goals.team_or_person", example=example)
+    words, sign, at_least = _target_words(words)
+    words, deadline, recurring, period = _take_time(words, ctx)
+    words, target, relative, delta, typed = _take_target(words, sign, at_least)
+    metric = " ".join(words).strip(" ,，") or None
+    if relative and deadline is not None:
+        raise UsageError("goals.relative_needs_period", example="goals.example_relative")
+    if target is not None and not relative and target.value <= 0:
+        raise UsageError("goals.target_positive", example=example)
+    who = mentions[0] if mentions else None
+    return SetGoal(metric=metric, target=target, relative=relative, period=period, recurring=recurring,
+                   deadline=deadline, who=who, team=team, mine=mine, delta=delta, typed=typed)
+
+
+def _take_scope(words: list[str], mentions: list) -> tuple[list[str], bool, bool, list]:
+    """Whose goal: 'for team' / 为团队, 'for me' / 为自己, 'for li' / 为李雷 (a member named without @).
+    -> (the other words, team, mine, mentions)."""
     team = mine = False
     kept: list[str] = []
     for i, w in enumerate(words):
@@ -206,17 +226,14 @@ def _parse_set(rest: str, ctx: Ctx) -> SetGoal:
             mentions = [parsing.Mention(None, w[1:], w[1:])]
             continue
         kept.append(w)
-    words = kept
-    if team and mentions:
-        raise UsageError("goals.team_or_person", example=example)
-    if mine and (team or mentions):
-        raise UsageError("goals.team_or_person", example=example)
-    words, sign, at_least = _target_words(words)
+    return kept, team, mine, mentions
 
-    deadline = None
-    recurring = None
-    period = None
-    # a deadline: "by <date>" / "截止 <date>" / "<date>前"
+
+def _take_time(words: list[str], ctx: Ctx):
+    """The goal's time: a deadline ('by <date>', 截止 <date>, <date>前), a recurrence (monthly) or a
+    calendar period (2026-Q4; a single day is a deadline). -> (the other words, deadline, recurring,
+    period)."""
+    deadline = recurring = period = None
     idx = next((i for i, w in enumerate(words) if w.casefold() in DEADLINE_WORDS), None)
     if idx is not None:
         date_text = " ".join(words[idx + 1:])
@@ -237,10 +254,16 @@ def _parse_set(rest: str, ctx: Ctx) -> SetGoal:
         if period is not None and period.kind == "day":
             deadline, period = period.start.date(), None
             if _day_end(deadline, ctx) <= ctx.now:
-                raise UsageError("goals.period_over", period=deadline.isoformat(), example=example)
+                raise UsageError("goals.period_over", period=deadline.isoformat(), example="goals.example_set")
         if period is not None and period.end <= ctx.now:
-            raise UsageError("goals.period_over", period=fmt.period_label(period, ctx.lang), example=example)
+            raise UsageError("goals.period_over", period=fmt.period_label(period, ctx.lang),
+                             example="goals.example_set")
+    return words, deadline, recurring, period
 
+
+def _take_target(words: list[str], sign, at_least: bool):
+    """The target: the last word that is an amount, made a change when a word like 增长 came before it.
+    -> (the other words, target, relative, delta, the target as typed)."""
     target = None
     relative = delta = False
     typed = ""
@@ -261,15 +284,8 @@ def _parse_set(rest: str, ctx: Ctx) -> SetGoal:
         relative, delta = True, not target.percent
         target = parsing.Amount(sign * target.value, target.percent)
     if at_least and relative:
-        raise UsageError("parse.bad_amount", value=typed, example=example)
-    metric = " ".join(words).strip(" ,，") or None
-    if relative and deadline is not None:
-        raise UsageError("goals.relative_needs_period", example="goals.example_relative")
-    if target is not None and not relative and target.value <= 0:
-        raise UsageError("goals.target_positive", example=example)
-    who = mentions[0] if mentions else None
-    return SetGoal(metric=metric, target=target, relative=relative, period=period, recurring=recurring,
-                   deadline=deadline, who=who, team=team, mine=mine, delta=delta, typed=typed)
+        raise UsageError("parse.bad_amount", value=typed, example="goals.example_set")
+    return words, target, relative, delta, typed
 
 
 def _starts_threshold(words: list[str]) -> bool:

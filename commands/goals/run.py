@@ -159,49 +159,12 @@ def _set(session, req: SetGoal, ctx: Ctx) -> Reply:
     user_id, who = _scope(session, req, ctx)
     name = metric_name(metric, lang)
 
-    if req.recurring:
-        cur = parsing.period_of(req.recurring, ctx.now, tz)
-        w = Window(cur.start, cur.end, cur.kind)
-        kind, start, end = req.recurring, None, None
-    elif req.period is not None:
-        w = Window(req.period.start, req.period.end, req.period.kind)
-        kind, start, end = w.kind, w.start, w.end
-    else:
-        start = datetime.combine(ctx.local_now.date(), time(0), tz)
-        end = _day_end(req.deadline, ctx)
-        w = Window(start, end, "deadline")
-        kind = "deadline"
-
+    w, kind, start, end = _goal_window(req, ctx)
     notes: list[str] = []
     base = pct_value = None
     if req.relative:
-        prev = previous_windows(w, tz, 1)[0]
-        base = queries.actuals(session, team.id, [metric], prev.start, prev.end, user_id=user_id).get(metric.id)
-        prev_label = fmt.period_label(prev.period(), lang)
-        last = activities.last_result(session, team.id) if metric.code == activities.METRIC and user_id is None else None
-        if last is not None:  # 以上次活动参与人数为基准: the base is the previous activity, not the period
-            base, prev_label = float(last.participants), t(lang, "activities.goal_base", name=f"#{last.id} {last.name}")
-        if not base or base <= 0:
-            raise UsageError("goals.relative_no_base", metric=name, period=prev_label,
-                             example="goals.example_set")
-        if req.delta:  # '增长20万': the previous period plus that amount
-            _whole_count(metric, abs(req.target.value), lang, "goals.example_relative")
-            target = base + req.target.value
-            pct_value = 100.0 * req.target.value / base
-            change = ("+" if req.target.value >= 0 else "-") + fmt.plan_amount(abs(req.target.value), metric.unit, lang)
-        else:
-            pct_value = req.target.value
-            target = base * (1 + pct_value / 100.0)
-            change = ("+" if pct_value >= 0 else "") + pct(pct_value)
-        if metric.unit == "count":
-            # Counts are whole: a growth target rounds up to the next whole one, a cut to the nearest.
-            target = float(math.ceil(target - 1e-9) if pct_value >= 0 else round(target))
-        elif metric.unit.upper() == "CNY":
-            target = float(round(target))  # no cents in a plan
-        if target <= 0:
-            raise UsageError("goals.target_positive", example="goals.example_set")
-        notes.append(t(lang, "goals.relative_echo", target=fmt.plan_amount(target, metric.unit, lang),
-                       base=fmt.amount(base, metric.unit, lang), period=prev_label, change=change))
+        target, base, pct_value, note = _relative_target(session, req, metric, w, user_id, ctx)
+        notes.append(note)
     else:
         target = req.target.value
         if req.target.percent and metric.unit != "%":
@@ -235,6 +198,54 @@ def _set(session, req: SetGoal, ctx: Ctx) -> Reply:
     shown = fmt.plan_amount(target, metric.unit, lang) if req.relative else fmt.amount(target, metric.unit, lang)
     text = t(lang, "goals.set_done", id=goal.id, who=who, metric=name, target=shown, period=label(goal, tz, lang))
     return Reply(parts=tuple(Text(x) for x in [text, *notes]), private=False, summary=text)
+
+
+def _goal_window(req: SetGoal, ctx: Ctx) -> tuple[Window, str, datetime | None, datetime | None]:
+    """The goal's current window, and its kind and period as stored (a recurring goal stores none)."""
+    if req.recurring:
+        cur = parsing.period_of(req.recurring, ctx.now, ctx.tz)
+        return Window(cur.start, cur.end, cur.kind), req.recurring, None, None
+    if req.period is not None:
+        w = Window(req.period.start, req.period.end, req.period.kind)
+        return w, w.kind, w.start, w.end
+    start = datetime.combine(ctx.local_now.date(), time(0), ctx.tz)
+    end = _day_end(req.deadline, ctx)
+    return Window(start, end, "deadline"), "deadline", start, end
+
+
+def _relative_target(session, req: SetGoal, metric: Metric, w: Window, user_id: str | None, ctx: Ctx):
+    """A change on the previous period ('+20%', '增长20万') as a target: -> (target, the previous
+    period's actual, the change in percent, the line echoing how it was worked out)."""
+    lang, tz, team = ctx.lang, ctx.tz, ctx.team
+    name = metric_name(metric, lang)
+    prev = previous_windows(w, tz, 1)[0]
+    base = queries.actuals(session, team.id, [metric], prev.start, prev.end, user_id=user_id).get(metric.id)
+    prev_label = fmt.period_label(prev.period(), lang)
+    last = activities.last_result(session, team.id) if metric.code == activities.METRIC and user_id is None else None
+    if last is not None:  # 以上次活动参与人数为基准: the base is the previous activity, not the period
+        base, prev_label = float(last.participants), t(lang, "activities.goal_base", name=f"#{last.id} {last.name}")
+    if not base or base <= 0:
+        raise UsageError("goals.relative_no_base", metric=name, period=prev_label,
+                         example="goals.example_set")
+    if req.delta:  # '增长20万': the previous period plus that amount
+        _whole_count(metric, abs(req.target.value), lang, "goals.example_relative")
+        target = base + req.target.value
+        pct_value = 100.0 * req.target.value / base
+        change = ("+" if req.target.value >= 0 else "-") + fmt.plan_amount(abs(req.target.value), metric.unit, lang)
+    else:
+        pct_value = req.target.value
+        target = base * (1 + pct_value / 100.0)
+        change = ("+" if pct_value >= 0 else "") + pct(pct_value)
+    if metric.unit == "count":
+        # Counts are whole: a growth target rounds up to the next whole one, a cut to the nearest.
+        target = float(math.ceil(target - 1e-9) if pct_value >= 0 else round(target))
+    elif metric.unit.upper() == "CNY":
+        target = float(round(target))  # no cents in a plan
+    if target <= 0:
+        raise UsageError("goals.target_positive", example="goals.example_set")
+    note = t(lang, "goals.relative_echo", target=fmt.plan_amount(target, metric.unit, lang),
+             base=fmt.amount(base, metric.unit, lang), period=prev_label, change=change)
+    return target, base, pct_value, note
 
 
 def _same_goal(session, team_id: int, metric_id: int, user_id: str | None, kind: str, recurring: bool,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from dateutil.relativedelta import relativedelta
@@ -233,20 +234,34 @@ def _end_of(which: str, today: date, cal) -> date:
 
 def _parse_day(s: str, today: date, cal=None) -> _Day | None:
     """A calendar day written in s (the whole of s), or None. `cal`: the team's working-day calendar
-    (holidays and 月初 depend on it; CN when not given)."""
+    (holidays and 月初 depend on it; CN when not given). The first way of writing a day that s
+    matches decides (a match that is no real day, 2月30日, is None)."""
     cal = cal or workdays.calendar_for("CN")
+    for read in (_named_day, _written_date, _weekday_or_relative):
+        found = read(s, today, cal)
+        if found is not _UNMATCHED:
+            return found
+    return None
+
+
+#: What a reader of _parse_day returns when s is not written its way (None: its way, but no day).
+_UNMATCHED: Any = object()
+
+
+def _day(d: date | None) -> _Day | None:
+    return _Day(d) if d else None
+
+
+def _named_day(s: str, today: date, cal) -> _Day | None:
+    """Days with names: 今天, 月底, 国庆节前, 12月初, end of December, 年底."""
     if s in _FIXED_DAYS:
         offset, default = _FIXED_DAYS[s]
         return _Day(today + timedelta(days=offset), default=default)
-
     if s in _END_OF:
         return _Day(_end_of(_END_OF[s], today, cal))
-
     named = holidays.holiday_words(s)
     if named is not None and named[1]:
-        d = holidays.day_around(named[0], named[1], today, cal)
-        return _Day(d) if d else None
-
+        return _day(holidays.day_around(named[0], named[1], today, cal))
     m = _ZH_MONTH_PART.fullmatch(s)
     if m:
         month = _cn_int(m.group("m"))
@@ -260,27 +275,24 @@ def _parse_day(s: str, today: date, cal=None) -> _Day | None:
         if part == "初":
             return _Day(cal.next_workday(first))
         return _Day(first.replace(day={"上旬": 10, "中": 15, "中旬": 20}[part]))
-
     m = _EN_MONTH_END.fullmatch(s)
     if m:
         first = _mkdate(int(m.group("y")) if m.group("y") else today.year, _MONTHS_EN[m.group("mon")], 1)
         return _Day(_month_end(first)) if first else None
-
     m = _YEAR_END.fullmatch(s)
     if m:
-        d = _mkdate(int(m.group("y") or m.group("y2")), 12, 31)
-        return _Day(d) if d else None
+        return _day(_mkdate(int(m.group("y") or m.group("y2")), 12, 31))
+    return _UNMATCHED
 
+
+def _written_date(s: str, today: date, cal) -> _Day | None:
+    """Dates written out: 2026-12-05, 12/5, 十月一日, 明年3月1日, 15号, 下个月5号, Dec 5, 5 December."""
     m = _ISO_DATE.fullmatch(s)
     if m:
-        d = _mkdate(int(m.group("y")), int(m.group("m")), int(m.group("d")))
-        return _Day(d) if d else None
-
+        return _day(_mkdate(int(m.group("y")), int(m.group("m")), int(m.group("d"))))
     m = _MONTH_DAY.fullmatch(s)
     if m:
-        d = _mkdate(today.year, int(m.group("m")), int(m.group("d")))
-        return _Day(d) if d else None
-
+        return _day(_mkdate(today.year, int(m.group("m")), int(m.group("d"))))
     m = _ZH_DATE.fullmatch(s)
     if m:
         if not m.group("suffix") and not m.group("d").isdigit():
@@ -293,46 +305,41 @@ def _parse_day(s: str, today: date, cal=None) -> _Day | None:
             year = int(m.group("y"))
         elif m.group("rel") == "明年":
             year += 1
-        d = _mkdate(year, month, dom)
-        return _Day(d) if d else None
-
+        return _day(_mkdate(year, month, dom))
     m = _ZH_DAY_OF_MONTH.fullmatch(s)
     if m:
         dom = _cn_int(m.group("d"))
         if dom is None:
             return None
         base = today + relativedelta(months=1) if (m.group("which") or "").startswith("下") else today
-        d = _mkdate(base.year, base.month, dom)
-        return _Day(d) if d else None
-
+        return _day(_mkdate(base.year, base.month, dom))
     m = _EN_MONTH_DAY.fullmatch(s) or _EN_DAY_MONTH.fullmatch(s)
     if m:
         year = int(m.group("y")) if m.group("y") else today.year
-        d = _mkdate(year, _MONTHS_EN[m.group("mon")], int(m.group("d")))
-        return _Day(d) if d else None
+        return _day(_mkdate(year, _MONTHS_EN[m.group("mon")], int(m.group("d"))))
+    return _UNMATCHED
 
+
+def _weekday_or_relative(s: str, today: date, cal) -> _Day | None:
+    """Weekdays and counted days: next friday, 下周三, in 3 days, 三天后."""
     m = _EN_WEEKDAY.fullmatch(s) or _EN_WEEKDAY_WEEK.fullmatch(s)
     if m:
         return _weekday(today, _WEEKDAYS_EN[m.group("wd")], {"next": 1, "this": 0, "last": -1}.get(m.group("q")))
-
     m = _ZH_WEEKDAY.fullmatch(s)
     if m:
         q = m.group("q")
         week = None if q is None else 2 if q.startswith("下下") else 1 if q.startswith("下") else \
             -1 if q.startswith("上") else 0
         return _weekday(today, _WEEKDAYS_ZH[m.group("wd")], week)
-
     m = _EN_RELATIVE.fullmatch(s)
     if m:
         n = _cn_int(m.group("n1") or m.group("n2"))
         return _Day(_relative(today, n, m.group("u1") or m.group("u2"))) if n is not None else None
-
     m = _ZH_RELATIVE.fullmatch(s)
     if m:
         n = _cn_int(m.group("n"))
         return _Day(_relative(today, n, m.group("u"))) if n is not None else None
-
-    return None
+    return _UNMATCHED
 
 
 def _weekday(today: date, wd: int, week: int | None) -> _Day:
