@@ -32,14 +32,14 @@ def _setup(slack, clock):
 
 
 def _records(slack) -> list[Assessment]:
-    with Session(slack.engine) as s:
-        return list(s.scalars(select(Assessment).order_by(Assessment.id)))
+    with Session(slack.engine) as session:
+        return list(session.scalars(select(Assessment).order_by(Assessment.id)))
 
 
 def _queued(slack, destination: str) -> list[dict]:
     """What the command queued for one person (the outbox; its sender has its own tests)."""
-    with Session(slack.engine) as s:
-        return [json.loads(m.payload) for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+    with Session(slack.engine) as session:
+        return [json.loads(m.payload) for m in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
                 if m.destination == destination]
 
 

@@ -487,9 +487,9 @@ def test_kudos_form(slack):
         assert list(body["errors"]) == [field] and fragment in body["errors"][field], body
     assert slack.counts()["kudos"] == 0
     assert slack.submit(view, {"receiver": "U3", "reason": "拿下ACME\n年框"}, user="U2").body == ""
-    with Session(slack.engine) as s:
-        [row] = s.scalars(select(Kudos)).all()
-        posts = [m for m in s.scalars(select(OutboxMessage)) if m.destination == f"channel:{CHANNEL}"]
+    with Session(slack.engine) as session:
+        [row] = session.scalars(select(Kudos)).all()
+        posts = [m for m in session.scalars(select(OutboxMessage)) if m.destination == f"channel:{CHANNEL}"]
     assert (row.giver, row.receiver, row.reason) == ("U2", "U3", "拿下ACME 年框")
     assert len(posts) == 1 and "<@U2> 表扬了 <@U3>：拿下ACME 年框" in posts[0].payload
     assert "已在团队频道公开表扬 <@U3>" in payload_text(told(slack)[-1])

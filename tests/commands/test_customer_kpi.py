@@ -29,47 +29,47 @@ def _team(uow, clock) -> Chat:
     return chat
 
 
-def _customer(s, team_id, cid_name, owner, stage, *, amount=None, active=NOW, history=()):
+def _customer(session, team_id, cid_name, owner, stage, *, amount=None, active=NOW, history=()):
     c = Customer(team_id=team_id, name=cid_name, name_key=cid_name, owner_id=owner, created_by="wang",
                  created_at=local("2026-09-01", "10:00"), stage=stage, amount=amount,
                  stage_changed_at=active, active_at=active, updated_at=active)
-    s.add(c)
-    s.flush()
+    session.add(c)
+    session.flush()
     for frm, to, owner_then, day, amt in history:
-        s.add(CustomerStageChange(customer_id=c.id, team_id=team_id, from_stage=frm, to_stage=to, amount=amt,
+        session.add(CustomerStageChange(customer_id=c.id, team_id=team_id, from_stage=frm, to_stage=to, amount=amt,
                                   owner_id=owner_then, by=owner_then or "teambot", at=local(day, "11:00")))
     return c
 
 
-def _followups(s, team_id, c, by, days):
+def _followups(session, team_id, c, by, days):
     for d in days:
-        s.add(FollowUp(team_id=team_id, customer_id=c.id, by=by, how="call", note="电话", at=local(d, "15:00")))
+        session.add(FollowUp(team_id=team_id, customer_id=c.id, by=by, how="call", note="电话", at=local(d, "15:00")))
 
 
 def _seed(uow) -> int:
     with uow() as u:
-        s = u.session
-        team = s.scalars(select(Team)).one()
+        session = u.session
+        team = session.scalars(select(Team)).one()
         tid = team.id
-        yf = _customer(s, tid, "杭州云帆科技", "li", "won", amount=500_000, history=(
+        yf = _customer(session, tid, "杭州云帆科技", "li", "won", amount=500_000, history=(
             (None, "lead", "li", "2026-11-02", None), ("lead", "contacted", "li", "2026-11-05", None),
             ("contacted", "qualified", "li", "2026-11-10", None), ("qualified", "proposal", "li", "2026-11-15", None),
             ("proposal", "won", "li", "2026-11-20", 500_000)))
         # Qualified while li owned it, then handed to han: li's KPI.
-        my = _customer(s, tid, "苏州明远", "han", "qualified", amount=200_000, history=(
+        my = _customer(session, tid, "苏州明远", "han", "qualified", amount=200_000, history=(
             (None, "contacted", "han", "2026-10-20", None), ("contacted", "qualified", "li", "2026-11-12", None)))
-        _customer(s, tid, "宁波海联", "han", "lost", history=(
+        _customer(session, tid, "宁波海联", "han", "lost", history=(
             (None, "lead", "han", "2026-11-03", None), ("lead", "lost", "han", "2026-11-18", None)))
         # In the pool: its release row (lead -> lead) is no stage reached.
-        _customer(s, tid, "上海老客户", None, "lead", history=(
+        _customer(session, tid, "上海老客户", None, "lead", history=(
             (None, "lead", "li", "2026-10-01", None), ("lead", "lead", "li", "2026-11-01", None)))
         # Added straight into negotiation; no follow-up since 10-28: returns to the pool on Fri 11-27.
-        bj = _customer(s, tid, "北京远景", "li", "negotiation", amount=300_000, active=local("2026-10-28", "10:00"),
+        bj = _customer(session, tid, "北京远景", "li", "negotiation", amount=300_000, active=local("2026-10-28", "10:00"),
                        history=((None, "negotiation", "li", "2026-11-04", 300_000),))
-        _customer(s, tid, "广州老客户", "han", "qualified", history=((None, "qualified", "han", "2026-09-15", None),))
-        _followups(s, tid, yf, "li", ("2026-11-03", "2026-11-09", "2026-11-19"))
-        _followups(s, tid, my, "han", ("2026-11-16", "2026-11-24"))
-        _followups(s, tid, bj, "li", ("2026-10-28",))
+        _customer(session, tid, "广州老客户", "han", "qualified", history=((None, "qualified", "han", "2026-09-15", None),))
+        _followups(session, tid, yf, "li", ("2026-11-03", "2026-11-09", "2026-11-19"))
+        _followups(session, tid, my, "han", ("2026-11-16", "2026-11-24"))
+        _followups(session, tid, bj, "li", ("2026-10-28",))
         return tid
 
 
@@ -88,15 +88,15 @@ def test_record_metrics_credit_the_owner_at_the_time(uow):
     nov = parsing.period_of("month", NOW, SHANGHAI)
     codes = list(cq.COMPUTED)
     with uow() as u:
-        s = u.session
-        team = cq.record_actuals(s, tid, codes, nov.start, nov.end)
-        by_user = cq.record_actuals_by_user(s, tid, codes, nov.start, nov.end)
+        session = u.session
+        team = cq.record_actuals(session, tid, codes, nov.start, nov.end)
+        by_user = cq.record_actuals_by_user(session, tid, codes, nov.start, nov.end)
         october = parsing.period_of("month", local("2026-10-15", "10:00"), SHANGHAI)
-        oct_team = cq.record_actuals(s, tid, codes, october.start, october.end)
+        oct_team = cq.record_actuals(session, tid, codes, october.start, october.end)
         # A quality stage set later in the funnel: only proposal and beyond count.
-        s.scalars(select(Team)).one().quality_stage = "proposal"
-        s.flush()
-        strict = cq.record_actuals(s, tid, ["qualified"], nov.start, nov.end)
+        session.scalars(select(Team)).one().quality_stage = "proposal"
+        session.flush()
+        strict = cq.record_actuals(session, tid, ["qualified"], nov.start, nov.end)
     assert team == {"qualified": 3.0, "followups": 5.0, "won": 1.0, "won_amount": 500_000.0}
     assert by_user == {"li": {"qualified": 3.0, "followups": 3.0, "won": 1.0, "won_amount": 500_000.0},
                        "han": {"followups": 2.0}}
@@ -170,13 +170,13 @@ def test_monthly_summary_has_the_funnel(uow, lang):
     from commands.core.workdays import calendar_for
     from reminders.jobs import JobRun
     with uow() as u:
-        s = u.session
-        team = s.get(Team, tid)
+        session = u.session
+        team = session.get(Team, tid)
         team.lang = lang
         slot = local("2026-12-01", "09:00")
         run = JobRun(team=team, kind="kpi_summary_monthly", slot=slot, fire_at=slot, now=slot,
                      calendar=calendar_for("CN"))
-        out = summary_jobs.kpi_summary_monthly(s, run)
+        out = summary_jobs.kpi_summary_monthly(session, run)
     assert len(out) == 1
     texts = [getattr(p, "text", "") for p in out[0].reply.parts]
     kpi_rows = {r[0]: r for r in _tables(out[0].reply)[0].rows}
@@ -195,11 +195,11 @@ def test_agenda_lists_stuck_deals_pool_returns_and_wins_zh_en(uow):
     chat = _team(uow, clock)
     tid = _seed(uow)
     with uow() as u:
-        s = u.session
-        c = _customer(s, tid, "深圳华强", "han", "proposal", amount=800_000, history=(
+        session = u.session
+        c = _customer(session, tid, "深圳华强", "han", "proposal", amount=800_000, history=(
             (None, "lead", "han", "2026-10-01", None), ("lead", "proposal", "han", "2026-10-20", None)))
         c.stage_changed_at = local("2026-10-20", "11:00")  # 37 days in 方案报价
-        _customer(s, tid, "武汉光谷", "han", "won", amount=1_200_000, history=(
+        _customer(session, tid, "武汉光谷", "han", "won", amount=1_200_000, history=(
             (None, "negotiation", "han", "2026-11-02", None), ("negotiation", "won", "han", "2026-11-24", None)))
     run_dialog(chat, [
         ("wang", "/agenda", ["停滞超过 14 天的客户（2）", f"#7 深圳华强 — {stage_label('proposal', 'zh')} 已 37 天，负责人 <@han>",

@@ -309,19 +309,19 @@ def test_prospecting_star_counts_qualified_customers_when_the_team_keeps_them(uo
     chat.say("li", "/progress 新客户 新客户=5")  # the metric would make li the star
     now = clock.now()
     with uow() as u:
-        s = u.session
-        team = s.scalars(select(Team)).one()
+        session = u.session
+        team = session.scalars(select(Team)).one()
         for i, (owner, stage) in enumerate((("han", "qualified"), ("han", "qualified"), ("li", "contacted"),
                                             ("li", "qualified"))):
             c = Customer(team_id=team.id, name=f"客户{i}", name_key=f"客户{i}", stage=stage, owner_id=owner,
                          created_by=owner, created_at=now, stage_changed_at=now, active_at=now, updated_at=now)
-            s.add(c)
-            s.flush()
-            s.add(CustomerStageChange(customer_id=c.id, team_id=team.id, from_stage="lead", to_stage=stage,
+            session.add(c)
+            session.flush()
+            session.add(CustomerStageChange(customer_id=c.id, team_id=team.id, from_stage="lead", to_stage=stage,
                                       owner_id=owner, by=owner, at=now))
-        s.flush()
+        session.flush()
         month = parsing.period_of("month", now, SHANGHAI)
-        star = [p for p in proposals(s, team, month, "zh") if p.title == "top_prospector"]
+        star = [p for p in proposals(session, team, month, "zh") if p.title == "top_prospector"]
     assert [[m.user_id for m in p.members] for p in star] == [["han"]]
     assert star[0].shown.endswith(" 2") and star[0].shown != "新客户 2"
 

@@ -30,33 +30,33 @@ WINDOWS = [("2025-12-31", "2026-01-05"), ("2026-09-30", "2026-10-09"), ("2026-10
            ("2026-11-30", "2026-12-01")]
 
 
-def _seed(s):
-    team = add_team(s, created_at=datetime(2025, 6, 1, tzinfo=UTC))
-    add_member(s, team, "UMGR", "manager", "王经理")
-    add_member(s, team, "UMGR2", "manager", "Li Manager")
-    add_member(s, team, "UHR", "performance_admin", "绩效小周")
-    add_member(s, team, "UA", "rep", "Alice")
-    add_member(s, team, "UB", "account_manager", "小白")
-    add_member(s, team, "URES", "resource_admin", "资源老赵")
-    set_pref(s, "UMGR2", lang="en")
+def _seed(session):
+    team = add_team(session, created_at=datetime(2025, 6, 1, tzinfo=UTC))
+    add_member(session, team, "UMGR", "manager", "王经理")
+    add_member(session, team, "UMGR2", "manager", "Li Manager")
+    add_member(session, team, "UHR", "performance_admin", "绩效小周")
+    add_member(session, team, "UA", "rep", "Alice")
+    add_member(session, team, "UB", "account_manager", "小白")
+    add_member(session, team, "URES", "resource_admin", "资源老赵")
+    set_pref(session, "UMGR2", lang="en")
     # UB's November is already confirmed: only UA is left for that month.
-    s.add(Assessment(team_id=team.id, user_id="UB", period="2026-11", kind="month", computed=80.0, band="B",
+    session.add(Assessment(team_id=team.id, user_id="UB", period="2026-11", kind="month", computed=80.0, band="B",
                      confirmed_by="UMGR", confirmed_at=local("2026-11-30", "18:00")))
     # A recurring personal target, so UA's sheet has a score.
-    s.add(Goal(team_id=team.id, metric_id=_metric(s, team, "customers"), user_id="UA", target=10, kind="month",
+    session.add(Goal(team_id=team.id, metric_id=_metric(session, team, "customers"), user_id="UA", target=10, kind="month",
                recurring=True, created_by="UMGR", created_at=datetime(2025, 6, 1, tzinfo=UTC),
                updated_at=datetime(2025, 6, 1, tzinfo=UTC)))
-    s.flush()
+    session.flush()
     return team
 
 
-def _metric(s, team, code):
+def _metric(session, team, code):
     from commands.core.metrics import seed_metrics, team_metrics
 
-    if not team_metrics(s, team.id):
-        seed_metrics(s, team.id)
-        s.flush()
-    return next(m.id for m in team_metrics(s, team.id) if m.code == code)
+    if not team_metrics(session, team.id):
+        seed_metrics(session, team.id)
+        session.flush()
+    return next(m.id for m in team_metrics(session, team.id) if m.code == code)
 
 
 def _expected(team_id: int) -> dict[str, tuple[str, str]]:

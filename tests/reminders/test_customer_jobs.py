@@ -21,21 +21,21 @@ KINDS = {k: schedule.DEFAULT_KINDS[k] for k in (customer_jobs.FOLLOWUP_KIND, cus
                                                  customer_jobs.DIGEST_KIND)}
 
 
-def add_customer(s, team, name: str, owner: str | None, active: datetime, *, stage: str = "contacted",
+def add_customer(session, team, name: str, owner: str | None, active: datetime, *, stage: str = "contacted",
                  contact: str = "", amount: float | None = None) -> Customer:
     c = Customer(team_id=team.id, name=name, name_key=name.lower(), owner_id=owner, created_by=owner or "wang",
                  created_at=active, stage=stage, stage_changed_at=active, active_at=active, updated_at=active,
                  contact=contact, amount=amount)
-    s.add(c)
-    s.flush()
+    session.add(c)
+    session.flush()
     return c
 
 
-def add_followup(s, c: Customer, by: str, at: datetime, note: str, next_on: date | None) -> FollowUp:
+def add_followup(session, c: Customer, by: str, at: datetime, note: str, next_on: date | None) -> FollowUp:
     f = FollowUp(team_id=c.team_id, customer_id=c.id, by=by, how="call", note=note, at=at, next_on=next_on,
                  next_state="pending" if next_on else None)
-    s.add(f)
-    s.flush()
+    session.add(f)
+    session.flush()
     return f
 
 
@@ -43,17 +43,17 @@ def _seed_pool(uow, *, lang: str = "zh"):
     """Team 华东销售 (CN calendar, Shanghai): li owns four customers whose pool clock ran out on
     different days around National Day 2026; one is won (never returns), one sits in the pool."""
     with uow() as u:
-        s = u.session
-        team = add_team(s, lang=lang)
-        add_member(s, team, "wang", "manager")
-        add_member(s, team, "li")
-        add_member(s, team, "han")
+        session = u.session
+        team = add_team(session, lang=lang)
+        add_member(session, team, "wang", "manager")
+        add_member(session, team, "li")
+        add_member(session, team, "han")
         # active 2026-09-03 + 30 days = Sat 2026-10-03 (国庆): released Thu 2026-10-08, warned Mon 09-28.
-        add_customer(s, team, "杭州云帆科技", "li", local("2026-09-03", "15:00"), contact="陈总")
+        add_customer(session, team, "杭州云帆科技", "li", local("2026-09-03", "15:00"), contact="陈总")
         # active 2026-09-02 + 30 days = Fri 2026-10-02 (国庆): the same days.
-        add_customer(s, team, "苏州明远", "li", local("2026-09-02", "10:00"))
-        add_customer(s, team, "宁波海联", "li", local("2026-08-01", "10:00"), stage="won")
-        add_customer(s, team, "上海老客户", None, local("2026-08-01", "10:00"))
+        add_customer(session, team, "苏州明远", "li", local("2026-09-02", "10:00"))
+        add_customer(session, team, "宁波海联", "li", local("2026-08-01", "10:00"), stage="won")
+        add_customer(session, team, "上海老客户", None, local("2026-08-01", "10:00"))
         return team.id
 
 
@@ -187,20 +187,20 @@ def test_away_owner_is_not_warned_but_the_rule_still_applies(uow):
 
 def test_followup_due_dm_at_nine_on_the_working_day_once(uow):
     with uow() as u:
-        s = u.session
-        team = add_team(s, lang="zh")
-        add_member(s, team, "wang", "manager")
-        add_member(s, team, "li")
-        add_member(s, team, "amy")
-        set_pref(s, "amy", lang="en")
-        yf = add_customer(s, team, "杭州云帆科技", "li", local("2026-09-20", "10:00"), contact="陈总")
-        add_followup(s, yf, "li", local("2026-09-21", "10:00"), "初次电话", None)
+        session = u.session
+        team = add_team(session, lang="zh")
+        add_member(session, team, "wang", "manager")
+        add_member(session, team, "li")
+        add_member(session, team, "amy")
+        set_pref(session, "amy", lang="en")
+        yf = add_customer(session, team, "杭州云帆科技", "li", local("2026-09-20", "10:00"), contact="陈总")
+        add_followup(session, yf, "li", local("2026-09-21", "10:00"), "初次电话", None)
         # next date in the holiday: reminded on Thu 10-08.
-        add_followup(s, yf, "li", local("2026-09-29", "16:00"), "确认了采购预算", date(2026, 10, 3))
-        acme = add_customer(s, team, "ACME", "amy", local("2026-09-20", "10:00"))
-        add_followup(s, acme, "amy", local("2026-09-30", "10:00"), "sent the quote", date(2026, 10, 9))
-        pooled = add_customer(s, team, "公海客户", None, local("2026-09-20", "10:00"))
-        add_followup(s, pooled, "li", local("2026-09-30", "10:00"), "no answer", date(2026, 10, 8))
+        add_followup(session, yf, "li", local("2026-09-29", "16:00"), "确认了采购预算", date(2026, 10, 3))
+        acme = add_customer(session, team, "ACME", "amy", local("2026-09-20", "10:00"))
+        add_followup(session, acme, "amy", local("2026-09-30", "10:00"), "sent the quote", date(2026, 10, 9))
+        pooled = add_customer(session, team, "公海客户", None, local("2026-09-20", "10:00"))
+        add_followup(session, pooled, "li", local("2026-09-30", "10:00"), "no answer", date(2026, 10, 8))
     for day in ("2026-10-03", "2026-10-05", "2026-10-07"):
         _tick(uow, local(day, "09:00"))
     assert _outbox(uow, "followup:") == []
@@ -227,11 +227,11 @@ def test_followup_due_dm_at_nine_on_the_working_day_once(uow):
 
 def test_snoozed_followup_is_reminded_again_the_next_working_day(uow):
     with uow() as u:
-        s = u.session
-        team = add_team(s)
-        add_member(s, team, "li")
-        c = add_customer(s, team, "杭州云帆科技", "li", local("2026-10-08", "10:00"))
-        f = add_followup(s, c, "li", local("2026-10-08", "10:00"), "报价", date(2026, 10, 9))
+        session = u.session
+        team = add_team(session)
+        add_member(session, team, "li")
+        c = add_customer(session, team, "杭州云帆科技", "li", local("2026-10-08", "10:00"))
+        f = add_followup(session, c, "li", local("2026-10-08", "10:00"), "报价", date(2026, 10, 9))
         fid = f.id
     _tick(uow, local("2026-10-09", "09:00"))
     with uow() as u:  # what the snooze button does: next working day, still pending
@@ -245,12 +245,12 @@ def test_snoozed_followup_is_reminded_again_the_next_working_day(uow):
 
 def test_away_owner_gets_no_followup_dm(uow):
     with uow() as u:
-        s = u.session
-        team = add_team(s)
-        add_member(s, team, "li")
-        set_pref(s, "li", away_until=local("2026-10-10", "00:00"))
-        c = add_customer(s, team, "杭州云帆科技", "li", local("2026-10-08", "10:00"))
-        add_followup(s, c, "li", local("2026-10-08", "10:00"), "报价", date(2026, 10, 9))
+        session = u.session
+        team = add_team(session)
+        add_member(session, team, "li")
+        set_pref(session, "li", away_until=local("2026-10-10", "00:00"))
+        c = add_customer(session, team, "杭州云帆科技", "li", local("2026-10-08", "10:00"))
+        add_followup(session, c, "li", local("2026-10-08", "10:00"), "报价", date(2026, 10, 9))
     _tick(uow, local("2026-10-09", "09:00"))
     assert _outbox(uow, "followup:") == []
 
@@ -295,14 +295,14 @@ def test_three_replicas_release_each_customer_once(db_url, tmp_path):
 
     uow = uow_factory(make_engine(db_url))
     with uow() as u:
-        s = u.session
-        team = add_team(s)
+        session = u.session
+        team = add_team(session)
         owners = ("li", "han", "zhao")
         for owner in owners:
-            add_member(s, team, owner)
+            add_member(session, team, owner)
         for i in range(30):
-            add_customer(s, team, f"客户{i:02d}", owners[i % 3], local("2026-09-03", "10:00") - timedelta(days=i % 5))
-        add_customer(s, team, "保留客户", "li", local("2026-09-20", "10:00"))
+            add_customer(session, team, f"客户{i:02d}", owners[i % 3], local("2026-09-03", "10:00") - timedelta(days=i % 5))
+        add_customer(session, team, "保留客户", "li", local("2026-09-20", "10:00"))
     start, end = local("2026-10-08", "08:00"), local("2026-10-08", "10:00")
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(3)
@@ -316,12 +316,12 @@ def test_three_replicas_release_each_customer_once(db_url, tmp_path):
     assert [p.exitcode for p in procs] == [0, 0, 0]
     reports = [json.loads(o.read_text()) for o in outs]
     with uow() as u:
-        s = u.session
-        hist = Counter(x.customer_id for x in s.scalars(select(CustomerStageChange)))
-        released = {c.id: c.version for c in s.scalars(select(Customer).where(Customer.owner_id.is_(None)))}
-        kept = s.scalars(select(Customer).where(Customer.owner_id.is_not(None))).all()
-        claims = [r for r in s.scalars(select(FireLedger).where(FireLedger.kind == "customer_pool"))]
-        dms = [m.dedupe_key for m in s.scalars(select(OutboxMessage)) if (m.dedupe_key or "").startswith("pool:")]
+        session = u.session
+        hist = Counter(x.customer_id for x in session.scalars(select(CustomerStageChange)))
+        released = {c.id: c.version for c in session.scalars(select(Customer).where(Customer.owner_id.is_(None)))}
+        kept = session.scalars(select(Customer).where(Customer.owner_id.is_not(None))).all()
+        claims = [r for r in session.scalars(select(FireLedger).where(FireLedger.kind == "customer_pool"))]
+        dms = [m.dedupe_key for m in session.scalars(select(OutboxMessage)) if (m.dedupe_key or "").startswith("pool:")]
     assert len(released) == 30 and set(released.values()) == {2}
     assert set(hist) == set(released) and set(hist.values()) == {1}
     assert [c.name for c in kept] == ["保留客户"]
