@@ -73,3 +73,15 @@ def test_adapters_repeat_each_other_at_most_twice():
     """What every adapter needs lives in bot/kit; at most 2 pairs of places in bot/ repeat 6+ lines."""
     repeated = _repeated_blocks(ROOT / "bot")
     assert len(repeated) <= 2, "\n".join(repeated)
+
+
+def test_the_recipient_rule_is_written_once():
+    """A person's language, time zone and time away are read through commands.core.people's
+    recipient_prefs() (the dispatcher reads the asker's own with the team, settings writes them)."""
+    import ast
+    allowed = {"commands/core/people.py", "commands/core/dispatch.py", "commands/settings.py"}
+    readers = {str(path.relative_to(ROOT)) for package in ("bot", "commands", "reminders")
+               for path in (ROOT / package).rglob("*.py")
+               if any(isinstance(node, ast.Name) and node.id == "UserPref"
+                      for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))}
+    assert readers <= allowed, sorted(readers - allowed)

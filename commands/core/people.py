@@ -178,9 +178,13 @@ class RecipientPrefs:
         p = self.prefs.get(user_id)
         return zone(p.tz if p else None, self.team_tz)
 
-    def away(self, user_id: str, at: datetime) -> bool:
+    def away_until(self, user_id: str) -> datetime | None:
         p = self.prefs.get(user_id)
-        return bool(p and p.away_until and p.away_until > at)
+        return p.away_until if p else None
+
+    def away(self, user_id: str, at: datetime) -> bool:
+        until = self.away_until(user_id)
+        return bool(until and until > at)
 
 
 def recipient_prefs(session: Session, team: Team, user_ids: Iterable[str]) -> RecipientPrefs:

@@ -1,17 +1,16 @@
 """A customer's card, its buttons, and the DMs a customer command causes."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import select
 
 from commands.core import fmt
 from commands.core.context import Ctx
+from commands.core.people import recipient_prefs
 from commands.core.reply import Actions, Button, Fields, Outgoing, Reply, Text
 from commands.customers import access
 from commands.customers.stages import CLOSED, stage_name
 from commands.i18n import t
-from storage.models import Customer, Member, UserPref
+from storage.models import Customer, Member
 
 
 def money(value: float, lang: str) -> str:
@@ -59,19 +58,10 @@ def customer_buttons(c: Customer, ctx: Ctx, lang: str) -> Actions | None:
     return Actions(tuple(buttons)) if buttons else None
 
 
-def _recipient(session, ctx: Ctx, user_id: str) -> tuple[str, ZoneInfo]:
-    pref = session.get(UserPref, (ctx.actor.platform, user_id))
-    lang = (pref.lang if pref else None) or ctx.team.lang
-    try:
-        tz = ZoneInfo((pref.tz if pref else None) or ctx.team.tz)
-    except (KeyError, ValueError, OSError):
-        tz = ctx.tz
-    return lang, tz
-
-
 def dm(session, ctx: Ctx, user_id: str, key: str, c: Customer | None, **args) -> None:
     """A DM to a member in their own language: `key` with the customer (if any) and its card."""
-    lang, tz = _recipient(session, ctx, user_id)
+    prefs = recipient_prefs(session, ctx.team, {user_id})
+    lang, tz = prefs.lang(user_id), prefs.tz(user_id)
     args = {k: (t(lang, v[1:]) if isinstance(v, str) and v.startswith("@customers.") else v)
             for k, v in args.items()}
     if c is not None:

@@ -15,6 +15,7 @@ from commands.core.people import (
     member_named,
     member_near,
     mention,
+    recipient_prefs,
     require_member,
     resolve_member,
     team_members,
@@ -36,7 +37,7 @@ from commands.tasks.parse import (
 )
 from commands.tasks.rules import allowed, may_assign_to
 from commands.tasks.show import _list
-from storage.models import Task, UserPref
+from storage.models import Task
 from storage.uow import UnitOfWork
 
 
@@ -138,10 +139,10 @@ def _away_note(session, ctx: Ctx, user_id: str) -> Text | None:
     """'@李雷 is away until …' when the assignee has said so (/teambot away)."""
     if user_id == ctx.actor.user_id:
         return None
-    pref = session.get(UserPref, (ctx.actor.platform, user_id))
-    if pref is None or pref.away_until is None or pref.away_until <= ctx.now:
+    prefs = recipient_prefs(session, ctx.team, {user_id})
+    if not prefs.away(user_id, ctx.now):
         return None
-    last = (pref.away_until.astimezone(ctx.tz) - timedelta(days=1)).date()
+    last = (prefs.away_until(user_id).astimezone(ctx.tz) - timedelta(days=1)).date()
     return Text(t(ctx.lang, "tasks.assignee_away", who=mention(user_id), until=fmt.day(last, ctx.lang)))
 
 
