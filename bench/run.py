@@ -1,6 +1,6 @@
 """teambot benchmarks: one command, one table, every figure next to a baseline from the same run.
 
-    .venv/bin/python bench/run.py [--quick] [--only throughput,fanout,kpi] [--json FILE]
+    .venv/bin/python bench/run.py [--quick] [--only throughput,fanout,kpi,customers] [--json FILE]
 
 What it measures (issue 8), all on 127.0.0.1 and bounded in time:
 
@@ -44,6 +44,9 @@ What it measures (issue 8), all on 127.0.0.1 and bounded in time:
    and WeCom (1,000 a call).
 4. KPI summary build time at 10k / 100k / 1M progress entries: bench/kpi_summary.py (the goals
    benchmark), run as a subprocess; each size against its 10k figure.
+5. Customers (issue 14): bench/customers.py, one team with 20,000 customers and 1,000,000 follow-ups:
+   `/customer list mine`, the 09:00 pool sweep and the funnel with the customer KPIs, each < 200 ms on
+   SQLite and PostgreSQL (--quick: 2,000 customers and 100,000 follow-ups).
 
 Exit status: 0 when every measurement ran (PASS/MISS per target is printed, a MISS is not an
 error); 1 when a measurement could not be made or produced wrong results (a 5xx, a missing row...).
@@ -721,15 +724,42 @@ def section_kpi(quick: bool, rows: list[Row], notes: list[str], results: dict) -
     results["kpi"] = {f"{e}/{lay}": v for (e, lay), v in found.items()}
 
 
+def section_customers(quick: bool, rows: list[Row], notes: list[str], results: dict) -> None:
+    """bench/customers.py: one team with 20,000 customers and 1,000,000 follow-ups (a tenth of each
+    with --quick); its last output line is the JSON read here."""
+    engines = "sqlite,postgresql" if pg_reachable() is None else "sqlite"
+    sizes = ["--customers", "2000", "--followups", "100000", "--repeat", "3"] if quick else []
+    cmd = [PY, str(BENCH / "customers.py"), "--engines", engines, *sizes]
+    print(f"* customers: {' '.join(cmd[2:]) or 'defaults'} ...", flush=True)
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, cwd=ROOT, check=False)
+    except subprocess.TimeoutExpired:
+        raise BenchError("bench/customers.py took more than 30 minutes") from None
+    try:
+        found = json.loads(out.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise BenchError(f"bench/customers.py gave no figures (exit {out.returncode}):\n"
+                         f"{out.stdout[-1500:]}\n{out.stderr[-1500:]}") from None
+    n, f = found["customers"], found["followups"]
+    for engine, r in found["results"].items():
+        for key, label in (("list_mine_ms", "/customer list mine"), ("stale_sweep_ms", "pool sweep (09:00 job)"),
+                           ("funnel_ms", "funnel + customer KPIs")):
+            rows.append(Row(f"{label}, {engine}, {n:,} customers / {f:,} follow-ups", fmt_ms(r[key]), "", "",
+                            "< 200 ms", verdict(r[key] < 200)))
+    notes.append(f"Customers: median of bench/customers.py (`{' '.join(cmd[2:])}`); the sweep released "
+                 + ", ".join(f"{r['released_per_sweep']} on {e}" for e, r in found["results"].items()) + ".")
+    results["customers"] = found
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="shorter runs (about 2-4 minutes in all)")
-    p.add_argument("--only", default="throughput,fanout,kpi",
-                   help="comma-separated sections: throughput, fanout, kpi")
+    p.add_argument("--only", default="throughput,fanout,kpi,customers",
+                   help="comma-separated sections: throughput, fanout, kpi, customers")
     p.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
     args = p.parse_args(argv)
     only = {x.strip() for x in args.only.split(",") if x.strip()}
-    unknown = only - {"throughput", "fanout", "kpi"}
+    unknown = only - {"throughput", "fanout", "kpi", "customers"}
     if unknown:
         p.error(f"unknown section(s): {', '.join(sorted(unknown))}")
 
@@ -757,6 +787,12 @@ def main(argv: list[str] | None = None) -> int:
             except BenchError as e:
                 errors.append(f"kpi: {e}")
                 rows.append(Row("KPI summary", "ERROR", verdict="ERROR"))
+        if "customers" in only:
+            try:
+                section_customers(args.quick, rows, notes, results)
+            except BenchError as e:
+                errors.append(f"customers: {e}")
+                rows.append(Row("customers", "ERROR", verdict="ERROR"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     notes.append(f"Load average at the end {os.getloadavg()[0]:.2f}; {time.monotonic() - started:.0f} s in all.")
