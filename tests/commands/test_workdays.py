@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from commands.core.workdays import QuietHours, calendar_for, validate_calendar
+from commands.core.workdays import ChinaCalendar, QuietHours, calendar_for, validate_calendar
 
 D = date.fromisoformat
 SH = ZoneInfo("Asia/Shanghai")
@@ -40,7 +40,7 @@ def test_cn_next_previous_and_between():
 
 
 def test_cn_beyond_chinese_calendar_data_falls_back_and_warns_once(caplog):
-    cn = calendar_for("CN")
+    cn = ChinaCalendar()  # its own, not the shared one: another test may have asked about 2030 already
     with caplog.at_level(logging.WARNING, logger="teambot.workdays"):
         # 2030 is beyond chinese_calendar 1.11's data: holidays package + weekends.
         assert not cn.is_workday(D("2030-10-01"))  # National Day
