@@ -7,7 +7,7 @@ import pytest
 
 from bot.kit import http_pool
 from bot.kit.http_pool import HttpPool, MaybeSent, NotSent
-from tests.kit.keepalive_server import KeepAliveServer
+from tests.kit.keepalive_server import KeepAliveServer, wait_until_reset_arrives
 
 
 @pytest.fixture
@@ -50,6 +50,7 @@ def test_a_connection_the_server_closed_while_idle_is_not_used(pool, server):
 def test_a_reset_before_any_byte_was_written_is_sent_again_on_a_fresh_connection(pool, server, racing):
     post(pool, server, 1)
     assert server.close_idle(rst=True) == 1
+    wait_until_reset_arrives(pool)
     assert post(pool, server, 2) == 200
     assert pool.resent == 1
     assert server.requests == 2 and server.bodies[-1] == b'{"n": 2}'  # arrived once

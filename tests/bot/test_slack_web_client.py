@@ -9,7 +9,7 @@ import pytest
 from bot.kit import http_pool
 from bot.slack.sender import SlackSender
 from commands.core.reply import Reply, reply_to_dict
-from tests.kit.keepalive_server import KeepAliveServer
+from tests.kit.keepalive_server import KeepAliveServer, wait_until_reset_arrives
 
 def _payload(i: int) -> dict:
     return reply_to_dict(Reply.text(f"提醒 #{i}", private=False))
@@ -34,6 +34,7 @@ def test_a_stale_connection_never_posts_twice(server, monkeypatch):
     sender = SlackSender("xoxb-test", base_url=server.url("/api/"))
     assert sender.send("slack", "channel:C1", _payload(1)).ok
     server.close_idle(rst=True)  # reset before our next request wrote a byte: sent again, arrives once
+    wait_until_reset_arrives(sender.client.http)
     assert sender.send("slack", "channel:C1", _payload(2)).ok
     assert [t.split()[0:2] for t in _texts(server)] == [["提醒", "#1"], ["提醒", "#2"]]
     server.drop_next_after_read()  # Slack got it, the answer never came: unknown, not retried here

@@ -142,3 +142,15 @@ class KeepAliveServer:
                 conn.close()
             except OSError:
                 pass
+
+
+def wait_until_reset_arrives(pool, timeout: float = 2.0) -> None:
+    """Block until the client side of every idle pooled connection of `pool` (a bot.kit.http_pool.HttpPool)
+    has the server's RST in hand. Loopback delivers it a moment after close() returns; a test about
+    "reset before our next request wrote a byte" must not race that delivery."""
+    import select
+
+    socks = [conn.sock for p in pool._manager.pools._container.values() for conn in list(p.pool.queue)
+             if conn is not None and getattr(conn, "sock", None) is not None]
+    assert socks, "no idle pooled connection to wait on"
+    select.select(socks, [], [], timeout)  # a reset socket reads as ready
