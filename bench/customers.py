@@ -25,13 +25,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -39,7 +37,6 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from bot.config import Settings
@@ -52,13 +49,14 @@ from commands.customers.names import name_key
 from commands.customers.stages import STAGES
 from reminders.customer_jobs import POOL_KIND, customer_pool
 from reminders.jobs import JobRun
-from storage import migrate
 from storage.customer_queries import funnel, record_actuals
-from storage.db import make_engine
 from storage.models import Team
 
+# The throw-away databases and the stored-timestamp form are the KPI benchmark's (this folder is on
+# sys.path when a benchmark runs as a script).
+from kpi_summary import Db, _ts  # noqa: E402
+
 TZ = ZoneInfo("Asia/Shanghai")
-PG_URL = os.environ.get("TEAMBOT_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)  # Thu 26 Nov 09:00 in Shanghai: a working day
 MEMBERS = 20
 CHANNEL = "C-bench"
@@ -71,38 +69,6 @@ ACTIVE_MEAN_DAYS = 10
 WARNED_AFTER_DAYS = 27
 #: Stage weights: most customers are early in the funnel.
 STAGE_WEIGHTS = (30, 25, 15, 10, 6, 8, 6)
-
-
-class Db:
-    def __init__(self, kind: str, tmp: Path):
-        self.kind = kind
-        if kind == "sqlite":
-            self.url = f"sqlite:///{tmp / f'bench-customers-{uuid.uuid4().hex[:6]}.db'}"
-        else:
-            self.name = f"teambot_bench_{uuid.uuid4().hex[:8]}"
-            admin = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
-            with admin.connect() as c:
-                c.execute(text(f'CREATE DATABASE "{self.name}"'))
-            admin.dispose()
-            self.url = make_url(PG_URL).set(database=self.name).render_as_string(hide_password=False)
-        self.engine = make_engine(self.url)
-        migrate.upgrade(self.engine)
-
-    def drop(self) -> None:
-        self.engine.dispose()
-        if self.kind == "postgresql":
-            admin = make_engine(PG_URL).execution_options(isolation_level="AUTOCOMMIT")
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-            admin.dispose()
-        else:
-            for suffix in ("", "-wal", "-shm"):
-                Path(make_url(self.url).database + suffix).unlink(missing_ok=True)
-
-
-def _ts(t: datetime, kind: str):
-    # what storage.types.UTCDateTime stores: naive UTC text on SQLite, timestamptz on PostgreSQL
-    return t.replace(tzinfo=None).isoformat(sep=" ") if kind == "sqlite" else t
 
 
 def _say(w, user: str, command: str, line: str):

@@ -12,6 +12,8 @@ import re
 from datetime import date, timedelta
 from functools import lru_cache
 
+from commands.core.workdays import cn_schedule_years
+
 #: What people write -> the name the `holidays` package gives the holiday's first day (CN).
 _NAMES: dict[str, str] = {}
 for _words, _name in (
@@ -107,14 +109,12 @@ def day_around(name: str, side: str, today: date, cal) -> date | None:
 
 def holiday_name(d: date, lang: str) -> str | None:
     """The public holiday `d` belongs to, in `lang` (CN dates), or None."""
-    try:
+    if d.year in cn_schedule_years():
         import chinese_calendar
 
         on, name = chinese_calendar.get_holiday_detail(d)
         if on and name:
             return ZH_NAMES.get(name, name) if lang == "zh" else name
-    except (NotImplementedError, ValueError):
-        pass
     import holidays
 
     name = holidays.country_holidays("CN", years=d.year).get(d)

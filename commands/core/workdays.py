@@ -122,6 +122,14 @@ class CountryCalendar(_Base):
             return d.weekday() not in self._weekend or d in extra
 
 
+@lru_cache(maxsize=1)
+def cn_schedule_years() -> range:
+    """The years chinese_calendar has the State Council's schedule for (it raises outside them)."""
+    import chinese_calendar
+
+    return range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
+
+
 class ChinaCalendar(_Base):
     """chinese_calendar where it has data (statutory holidays and 调休), else `holidays` + weekends."""
 
@@ -132,7 +140,7 @@ class ChinaCalendar(_Base):
 
         self._cc = chinese_calendar
         # The years the package has the State Council's schedule for (it raises outside them).
-        self._years = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
+        self._years = cn_schedule_years()
         self._fallback: CountryCalendar | None = None
         self._warned: set[int] = set()
         self._lock = threading.Lock()
